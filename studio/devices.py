@@ -1,0 +1,48 @@
+"""Device and dtype choice for neural models: cuda, then mps, then cpu; half precision only
+on CUDA (fp16 on CPU is several times slower than fp32)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from studio.errors import InputError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(device: Optional[str] = None) -> str:
+    """Resolve ``"auto"``/None to the best available device; validate explicit names."""
+    import torch
+
+    if device in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    base = device.split(":")[0]
+    if base not in DEVICES:
+        raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
+    return device
+
+
+def pick_dtype(device: str, *, prefer_bf16: bool = False):
+    """fp16 (or bf16 when supported and preferred) on CUDA, fp32 everywhere else."""
+    import torch
+
+    if device.startswith("cuda"):
+        if prefer_bf16 and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float16
+    return torch.float32
+
+
+def torch_generator(device: str, seed: int):
+    """A seeded ``torch.Generator`` on the device (CPU generator for mps, which lacks one)."""
+    import torch
+
+    gen_device = "cpu" if device.startswith("mps") else device
+    return torch.Generator(device=gen_device).manual_seed(int(seed))
