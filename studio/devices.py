@@ -46,3 +46,41 @@ def torch_generator(device: str, seed: int):
 
     gen_device = "cpu" if device.startswith("mps") else device
     return torch.Generator(device=gen_device).manual_seed(int(seed))
+
+
+def seeded_torch_rng(device: str, seed: int):
+    """Context manager: the global torch RNG (CPU and the device's) seeded with ``seed`` inside,
+    restored on exit. For libraries whose sampling takes no ``generator`` argument
+    (transformers' ``generate``, audiocraft), so a seed still fixes the result without
+    disturbing anyone else's random state."""
+    import contextlib
+
+    import torch
+
+    @contextlib.contextmanager
+    def _scope():
+        devices = []
+        if device.startswith("cuda") and torch.cuda.is_available():
+            idx = torch.device(device).index
+            devices = [idx if idx is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=devices, device_type="cuda" if devices else "cpu"):
+            torch.manual_seed(int(seed))
+            yield
+
+    return _scope()
+
+
+def release_memory(device: str) -> None:
+    """Return cached accelerator memory to the system after a model is dropped."""
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if device.startswith("cuda") and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        elif device.startswith("mps") and hasattr(torch, "mps"):
+            torch.mps.empty_cache()
+    except Exception:  # noqa: BLE001 - freeing memory is best effort
+        pass

@@ -53,3 +53,17 @@ def require_model(model_id: str, *, what: str) -> str:
             f"on a machine with internet run `python -m studio models download {model_id}`"
         )
     return model_id
+
+
+def load_error(model_id: str, *, what: str, exc: BaseException, hint: str = "") -> ModelUnavailableError:
+    """Turn an exception from ``from_pretrained`` (usually OSError: missing files, no network,
+    a gated repo without a token) into a ModelUnavailableError naming the model and how to get it.
+
+    ``hint`` adds a model-specific step (e.g. accepting a licence and logging in).
+    """
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    how = f"on a machine with internet run `python -m studio models download {model_id}`"
+    if is_offline():
+        how += " (offline mode is on: HF_HUB_OFFLINE=1)"
+    extra = f"; {hint}" if hint else ""
+    return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({first_line}); {how}{extra}")

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from studio.errors import InputError, PlanError, StudioError
+from studio.errors import InputError, StudioError
 from studio.types import ScenePlan
 
 DATA_DIR_ENV = "STUDIO_DATA_DIR"
@@ -164,6 +164,7 @@ class Library:
         created = datetime.now(timezone.utc).replace(microsecond=0)
         caption = plan.caption.text if plan.caption is not None else ""
         title = (title or caption or plan.style).strip()[:120] or plan.style
+        thumbnail = make_thumbnail(image) if image is not None else None
         tmp = self.renders_dir / f".tmp-{entry_id}"
         final = self.renders_dir / entry_id
         try:
@@ -174,9 +175,9 @@ class Library:
                 mix_file = f"mix.{mix_format}"
                 (tmp / mix_file).write_bytes(mix_bytes)
             thumb_file = None
-            if image is not None:
+            if thumbnail is not None:
                 thumb_file = "thumbnail.png"
-                (tmp / thumb_file).write_bytes(make_thumbnail(image))
+                (tmp / thumb_file).write_bytes(thumbnail)
             os.replace(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -296,7 +297,6 @@ __all__ = [
     "Library",
     "LibraryEntry",
     "LibraryError",
-    "PlanError",
     "default_data_dir",
     "make_thumbnail",
 ]

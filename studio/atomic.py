@@ -1,0 +1,75 @@
+"""Atomic file writes: a temp file in the destination folder, fsync, then ``os.replace``.
+
+An interrupted write leaves, at worst, a hidden ``.<name>.*.part`` temp file that is removed
+on the way out; never a truncated file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(str(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class AtomicFile:
+    """A temp file beside ``final``; :meth:`commit` fsyncs and renames it, :meth:`discard`
+    deletes it. ``fh`` is the open binary handle."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = Path(final)
+        fd, tmp = tempfile.mkstemp(dir=str(self.final.parent), prefix=f".{self.final.name}.", suffix=".part")
+        self.tmp = Path(tmp)
+        self.fh: BinaryIO = os.fdopen(fd, "wb")
+        self.done = False
+
+    def commit(self) -> Path:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.final)
+        self.done = True
+        return self.final
+
+    def discard(self) -> None:
+        if self.done:
+            return
+        with contextlib.suppress(OSError):
+            self.fh.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+        self.done = True
+
+
+@contextlib.contextmanager
+def atomic_open(final: Path) -> Iterator[BinaryIO]:
+    """``with atomic_open(path) as fh: fh.write(...)``: committed only if the block succeeds."""
+    af = AtomicFile(final)
+    try:
+        yield af.fh
+    except BaseException:
+        af.discard()
+        raise
+    af.commit()
+    fsync_dir(af.final.parent)
+
+
+def write_bytes_atomic(final: Path, data: bytes) -> Path:
+    with atomic_open(final) as fh:
+        fh.write(data)
+    return Path(final)

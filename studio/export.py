@@ -1,0 +1,339 @@
+"""Export a rendered soundscape: the mix, one stem per layer, the manifest, optionally a zip.
+
+Layout written under ``out_dir`` (created if missing)::
+
+    mix.<ext>                       48 kHz stereo, mastered (wav/flac/ogg/mp3)
+    mix-loop.<ext>                  with loop_ready=True: gapless on repeat (see docs/mixing.md)
+    stems/NN-<role>-<name>.<ext>    NN = 1-based layer index; stereo, the mix's exact length,
+                                    after the layer's gain/pan/width/mute/solo, before the master
+    manifest.json                   the given manifest plus "outputs", "master_report", "export"
+    <zip_name>                      with zip_name: all of the above in one zip
+
+Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it and
+masters the sum, so memory stays bounded for 60-minute tracks. Every file is written to a hidden
+temp file in its final folder, fsynced and renamed only after all audio is complete; any failure
+(or Ctrl-C) removes the temp files and anything this call created. Output bytes are a pure
+function of the soundscape (no timestamps), so a re-export is byte-identical (WAV and FLAC;
+OGG and MP3 encoders are deterministic in libsndfile 1.2 too, checked in tests for WAV/FLAC).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import numpy as np
+
+from studio.atomic import AtomicFile, fsync_dir, write_bytes_atomic
+from studio.errors import ExportError, StudioError
+from studio.types import Progress, Soundscape, no_progress
+
+# format -> (libsndfile major format, allowed subtypes, default subtype)
+MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "wav": ("WAV", ("PCM_24", "PCM_16", "FLOAT"), "PCM_24"),
+    "flac": ("FLAC", ("PCM_24", "PCM_16"), "PCM_24"),
+    "ogg": ("OGG", ("VORBIS",), "VORBIS"),
+    "mp3": ("MP3", ("MPEG_LAYER_III",), "MPEG_LAYER_III"),
+}
+STEM_FORMATS = ("wav", "flac")
+SOFTWARE = "Soundscape Studio"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def _check_format(fmt: str, subtype: Optional[str], allowed: Iterable[str], what: str) -> tuple[str, str, str]:
+    fmt = str(fmt).lower().lstrip(".")
+    allowed = tuple(allowed)
+    if fmt not in allowed:
+        raise ExportError(f"unsupported {what} format {fmt!r}; choose one of: {', '.join(allowed)}")
+    major, subtypes, default = MIX_FORMATS[fmt]
+    sub = (subtype or default).upper()
+    if sub not in subtypes:
+        raise ExportError(f"unsupported {fmt} subtype {subtype!r}; choose one of: {', '.join(subtypes)}")
+    return fmt, major, sub
+
+
+class _AudioSink:
+    """One output audio file, written to a temp file and renamed on commit."""
+
+    def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
+                 info: Mapping[str, str], dither_seed: int) -> None:
+        self.path = path
+        self.atomic = AtomicFile(path)
+        self.wav = None
+        self.sf = None
+        if fmt == "wav":
+            from studio.mixing.wav import WavWriter
+
+            self.wav = WavWriter(self.atomic.fh, sample_rate, 2, frames, subtype, info, dither_seed)
+        else:
+            import soundfile as sf
+
+            self.sf = sf.SoundFile(self.atomic.fh, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype)
+            for key in ("title", "comment", "software", "artist", "genre"):
+                if info.get(key):
+                    try:
+                        setattr(self.sf, key, str(info[key]))
+                    except Exception:  # noqa: BLE001 - formats without that tag simply skip it
+                        pass
+
+    def write(self, x: np.ndarray) -> None:
+        if self.wav is not None:
+            self.wav.write(x)
+        else:
+            self.sf.write(np.ascontiguousarray(x.T))
+
+    def finish(self) -> None:
+        if self.wav is not None:
+            self.wav.close()
+        else:
+            self.sf.close()
+
+    def commit(self) -> Path:
+        return self.atomic.commit()
+
+    def discard(self) -> None:
+        if self.sf is not None and not self.sf.closed:
+            try:
+                self.sf.close()
+            except Exception:  # noqa: BLE001 - already failing; the temp file is removed next
+                pass
+        self.atomic.discard()
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return obj.as_posix()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """Deterministic JSON (sorted keys, 2-space indent, UTF-8, trailing newline)."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n").encode("utf-8")
+
+
+def stem_filename(index: int, role: str, name: str, ext: str) -> str:
+    return f"{index + 1:02d}-{role}-{name}.{ext}"
+
+
+def _info(soundscape: Soundscape, title: Optional[str], layer: Optional[str] = None) -> dict[str, str]:
+    plan = soundscape.plan
+    name = title or f"Soundscape ({plan.style})"
+    if layer:
+        name = f"{name} - {layer}"
+    return {
+        "title": name,
+        "comment": f"style={plan.style}; seed={plan.seed}; duration_s={plan.duration_s:g}",
+        "software": SOFTWARE,
+        "genre": "Ambient",
+    }
+
+
+def export_soundscape(
+    soundscape: Soundscape,
+    out_dir: os.PathLike | str,
+    *,
+    manifest: Mapping[str, Any],
+    mix_format: str = "wav",
+    mix_subtype: Optional[str] = None,
+    stem_format: str = "wav",
+    zip_name: Optional[str] = None,
+    loop_ready: bool = False,
+    title: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> dict[str, Path]:
+    """Write the mix, stems, manifest (and optionally a loop-ready mix and a zip) atomically.
+
+    Returns paths keyed ``"mix"``, ``"stem:NN"`` (one per layer, NN 1-based), ``"manifest"``,
+    and ``"mix_loop"``/``"zip"`` when asked. ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
+    Stems are WAV PCM_24 or FLAC PCM_24. Raises :class:`ExportError` for bad formats or when
+    writing fails; nothing this call created is left behind on failure.
+    """
+    progress = progress or no_progress
+    mix_fmt, mix_major, mix_sub = _check_format(mix_format, mix_subtype, MIX_FORMATS, "mix")
+    stem_fmt, stem_major, stem_sub = _check_format(stem_format, None, STEM_FORMATS, "stem")
+    if zip_name is not None:
+        zip_name = str(zip_name)
+        if not zip_name or "/" in zip_name or "\\" in zip_name or zip_name.startswith("."):
+            raise ExportError(f"zip_name must be a plain file name like 'soundscape.zip'; got {zip_name!r}")
+        if not zip_name.lower().endswith(".zip"):
+            zip_name += ".zip"
+
+    out = Path(out_dir)
+    created: list[Path] = []  # files and folders this call created, removed on failure
+    sinks: list[_AudioSink] = []
+    try:
+        _make_dirs(out, created)
+        stems_dir = out / "stems"
+        _make_dirs(stems_dir, created)
+        sr, frames = soundscape.sample_rate, soundscape.frames
+        seed = int(soundscape.plan.seed)
+        mix_path = out / f"mix.{mix_fmt}"
+        mix_sink = _AudioSink(mix_path, mix_fmt, mix_major, mix_sub, sr, frames, _info(soundscape, title), seed)
+        sinks.append(mix_sink)
+        stem_paths: list[Path] = []
+        for i, stem in enumerate(soundscape.stems):
+            p = stems_dir / stem_filename(i, stem.spec.role, stem.spec.name, stem_fmt)
+            stem_paths.append(p)
+            sinks.append(_AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames,
+                                    _info(soundscape, title, stem.spec.name), seed + i + 1))
+        done = 0
+        for mix, stems in soundscape.iter_mix(with_stems=True):
+            mix_sink.write(mix)
+            for sink, chunk in zip(sinks[1:], stems):
+                sink.write(chunk)
+            done += mix.shape[1]
+            progress(0.9 * done / max(1, frames), "writing mix and stems")
+        loop_path = None
+        if loop_ready:
+            from studio.mixing.loop import iter_loop_mix, loop_frames
+
+            loop_path = out / f"mix-loop.{mix_fmt}"
+            loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape),
+                                   _info(soundscape, title and f"{title} (loop)"), seed)
+            sinks.append(loop_sink)
+            for chunk in iter_loop_mix(soundscape):
+                loop_sink.write(chunk)
+            progress(0.95, "writing loop")
+        for sink in sinks:
+            sink.finish()
+        for sink in sinks:
+            existed = sink.path.exists()
+            sink.commit()
+            if not existed:
+                created.append(sink.path)
+        fsync_dir(out)
+        fsync_dir(stems_dir)
+
+        outputs: dict[str, Any] = {
+            "mix": mix_path.name,
+            "stems": [f"stems/{p.name}" for p in stem_paths],
+        }
+        if loop_path is not None:
+            outputs["mix_loop"] = loop_path.name
+        if zip_name:
+            outputs["zip"] = zip_name
+        full = dict(manifest)
+        full["outputs"] = outputs
+        full["master_report"] = dict(soundscape.master)
+        full["export"] = {
+            "mix_format": mix_fmt,
+            "mix_subtype": mix_sub,
+            "stem_format": stem_fmt,
+            "stem_subtype": stem_sub,
+            "sample_rate": sr,
+            "channels": 2,
+            "frames": frames,
+            "duration_s": frames / sr,
+            "loop_ready": bool(loop_ready),
+        }
+        manifest_path = out / "manifest.json"
+        existed = manifest_path.exists()
+        write_bytes_atomic(manifest_path, manifest_bytes(full))
+        if not existed:
+            created.append(manifest_path)
+
+        result: dict[str, Path] = {"mix": mix_path, "manifest": manifest_path}
+        for i, p in enumerate(stem_paths):
+            result[f"stem:{i + 1:02d}"] = p
+        if loop_path is not None:
+            result["mix_loop"] = loop_path
+        if zip_name:
+            zip_path = out / zip_name
+            members = [mix_path] + stem_paths + ([loop_path] if loop_path else []) + [manifest_path]
+            existed = zip_path.exists()
+            _write_zip(zip_path, out, members)
+            if not existed:
+                created.append(zip_path)
+            result["zip"] = zip_path
+        progress(1.0, "exported")
+        return result
+    except BaseException as exc:
+        for sink in sinks:
+            sink.discard()
+        _remove_created(created)
+        if isinstance(exc, StudioError) or not isinstance(exc, OSError):
+            raise
+        raise ExportError(f"could not write the export to {out}: {exc.strerror or exc}") from None
+
+
+def _make_dirs(path: Path, created: list[Path]) -> None:
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    if p.exists() and not p.is_dir():
+        raise ExportError(f"{p} exists and is not a folder; choose another output folder")
+    for d in reversed(missing):
+        d.mkdir()
+        created.append(d)
+
+
+def _remove_created(created: list[Path]) -> None:
+    for p in reversed(created):
+        try:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _write_zip(zip_path: Path, root: Path, members: list[Path]) -> None:
+    af = AtomicFile(zip_path)
+    try:
+        with zipfile.ZipFile(af.fh, "w") as zf:
+            for p in members:
+                info = zipfile.ZipInfo(p.relative_to(root).as_posix(), date_time=ZIP_DATE)
+                info.external_attr = 0o644 << 16
+                # Audio does not deflate usefully; store it and compress only the manifest.
+                info.compress_type = zipfile.ZIP_DEFLATED if p.suffix == ".json" else zipfile.ZIP_STORED
+                with open(p, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        af.commit()
+    except BaseException:
+        af.discard()
+        raise
+
+
+def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional[str] = None) -> bytes:
+    """The mastered mix encoded in memory (for players and download buttons).
+
+    ``fmt`` is wav (PCM_24 by default), flac, ogg or mp3. Deterministic like the file export."""
+    fmt, major, sub = _check_format(fmt, subtype, MIX_FORMATS, "mix")
+    buf = io.BytesIO()
+    info = _info(soundscape, None)
+    if fmt == "wav":
+        from studio.mixing.wav import WavWriter
+
+        w = WavWriter(buf, soundscape.sample_rate, 2, soundscape.frames, sub, info, int(soundscape.plan.seed))
+        for chunk in soundscape.iter_mix():
+            w.write(chunk)
+        w.close()
+        return buf.getvalue()
+    import soundfile as sf
+
+    with sf.SoundFile(buf, "w", samplerate=soundscape.sample_rate, channels=2, format=major, subtype=sub) as f:
+        for key in ("title", "comment", "software"):
+            try:
+                setattr(f, key, info[key])
+            except Exception:  # noqa: BLE001
+                pass
+        for chunk in soundscape.iter_mix():
+            f.write(np.ascontiguousarray(chunk.T))
+    return buf.getvalue()
+
+
+ProgressFn = Callable[[float, str], None]

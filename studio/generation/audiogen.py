@@ -1,0 +1,77 @@
+"""AudioGen (audiocraft), default ``facebook/audiogen-medium``: an optional extra.
+
+audiocraft pins torch 2.1 and does not install beside this project's torch; docs/models.md
+gives the recipe that works. When ``audiocraft`` is not importable the backend reports itself
+unavailable (``availability()``) and loading raises a ModelUnavailableError saying so.
+
+- Rate: 16 kHz mono. Longest clip per call: the model's ``max_duration`` (10 s).
+- Seed: audiocraft samples with the global torch RNG, so generation runs inside a forked RNG
+  seeded with the layer's seed (:func:`studio.devices.seeded_torch_rng`).
+- Progress: audiocraft's custom progress callback (generated / total tokens).
+- ``guidance_scale`` maps to audiocraft's ``cfg_coef`` (default 3), ``temperature`` and
+  ``top_k`` (default 250) apply; AudioGen has no negative prompt and no steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from studio.generation.neural_base import NeuralBackend
+
+INSTALL_HINT = "AudioGen is an optional extra: install audiocraft as described in docs/models.md"
+
+
+class AudioGenBackend(NeuralBackend):
+    name = "audiogen"
+    label = "AudioGen"
+    default_model_id = "facebook/audiogen-medium"
+    required_modules = ("torch", "audiocraft")
+    install_hint = INSTALL_HINT
+
+    @classmethod
+    def _resolve(cls, model_id: str) -> str:
+        if model_id == "debug":  # audiocraft's built-in tiny random model, for tests
+            return model_id
+        return super()._resolve(model_id)
+
+    @classmethod
+    def _load(cls, path: str, device: str, dtype: Any) -> Any:
+        from audiocraft.models import AudioGen
+
+        model = AudioGen.get_pretrained(path, device=device)
+        return {"model": model}
+
+    def _describe(self, components: Any) -> dict[str, Any]:
+        model = components["model"]
+        self._frame_rate = float(model.frame_rate)
+        return {
+            "sample_rate": int(model.sample_rate),
+            "channels": int(getattr(model, "audio_channels", 1)),
+            "max_clip_s": float(model.max_duration),
+        }
+
+    def _total_steps(self, duration_s: float, opts: dict[str, Any]) -> int:
+        return max(1, int(round(duration_s * self._frame_rate)))
+
+    def _run(self, components: Any, prompt: str, *, duration_s: float, seed: int,
+             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+        import torch
+
+        from studio.devices import seeded_torch_rng
+
+        model = components["model"]
+        model.set_generation_params(
+            duration=duration_s,
+            use_sampling=True,
+            top_k=opts["top_k"] if opts["top_k"] is not None else 250,
+            temperature=opts["temperature"] if opts["temperature"] is not None else 1.0,
+            cfg_coef=opts["guidance_scale"] if opts["guidance_scale"] is not None else 3.0,
+        )
+        total = self._total_steps(duration_s, opts)
+        model.set_custom_progress_callback(lambda generated, _to_generate: step(min(int(generated), total)))
+        notes = []
+        if opts["negative_prompt"]:
+            notes.append("negative_prompt ignored: AudioGen has no negative prompt")
+        with torch.inference_mode(), seeded_torch_rng(self.device, seed):
+            wav = model.generate([prompt], progress=False)
+        return wav[0], tuple(notes)

@@ -1,0 +1,228 @@
+"""Birds: songbirds, dawn chorus, seagulls, owl.
+
+- Songbird syllables are FM chirps (sweeps up or down, whistles, trills with fast vibrato,
+  short chips) between 2.5 and 7 kHz with a weak second harmonic. Each bird has its own
+  repertoire (a bank of syllables drawn from the fixed stream, so it keeps its voice for the
+  whole track), a position and a distance; songs are runs of 4-12 syllables.
+- The dawn chorus is the same machinery with many more birds, some far away, in a forest
+  reverb, over a faint continuous twitter.
+- A gull call is a harmonic tone whose pitch leaps up then falls ("kee-ow"), with a nasal
+  formant; calls come in series.
+- An owl call is a few soft low hoots with a slight downward bend; the last one quavers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.generation.procedural import dsp
+from studio.generation.procedural.base import Ctx, generator
+
+SYL_MAX_S = 0.22
+
+
+def _syllable(rng, sr: int, lo: float, hi: float) -> np.ndarray:
+    kind = rng.choice(["up", "down", "trill", "whistle", "chip"])
+    dur = {"chip": rng.uniform(0.02, 0.05), "trill": rng.uniform(0.1, 0.2)}.get(kind, rng.uniform(0.05, 0.16))
+    length = int(dur * sr)
+    u = np.linspace(0.0, 1.0, length)
+    a, b = rng.uniform(lo, hi, 2)
+    if kind == "up":
+        f = min(a, b) + (abs(b - a) + 500) * u**1.5
+    elif kind in ("down", "chip"):
+        f = max(a, b) + 400 - (abs(b - a) + 900) * u
+    elif kind == "trill":
+        f = a + rng.uniform(400, 1200) * np.sin(2 * np.pi * rng.uniform(25, 45) * u * dur)
+    else:
+        f = a * (1 + 0.04 * np.sin(np.pi * u))
+    f = np.clip(f, 1800, 8500)
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    env = np.sin(np.pi * u) ** 1.5
+    x = (np.sin(phase) + 0.12 * np.sin(2 * phase)) * env
+    out = np.zeros(int(SYL_MAX_S * sr), np.float32)
+    out[: min(length, len(out))] = x[: len(out)]
+    return out
+
+
+def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
+    lo = rng.uniform(2500, 4500)
+    hi = lo + rng.uniform(1200, 2500)
+    return np.stack([_syllable(rng, sr, lo, min(hi, 7000)) for _ in range(k)])
+
+
+def _songs(ctx: Ctx, birds: int, phrases_per_min: float, distance_spread: float, key: str = "birds") -> np.ndarray:
+    """All birds' songs, stereo ``(2, n)``."""
+    rng, sr = ctx.rng, ctx.sr
+    banks, onsets, idx, gains = [], [], [], []
+    pans = np.linspace(-0.85, 0.85, birds) + ctx.fixed_rng(key, "pans").uniform(-0.1, 0.1, birds)
+    for b in range(birds):
+        frng = ctx.fixed_rng(key, b)
+        bank = _bird_bank(frng, sr, 6)
+        level = 10 ** (-frng.uniform(0, 18 * distance_spread) / 20)
+        rate = phrases_per_min * frng.uniform(0.6, 1.4)
+        for t in dsp.jittered_times(rng, ctx.duration_s, rate, jitter=0.8):
+            # a song: a few motifs, each a syllable repeated 1-4 times
+            pos = t
+            for _ in range(int(rng.integers(2, 5))):
+                syl = int(rng.integers(0, len(bank)))
+                for _ in range(int(rng.integers(1, 5))):
+                    onsets.append(int(pos * sr))
+                    idx.append(b * len(bank) + syl)
+                    gains.append(level * rng.uniform(0.6, 1.0) * dsp.pan_gains(pans[b]))
+                    pos += rng.uniform(0.09, 0.2)
+                pos += rng.uniform(0.05, 0.25)
+        banks.append(bank)
+    if not onsets:
+        return np.zeros((2, ctx.n), np.float32)
+    return dsp.overlap_add_bank(ctx.n, np.array(onsets), np.concatenate(banks), np.array(idx), np.array(gains).T)
+
+
+def _one_phrase(ctx: Ctx) -> np.ndarray:
+    sr = ctx.sr
+    bank = _bird_bank(ctx.rng, sr, 4)
+    onsets, idx = [], []
+    pos = 0.01
+    end = max(0.05, ctx.duration_s - SYL_MAX_S - 0.05)
+    while pos < min(end, 2.0) and len(onsets) < 14:
+        onsets.append(int(pos * sr))
+        idx.append(len(onsets) // 3 % len(bank))
+        pos += ctx.rng.uniform(0.1, 0.18)
+    gains = np.repeat(dsp.pan_gains(ctx.rng.uniform(-0.4, 0.4))[:, None], len(onsets), axis=1)
+    out = dsp.overlap_add_bank(ctx.n, np.array(onsets), bank, np.array(idx), gains)
+    return dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=0.8, wet=0.25, damping_hz=7000.0)
+
+
+def _forest_air(ctx: Ctx) -> np.ndarray:
+    return dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(60, 1200, 1.5), shared=0.2)
+
+
+@generator("songbirds", event=_one_phrase, params=("events_per_min",))
+def songbirds(ctx: Ctx):
+    d = ctx.u("density")
+    birds = 2 + int(round(3 * d))
+    songs = _songs(ctx, birds, ctx.p.get("events_per_min") or (5 + 6 * d), 0.5)
+    songs = dsp.stereo_reverb(songs, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.25, damping_hz=7000.0)
+    return dsp.normalise_rms(songs, 1.0) + 0.04 * _forest_air(ctx)
+
+
+@generator("dawn_chorus", event=_one_phrase, params=("events_per_min",))
+def dawn_chorus(ctx: Ctx):
+    d = ctx.u("density")
+    birds = 8 + int(round(10 * d))
+    songs = _songs(ctx, birds, ctx.p.get("events_per_min") or (8 + 8 * d), 1.0)
+    far = _songs(ctx, 6, 20.0, 0.2, key="far")  # a faint continuous twitter behind
+    mix = dsp.normalise_rms(songs, 1.0) + 0.3 * dsp.normalise_rms(dsp.lowpass(far, 5000, 2), 1.0)
+    mix = dsp.stereo_reverb(mix, ctx.fixed_rng("forest"), rt60_s=1.5, wet=0.35, damping_hz=6000.0)
+    return mix + 0.05 * _forest_air(ctx)
+
+
+# --------------------------------------------------------------------------- gulls
+
+
+def _gull_call(rng, sr: int, f0: float, short: bool) -> np.ndarray:
+    dur = rng.uniform(0.12, 0.18) if short else rng.uniform(0.35, 0.55)
+    length = int(dur * sr)
+    u = np.linspace(0, 1, length)
+    peak = 0.25 if not short else 0.4
+    contour = np.where(u < peak, 1.0 + 0.45 * (u / peak), 1.45 - 0.6 * ((u - peak) / (1 - peak)))
+    f = f0 * contour * (1 + 0.01 * np.sin(2 * np.pi * 60 * u * dur))  # a little roughness
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    x = np.zeros(length)
+    for h in range(1, 9):
+        # nasal formant near 2.2 kHz
+        fh = h * f0 * 1.2
+        a = np.exp(-0.5 * ((fh - 2200) / 900) ** 2) + 0.3 / h
+        x += a * np.sin(h * phase)
+    env = np.minimum(1, u / 0.08) * np.minimum(1, (1 - u) / 0.25)
+    return (x * env).astype(np.float32)
+
+
+def _gull_series(rng, sr: int, f0: float) -> np.ndarray:
+    short = rng.random() < 0.4
+    k = int(rng.integers(2, 6 if short else 4))
+    gap = rng.uniform(0.2, 0.3) if short else rng.uniform(0.45, 0.7)
+    out = np.zeros(int((k * gap + 0.6) * sr) + 1, np.float32)
+    for j in range(k):
+        call = _gull_call(rng, sr, f0 * rng.uniform(0.97, 1.03), short) * (1 - 0.12 * j)
+        s = int(j * gap * sr)
+        out[s : s + len(call)] += call
+    return out
+
+
+def seagulls_event(ctx: Ctx):
+    series = _gull_series(ctx.rng, ctx.sr, ctx.rng.uniform(800, 1100))
+    out = np.zeros((2, ctx.n), np.float32)
+    s = int(0.01 * ctx.sr)
+    fit = min(len(series), ctx.n - s)
+    out[:, s : s + fit] = dsp.pan_gains(ctx.rng.uniform(-0.5, 0.5))[:, None] * series[:fit]
+    return dsp.stereo_reverb(out, ctx.fixed_rng("harbour"), rt60_s=min(1.0, 0.3 * ctx.duration_s), wet=0.3, damping_hz=6000.0)
+
+
+@generator("seagulls", event=seagulls_event, events_per_min=6.0, params=("events_per_min",))
+def seagulls(ctx: Ctx):
+    rng, sr = ctx.rng, ctx.sr
+    gulls = [(ctx.fixed_rng("gull", g).uniform(750, 1150), ctx.fixed_rng("gull", g, "pan").uniform(-0.9, 0.9)) for g in range(4)]
+    out = np.zeros((2, ctx.n), np.float32)
+    for t in dsp.jittered_times(rng, ctx.duration_s, ctx.p["events_per_min"], jitter=0.6):
+        f0, pan = gulls[int(rng.integers(len(gulls)))]
+        series = _gull_series(rng, sr, f0) * rng.uniform(0.4, 1.0)
+        s = int(t * sr)
+        fit = min(len(series), ctx.n - s)
+        if fit > 0:
+            out[:, s : s + fit] += dsp.pan_gains(pan)[:, None] * series[:fit]
+    out = dsp.stereo_reverb(out, ctx.fixed_rng("harbour"), rt60_s=1.0, wet=0.3, damping_hz=6000.0)
+    sea = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
+    return out + 0.02 * sea
+
+
+# --------------------------------------------------------------------------- owl
+
+
+def _owl_call(rng, sr: int, f0: float) -> np.ndarray:
+    hoots = [(0.0, rng.uniform(0.45, 0.7), False)]
+    pos = hoots[0][1] + rng.uniform(0.25, 0.45)
+    for j in range(int(rng.integers(1, 4))):
+        last = j == 2 or rng.random() < 0.3
+        d = rng.uniform(0.5, 0.8) if last else rng.uniform(0.18, 0.3)
+        hoots.append((pos, d, last))
+        pos += d + rng.uniform(0.12, 0.25)
+        if last:
+            break
+    out = np.zeros(int((pos + 0.2) * sr), np.float32)
+    for start, dur, quaver in hoots:
+        length = int(dur * sr)
+        u = np.linspace(0, 1, length)
+        f = f0 * (1.02 - 0.06 * u)
+        phase = 2 * np.pi * np.cumsum(f) / sr
+        env = np.minimum(1, u / 0.15) * np.minimum(1, (1 - u) / 0.3) ** 1.5
+        if quaver:
+            env *= 0.75 + 0.25 * np.cos(2 * np.pi * 9.0 * u * dur)
+        s = int(start * sr)
+        out[s : s + length] += ((np.sin(phase) + 0.08 * np.sin(2 * phase)) * env).astype(np.float32)
+    return out
+
+
+def owl_event(ctx: Ctx):
+    call = _owl_call(ctx.rng, ctx.sr, ctx.rng.uniform(330, 450))
+    out = np.zeros((2, ctx.n), np.float32)
+    s = int(0.01 * ctx.sr)
+    fit = max(0, min(len(call), ctx.n - s))
+    out[:, s : s + fit] = dsp.pan_gains(ctx.rng.uniform(-0.4, 0.4))[:, None] * call[:fit]
+    return dsp.stereo_reverb(out, ctx.fixed_rng("woods"), rt60_s=min(1.8, 0.4 * ctx.duration_s), wet=0.4, damping_hz=3000.0)
+
+
+@generator("owl", event=owl_event, events_per_min=3.0, params=("events_per_min",))
+def owl(ctx: Ctx):
+    rng, sr = ctx.rng, ctx.sr
+    owls = [(ctx.fixed_rng("owl", k).uniform(330, 450), ctx.fixed_rng("owl", k, "pan").uniform(-0.7, 0.7)) for k in range(2)]
+    out = np.zeros((2, ctx.n), np.float32)
+    for t in dsp.jittered_times(rng, ctx.duration_s, ctx.p["events_per_min"], jitter=0.4):
+        f0, pan = owls[int(rng.random() < 0.3)]
+        call = _owl_call(rng, sr, f0) * rng.uniform(0.6, 1.0)
+        s = int(t * sr)
+        fit = min(len(call), ctx.n - s)
+        if fit > 0:
+            out[:, s : s + fit] += dsp.pan_gains(pan)[:, None] * call[:fit]
+    out = dsp.stereo_reverb(out, ctx.fixed_rng("woods"), rt60_s=1.8, wet=0.4, damping_hz=3000.0)
+    night = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(40, 900, 1.8), shared=0.2)
+    return out + 0.01 * night

@@ -1,0 +1,179 @@
+"""Turn a registered generator into a finished clip.
+
+Order of work for a bed: render in chunks (each chunk: generator → distance/brightness →
+breathing swell), cross-fade chunk seams, fold the tail into the head when ``loop`` is set,
+then remove DC, fade the ends (unless looping) and set the level. An ``as_event`` render
+calls the generator's one-shot renderer (or shapes a stretch of bed into a swell) and makes
+sure it reaches silence by the last frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from studio.generation.procedural import dsp
+from studio.generation.procedural.base import Ctx, Generator
+from studio.types import Progress
+
+CHUNK_S = 60.0  # longer renders are made of independent chunks (bounded memory, progress ticks)
+CHUNK_XFADE_S = 1.0  # seam between chunks
+LOOP_XFADE_S = 2.0  # tail folded into the head for a seamless loop (at most a quarter of the clip)
+BED_RMS = 0.1  # -20 dBFS; the mixer normalises loudness per layer anyway
+EVENT_RMS = 0.2  # loudest 400 ms of an event at about -14 dBFS
+PEAK_MAX = 0.89  # about -1 dBFS
+
+
+def loop_xfade_frames(n: int, sr: int) -> int:
+    return int(min(LOOP_XFADE_S * sr, n // 4))
+
+
+def render(gen: Generator, p: dict[str, Any], *, n: int, seed: int, sr: int, progress: Optional[Progress]) -> np.ndarray:
+    """The finished float32 ``(2, n)`` clip for generator ``gen`` with resolved params ``p``."""
+    cb = progress or (lambda f, m: None)
+    cb(0.0, f"{gen.name}: rendering")
+    if p["as_event"]:
+        x = _event(gen, p, n=n, seed=seed, sr=sr)
+        x = _finish_event(x, sr)
+    else:
+        extra = loop_xfade_frames(n, sr) if p["loop"] else 0
+        x = _chunks(gen, p, total=n + extra, loop_n=n if p["loop"] else None, seed=seed, sr=sr, cb=cb)
+        if extra:
+            x = _fold_loop(x, n, extra, gen.coherent)
+        x = _finish_bed(x, sr, loop=p["loop"])
+    cb(1.0, f"{gen.name}: done")
+    return x
+
+
+def _ctx(gen: Generator, p: dict, n: int, seed: int, sr: int, chunk: int, t0_s: float, loop_n: Optional[int] = None) -> Ctx:
+    rng = dsp.make_rng(seed, gen.name, "chunk", chunk)
+    return Ctx(n=n, p=p, seed=seed, type_name=gen.name, rng=rng, t0_s=t0_s, sr=sr, loop_n=loop_n)
+
+
+def _chunk_bounds(total: int, sr: int) -> list[tuple[int, int]]:
+    """(start, length) of each chunk; every chunk but the last overlaps the next by the seam."""
+    step = int(CHUNK_S * sr)
+    xf = int(CHUNK_XFADE_S * sr)
+    starts = list(range(0, total, step))
+    if len(starts) > 1 and total - starts[-1] < 2 * xf:
+        starts.pop()  # a sliver at the end joins the previous chunk
+    bounds = []
+    for i, s in enumerate(starts):
+        end = starts[i + 1] + xf if i + 1 < len(starts) else total
+        bounds.append((s, end - s))
+    return bounds
+
+
+def _chunks(gen: Generator, p: dict, *, total: int, loop_n: Optional[int], seed: int, sr: int, cb) -> np.ndarray:
+    bounds = _chunk_bounds(total, sr)
+    xf = int(CHUNK_XFADE_S * sr)
+    fade_in, fade_out = dsp.linear_fades(xf) if gen.coherent else dsp.equal_power(xf)
+    out = np.zeros((2, total), np.float32)
+    for k, (start, length) in enumerate(bounds):
+        cb(k / len(bounds), f"{gen.name}: part {k + 1}/{len(bounds)}")
+        ctx = _ctx(gen, p, length, seed, sr, k, start / sr, loop_n)
+        seg = np.asarray(gen.bed(ctx), dtype=np.float32)
+        assert seg.shape == (2, length), (gen.name, seg.shape, length)
+        seg = _colour(seg, ctx) if gen.colour else seg
+        seg = _breath(seg, p, start, sr, loop_n)
+        if k > 0:
+            seg[:, :xf] *= fade_in
+            out[:, start : start + xf] *= fade_out
+            out[:, start : start + length] += seg
+        else:
+            out[:, :length] = seg
+    return out
+
+
+def _colour(x: np.ndarray, ctx: Ctx) -> np.ndarray:
+    """Brightness as a gentle tilt; distance as air absorption (low-pass) plus a wetter tail."""
+    b = ctx.u("brightness") - 0.5
+    if b > 0.02:
+        x = x + (2.0 * b) * dsp.highpass(x, 3000.0, 1)
+    elif b < -0.02:
+        x = dsp.lowpass(x, 18000.0 * 2.0 ** (6.0 * b), 1)
+    d = ctx.u("distance")
+    if d > 0.32:
+        far = (d - 0.3) / 0.7
+        x = dsp.lowpass(x, 16000.0 * 2.0 ** (-3.5 * far), 2)
+        x = dsp.stereo_reverb(x, ctx.fixed_rng("distance-verb"), rt60_s=0.6 + 1.4 * far, wet=0.8 * far, damping_hz=3000.0)
+    return x
+
+
+def _breath(x: np.ndarray, p: dict, start: int, sr: int, loop_n: Optional[int]) -> np.ndarray:
+    """Breathing-pace swell: gain dips by ``breath_depth`` and rises back once per breath.
+    When looping, the rate is nudged so a whole number of breaths fits the loop."""
+    bpm = p.get("breaths_per_min")
+    if not bpm:
+        return x
+    f = bpm / 60.0
+    if loop_n:
+        dur = loop_n / sr
+        f = max(1, round(f * dur)) / dur
+    t = (start + np.arange(x.shape[1])) / sr
+    g = 1.0 - p["breath_depth"] * 0.5 * (1.0 + np.cos(2 * np.pi * f * t))
+    return (x * g.astype(np.float32)).astype(np.float32)
+
+
+def _fold_loop(x: np.ndarray, n: int, extra: int, coherent: bool) -> np.ndarray:
+    """Cross-fade the ``extra`` frames rendered past the end into the head, so frame n-1
+    flows into frame 0 exactly as it flowed into frame n."""
+    fade_in, fade_out = dsp.linear_fades(extra) if coherent else dsp.equal_power(extra)
+    head = x[:, :n]
+    head[:, :extra] = head[:, :extra] * fade_in + x[:, n : n + extra] * fade_out
+    return np.ascontiguousarray(head)
+
+
+def _event(gen: Generator, p: dict, *, n: int, seed: int, sr: int) -> np.ndarray:
+    ctx = _ctx(gen, p, n, seed, sr, 0, 0.0)
+    if gen.event is not None:
+        x = np.asarray(gen.event(ctx), np.float32)
+    else:
+        # A bed with no natural event becomes a swell: fast rise, exponential fall.
+        x = np.asarray(gen.bed(ctx), np.float32)
+        t = np.arange(n) / sr
+        dur = n / sr
+        rise = np.clip(t / max(0.08 * dur, 0.01), 0.0, 1.0)
+        x = x * (rise * np.exp(-6.9 * t / (0.9 * dur))).astype(np.float32)
+    if gen.colour:
+        x = _colour(x, ctx)
+    return x
+
+
+def _finish_bed(x: np.ndarray, sr: int, *, loop: bool) -> np.ndarray:
+    x -= x.mean(axis=1, keepdims=True)
+    if not loop:
+        _fade_ends(x, int(0.01 * sr), int(0.05 * sr))
+    return _level(x, BED_RMS)
+
+
+def _finish_event(x: np.ndarray, sr: int) -> np.ndarray:
+    n = x.shape[1]
+    x -= x.mean(axis=1, keepdims=True)
+    _fade_ends(x, min(int(0.002 * sr), n // 10), max(1, n // 20))
+    # loudness of the loudest 400 ms, so short and long events sit at similar levels
+    win = max(1, min(n, int(0.4 * sr)))
+    power = np.convolve((x.astype(np.float64) ** 2).mean(axis=0), np.ones(win) / win, mode="valid")
+    loud = float(np.sqrt(power.max())) if power.size else 0.0
+    if loud > 1e-9:
+        x *= np.float32(EVENT_RMS / loud)
+    return _level(x, None)
+
+
+def _fade_ends(x: np.ndarray, fin: int, fout: int) -> None:
+    if fin > 0:
+        x[:, :fin] *= np.linspace(0.0, 1.0, fin, dtype=np.float32)
+    if fout > 0:
+        x[:, -fout:] *= (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fout))).astype(np.float32)
+
+
+def _level(x: np.ndarray, rms_target: Optional[float]) -> np.ndarray:
+    if rms_target is not None:
+        rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+        if rms > 1e-12:
+            x *= np.float32(rms_target / rms)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > PEAK_MAX:
+        x *= np.float32(PEAK_MAX / peak)
+    return x.astype(np.float32, copy=False)

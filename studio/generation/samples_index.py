@@ -1,0 +1,278 @@
+"""A searchable index of a folder of the user's own recordings.
+
+Each audio file (WAV, FLAC, OGG, MP3; any folder layout) gets a description built from
+- its category in a dataset CSV: ESC-50's ``meta/esc50.csv`` (``filename,fold,target,category,...``)
+  or any ``*.csv`` at the root or in ``meta/`` with ``filename``/``slice_file_name`` and
+  ``category``/``class``/``label`` columns;
+- a sidecar text file with the same stem (``rain.wav`` + ``rain.txt``);
+- the folder names under the root and the words of its file name (codes like ``1-100032-A-0``
+  carry no words and are dropped).
+
+Descriptions are embedded with the packaged MiniLM (:func:`studio.text_embed.embed`). The index
+is cached as ``.studio-index.json`` + ``.studio-index.npy`` in the folder (or, when the folder
+is read-only, under ``~/.cache/soundscape-studio/samples/``) and refreshed when files are
+added, removed or changed (size or modification time): unchanged descriptions are not re-embedded.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from studio.errors import AudioError, InputError
+
+AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
+INDEX_VERSION = 1
+INDEX_NAME = ".studio-index"
+_FILE_COLS = ("filename", "slice_file_name", "file", "fname")
+_CAT_COLS = ("category", "class", "label", "labels")
+_WORD_RE = re.compile(r"[a-z]+")
+_STOP = {"wav", "flac", "ogg", "mp3", "audio", "sound", "sounds", "sample", "samples", "take", "mix", "final"}
+
+
+@dataclass(frozen=True)
+class SampleEntry:
+    path: str  # relative to the root, "/"-separated
+    size: int
+    mtime_ns: int
+    text: str
+    sidecar_mtime_ns: int = 0  # 0: no sidecar .txt
+
+
+def _words(text: str) -> list[str]:
+    # camelCase and snake_case to words; single letters and codes dropped
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()
+    return [w for w in _WORD_RE.findall(text) if len(w) > 1 and w not in _STOP]
+
+
+def _dataset_csvs(root: Path) -> list[Path]:
+    return sorted(root.glob("*.csv")) + sorted((root / "meta").glob("*.csv"))
+
+
+def _csv_stamp(root: Path) -> list[list]:
+    """(name, size, mtime) of the dataset CSVs: a change re-describes every file."""
+    stamp = []
+    for p in _dataset_csvs(root):
+        try:
+            st = p.stat()
+            stamp.append([p.relative_to(root).as_posix(), int(st.st_size), int(st.st_mtime_ns)])
+        except OSError:
+            continue
+    return stamp
+
+
+def _sidecar_mtime(path: Path) -> int:
+    try:
+        return int(path.with_suffix(".txt").stat().st_mtime_ns)
+    except OSError:
+        return 0
+
+
+def _dataset_categories(root: Path) -> dict[str, str]:
+    """Base file name -> category from dataset CSVs (ESC-50 and alike)."""
+    out: dict[str, str] = {}
+    for csv_path in _dataset_csvs(root):
+        try:
+            with csv_path.open(newline="", encoding="utf-8", errors="replace") as fh:
+                reader = csv.DictReader(fh)
+                cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+                fcol = next((cols[c] for c in _FILE_COLS if c in cols), None)
+                ccol = next((cols[c] for c in _CAT_COLS if c in cols), None)
+                if fcol is None or ccol is None:
+                    continue
+                for row in reader:
+                    name = (row.get(fcol) or "").strip()
+                    cat = (row.get(ccol) or "").strip()
+                    if name and cat:
+                        out[Path(name).name] = cat.replace("_", " ")
+        except (OSError, csv.Error):
+            continue
+    return out
+
+
+def describe(root: Path, path: Path, categories: dict[str, str]) -> str:
+    """The text a file is matched by (see the module docstring)."""
+    parts: list[str] = []
+    if path.name in categories:
+        parts.append(categories[path.name])
+    sidecar = path.with_suffix(".txt")
+    if sidecar.is_file():
+        try:
+            parts.append(sidecar.read_text(encoding="utf-8", errors="replace").strip()[:500])
+        except OSError:
+            pass
+    rel = path.relative_to(root)
+    folder_words = [w for part in rel.parts[:-1] for w in _words(part)]
+    name_words = _words(path.stem)
+    if name_words:
+        parts.append(" ".join(name_words))
+    if folder_words:
+        parts.append(" ".join(folder_words))
+    text = "; ".join(p for p in parts if p)
+    return text or path.stem
+
+
+def scan(root: Path) -> list[tuple[Path, os.stat_result]]:
+    """Audio files under ``root`` (hidden folders skipped), sorted by relative path."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.lower().endswith(AUDIO_EXTS) and not name.startswith("."):
+                p = Path(dirpath) / name
+                try:
+                    found.append((p, p.stat()))
+                except OSError:
+                    continue
+    found.sort(key=lambda item: item[0].relative_to(root).as_posix())
+    return found
+
+
+class SampleIndex:
+    """Entries plus an L2-normalised embedding matrix ``(n, 384)``."""
+
+    def __init__(self, root: Path, entries: list[SampleEntry], vectors: np.ndarray) -> None:
+        self.root = root
+        self.entries = entries
+        self.vectors = vectors.astype(np.float32)
+        self.refreshed = True  # whether the last load_or_build rewrote the cache
+        self.embedded = len(entries)  # descriptions embedded by the last load_or_build
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # -- building and caching ------------------------------------------------------------
+
+    @classmethod
+    def load_or_build(cls, folder: str | Path, *, cache_dir: Optional[str | Path] = None) -> "SampleIndex":
+        """The index of ``folder``, from the cache when nothing changed, refreshed otherwise.
+
+        Raises InputError when the folder does not exist or holds no audio files.
+        """
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            raise InputError(f"sample folder {str(root)!r} does not exist or is not a folder")
+        root = root.resolve()
+        files = scan(root)
+        if not files:
+            raise InputError(
+                f"sample folder {str(root)!r} has no audio files; add WAV, FLAC, OGG or MP3 recordings (any sub-folders)"
+            )
+        cache_base = cls._cache_base(root, cache_dir)
+        stamp = _csv_stamp(root)
+        cached_entries, cached_vectors, cached_stamp = cls._read_cache(cache_base)
+        by_key = {}
+        if cached_stamp == stamp:
+            by_key = {(e.path, e.size, e.mtime_ns, e.sidecar_mtime_ns): i for i, e in enumerate(cached_entries)}
+        by_text = {e.text: i for i, e in enumerate(cached_entries)}
+        categories = None
+        entries: list[SampleEntry] = []
+        vectors: list[Optional[np.ndarray]] = []
+        to_embed: list[int] = []
+        for path, st in files:
+            rel = path.relative_to(root).as_posix()
+            sidecar_ns = _sidecar_mtime(path)
+            hit = by_key.get((rel, st.st_size, st.st_mtime_ns, sidecar_ns))
+            if hit is not None:
+                entries.append(cached_entries[hit])
+                vectors.append(cached_vectors[hit])
+                continue
+            if categories is None:
+                categories = _dataset_categories(root)
+            text = describe(root, path, categories)
+            entries.append(SampleEntry(rel, int(st.st_size), int(st.st_mtime_ns), text, sidecar_ns))
+            if text in by_text:
+                vectors.append(cached_vectors[by_text[text]])
+            else:
+                vectors.append(None)
+                to_embed.append(len(entries) - 1)
+        if to_embed:
+            from studio.text_embed import embed
+
+            fresh = embed([entries[i].text for i in to_embed])
+            for row, i in enumerate(to_embed):
+                vectors[i] = fresh[row]
+        matrix = np.stack(vectors).astype(np.float32)
+        index = cls(root, entries, matrix)
+        index.refreshed = entries != cached_entries or stamp != cached_stamp
+        index.embedded = len(to_embed)
+        if index.refreshed:
+            index._write_cache(cache_base, stamp)
+        return index
+
+    @staticmethod
+    def _cache_base(root: Path, cache_dir: Optional[str | Path]) -> Path:
+        if cache_dir is not None:
+            base = Path(cache_dir).expanduser()
+            digest = hashlib.sha1(str(root).encode()).hexdigest()[:16]
+            return base / f"{digest}{INDEX_NAME}"
+        if os.access(root, os.W_OK):
+            return root / INDEX_NAME
+        digest = hashlib.sha1(str(root).encode()).hexdigest()[:16]
+        return Path.home() / ".cache" / "soundscape-studio" / "samples" / f"{digest}{INDEX_NAME}"
+
+    @staticmethod
+    def _read_cache(base: Path) -> tuple[list[SampleEntry], np.ndarray, Optional[list]]:
+        json_path, npy_path = base.with_suffix(".json"), base.with_suffix(".npy")
+        try:
+            meta = json.loads(json_path.read_text(encoding="utf-8"))
+            if meta.get("version") != INDEX_VERSION:
+                raise ValueError("old index")
+            entries = [SampleEntry(**e) for e in meta["entries"]]
+            vectors = np.load(npy_path)
+            if vectors.shape != (len(entries), vectors.shape[1] if vectors.ndim == 2 else -1):
+                raise ValueError("index shape mismatch")
+            return entries, vectors, meta.get("csv_stamp")
+        except (OSError, ValueError, KeyError, TypeError):
+            return [], np.zeros((0, 384), np.float32), None
+
+    def _write_cache(self, base: Path, stamp: list) -> None:
+        """Atomic writes (temp file, then rename); a read-only place just skips caching."""
+        try:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            meta = {"version": INDEX_VERSION, "root": str(self.root), "csv_stamp": stamp,
+                    "entries": [e.__dict__ for e in self.entries]}
+            for suffix, write in ((".npy", lambda fh: np.save(fh, self.vectors)),
+                                  (".json", lambda fh: fh.write(json.dumps(meta).encode()))):
+                fd, tmp = tempfile.mkstemp(dir=base.parent, prefix=".tmp-index-")
+                with os.fdopen(fd, "wb") as fh:
+                    write(fh)
+                os.replace(tmp, base.with_suffix(suffix))
+        except OSError:
+            pass
+
+    # -- search --------------------------------------------------------------------------
+
+    def search(self, prompt: str, top_k: int = 5) -> list[tuple[SampleEntry, float]]:
+        """The ``top_k`` entries most similar to ``prompt`` (cosine, best first; ties by path)."""
+        from studio.text_embed import embed
+
+        query = embed([prompt])[0]
+        sims = self.vectors @ query
+        order = sorted(range(len(self.entries)), key=lambda i: (-float(sims[i]), self.entries[i].path))
+        return [(self.entries[i], float(sims[i])) for i in order[: max(1, int(top_k))]]
+
+    def absolute(self, entry: SampleEntry) -> Path:
+        return self.root / entry.path
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """float32 ``(channels, frames)`` and its rate, or AudioError naming the file."""
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # noqa: BLE001 - libsndfile raises several types
+        raise AudioError(f"cannot read sample {str(path)!r}: {str(exc).splitlines()[0][:160]}") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"sample {str(path)!r} is empty")
+    return np.ascontiguousarray(data.T), int(rate)

@@ -1,0 +1,163 @@
+"""Look-ahead true-peak limiter, streaming over chunks.
+
+Detection is on the 4x-oversampled signal (:func:`~studio.mixing.loudness.true_peak_envelope`).
+For each frame the required gain is ``min(1, threshold / true_peak)``; the applied gain is that
+requirement *held* for :data:`HOLD_S` after and looked ahead :data:`LOOKAHEAD_S` before each peak
+(a sliding minimum), then smoothed by a :data:`LOOKAHEAD_S` moving average, so the gain ramps
+down linearly over 5 ms before a peak, stays down through dense peaks, and ramps back up over
+5 ms. Because every frame inside the averaging window of a peak carries that peak's requirement,
+the smoothed gain never exceeds the requirement at the peak: the output true peak stays at or
+below the threshold (to within float rounding and the tiny change gain ramps make to the
+interpolation, which the master's 0.1 dB margin covers).
+
+The limiter reads ahead by carrying one chunk of delay internally, so each output sample depends
+only on the input around it: the output is identical whatever the chunk size, and chunks come out
+in step with the input (no latency in the result). Only blocks whose worst-case interpolated
+value could exceed the threshold are oversampled, so quiet material costs almost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional
+
+import numpy as np
+
+from studio.mixing.loudness import TP_CONTEXT, true_peak_bound_factor, true_peak_envelope
+
+LOOKAHEAD_S = 0.005
+HOLD_S = 0.030
+BLOCK = 256
+
+
+@dataclass
+class LimiterStats:
+    """What the limiter did: smallest gain applied and the output true peak (linear)."""
+
+    min_gain: float = 1.0
+    true_peak: float = 0.0
+    limited_frames: int = 0
+    _report_floor: float = field(default=0.0, repr=False)
+
+    @property
+    def max_reduction_db(self) -> float:
+        return float(-20.0 * np.log10(self.min_gain)) if self.min_gain > 0 else float("inf")
+
+    @property
+    def true_peak_dbtp(self) -> Optional[float]:
+        return float(20.0 * np.log10(self.true_peak)) if self.true_peak > 0 else None
+
+
+def gated_envelope(buf: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """True-peak envelope of ``buf`` (``(2, n + 2*TP_CONTEXT)``) computed only in blocks whose
+    bound (worst-phase gain x neighbourhood sample peak) reaches ``threshold``; zeros elsewhere.
+    Returns ``(env (n,), computed (n,) bool)``."""
+    n = buf.shape[1] - 2 * TP_CONTEXT
+    nblocks = -(-n // BLOCK)
+    padded_n = nblocks * BLOCK
+    body = np.abs(buf[:, TP_CONTEXT : TP_CONTEXT + n]).max(axis=0)
+    if padded_n != n:
+        body = np.pad(body, (0, padded_n - n))
+    peak = body.reshape(nblocks, BLOCK).max(axis=1)
+    # Neighbouring blocks cover the interpolator's context (6 frames < one block).
+    near = peak.copy()
+    near[1:] = np.maximum(near[1:], peak[:-1])
+    near[:-1] = np.maximum(near[:-1], peak[1:])
+    edge = max(float(np.abs(buf[:, :TP_CONTEXT]).max(initial=0.0)), float(np.abs(buf[:, -TP_CONTEXT:]).max(initial=0.0)))
+    near[0] = max(near[0], edge)
+    near[-1] = max(near[-1], edge)
+    need = near * true_peak_bound_factor() >= threshold
+    env = np.zeros(padded_n, np.float32)
+    computed = np.zeros(padded_n, bool)
+    idx = np.flatnonzero(need)
+    if idx.size:
+        if padded_n != n:
+            buf = np.pad(buf, ((0, 0), (0, padded_n - n)))
+        # Gather every needed block with its context into one (k, 2, BLOCK + 12) batch.
+        offsets = idx[:, None] * BLOCK + np.arange(BLOCK + 2 * TP_CONTEXT)[None, :]
+        batch = buf[:, offsets].transpose(1, 0, 2)
+        env.reshape(nblocks, BLOCK)[idx] = true_peak_envelope(batch)
+        computed.reshape(nblocks, BLOCK)[idx] = True
+    return env[:n], computed[:n]
+
+
+class TruePeakLimiter:
+    """Limit a stream of float32 ``(2, n)`` chunks to ``threshold`` (linear, true peak)."""
+
+    def __init__(self, threshold: float, sample_rate: int) -> None:
+        self.threshold = float(threshold)
+        self.lookahead = max(1, int(round(LOOKAHEAD_S * sample_rate)))
+        self.hold = int(round(HOLD_S * sample_rate))
+        self.before = self.hold + self.lookahead + TP_CONTEXT
+        self.after = self.lookahead + TP_CONTEXT
+        self.stats = LimiterStats()
+
+    def process(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Yield limited chunks, one per input chunk, same shapes, in order."""
+        it = iter(chunks)
+        tail = np.zeros((2, self.before), np.float32)
+        cur = next(it, None)
+        ahead: list[np.ndarray] = []
+        while cur is not None:
+            # Collect enough look-ahead (usually just the next chunk).
+            have = sum(a.shape[1] for a in ahead)
+            while have < self.after:
+                nxt = next(it, None)
+                if nxt is None:
+                    break
+                ahead.append(nxt)
+                have += nxt.shape[1]
+            after = np.concatenate(ahead, axis=1)[:, : self.after] if ahead else np.zeros((2, 0), np.float32)
+            if after.shape[1] < self.after:
+                after = np.pad(after, ((0, 0), (0, self.after - after.shape[1])))
+            buf = np.concatenate([tail, cur, after], axis=1)
+            yield self._limit(buf, cur)
+            tail = np.concatenate([tail, cur], axis=1)[:, -self.before :]
+            cur = ahead.pop(0) if ahead else None
+
+    def _limit(self, buf: np.ndarray, cur: np.ndarray) -> np.ndarray:
+        n = cur.shape[1]
+        env, computed = gated_envelope(buf, self.threshold)
+        cur_env = env[self.hold + self.lookahead : self.hold + self.lookahead + n]
+        cur_computed = computed[self.hold + self.lookahead : self.hold + self.lookahead + n]
+        if not (env > self.threshold).any():
+            self._report(cur, cur_env, cur_computed, None)
+            return cur
+        need = np.ones(env.shape, np.float64)
+        over = env > self.threshold
+        need[over] = self.threshold / env[over].astype(np.float64)
+        from scipy.ndimage import minimum_filter1d
+
+        width = self.hold + self.lookahead
+        held = minimum_filter1d(need, width, mode="constant", cval=1.0)
+        # held[j - hold + width // 2] = min(need[j - hold : j + lookahead]); see docstring.
+        shift = width // 2 - self.hold
+        csum = np.concatenate([[0.0], np.cumsum(held)])
+        # Smoothed gain for frame m of cur: mean of held-min over the lookahead frames ending at m.
+        m = np.arange(n) + self.hold + self.lookahead  # env index of each cur frame
+        hi = m + shift + 1
+        lo = hi - self.lookahead
+        gain = np.minimum((csum[hi] - csum[lo]) / self.lookahead, 1.0)
+        out = (cur * gain.astype(np.float32)).astype(np.float32)
+        self._report(out, cur_env, cur_computed, gain)
+        return out
+
+    def _report(self, out: np.ndarray, env: np.ndarray, computed: np.ndarray, gain: Optional[np.ndarray]) -> None:
+        st = self.stats
+        if gain is not None:
+            st.min_gain = min(st.min_gain, float(gain.min()))
+            st.limited_frames += int((gain < 1.0).sum())
+            tp = env * gain
+        else:
+            tp = env
+        if computed.any():
+            st.true_peak = max(st.true_peak, float(tp[computed].max()))
+        # Frames not oversampled here: measure exactly where they could beat the running peak.
+        rest = ~computed
+        if rest.any():
+            masked = np.where(rest[None, :], out, 0.0).astype(np.float32)
+            padded = np.pad(masked, ((0, 0), (TP_CONTEXT, TP_CONTEXT)))
+            floor = max(st.true_peak, 1e-9)
+            env2, comp2 = gated_envelope(padded, floor)
+            if comp2.any():
+                st.true_peak = max(st.true_peak, float(env2[comp2 & rest].max(initial=0.0)))

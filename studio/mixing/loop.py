@@ -1,0 +1,72 @@
+"""Loop-ready mix: a version of the track that plays gaplessly when a player repeats it.
+
+The loop has no fade in or out. Its length is the track's minus a crossfade ``X``
+(:data:`LOOP_XFADE_S`, at most a quarter of the track): the last ``X`` frames of the track are
+equal-power crossfaded into its first ``X`` frames, so sample ``L-1`` of the loop flows straight
+into sample ``0`` (which continues the material that was playing). The master gain is the
+track's; the limiter runs with wrapped context (it sees the loop's end before its start and
+its start after its end), so even the limiter gain is continuous across the wrap.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+import numpy as np
+
+from studio.errors import ExportError
+from studio.mixing.limiter import TruePeakLimiter
+from studio.mixing.master import CHUNK_FRAMES, _side_scale
+from studio.mixing.render import mix_state
+from studio.types import Soundscape
+
+LOOP_XFADE_S = 3.0
+
+
+def loop_xfade(frames: int, sample_rate: int) -> int:
+    return int(min(round(LOOP_XFADE_S * sample_rate), frames // 4))
+
+
+def loop_frames(soundscape: Soundscape) -> int:
+    """Length of the loop-ready mix in frames: track length minus the wrap crossfade."""
+    return soundscape.frames - loop_xfade(soundscape.frames, soundscape.sample_rate)
+
+
+def _pre_loop(soundscape: Soundscape, start: int, n: int) -> np.ndarray:
+    state = mix_state(soundscape)
+    arr, settings = state.arrangement, state.settings
+    x_frames = loop_xfade(soundscape.frames, soundscape.sample_rate)
+    length = soundscape.frames - x_frames
+    x = _side_scale(arr.mix(start, n), settings.side_gain)
+    if start < x_frames:
+        k = min(n, x_frames - start)
+        t = (np.arange(start, start + k, dtype=np.float64) + 0.5) / x_frames
+        fade_in = np.sin(0.5 * math.pi * t).astype(np.float32)
+        fade_out = np.cos(0.5 * math.pi * t).astype(np.float32)
+        tail = _side_scale(arr.mix(length + start, k), settings.side_gain)
+        x[:, :k] = x[:, :k] * fade_in + tail * fade_out
+    return x
+
+
+def iter_loop_mix(soundscape: Soundscape, chunk_frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+    """Mastered float32 ``(2, n)`` chunks of the loop-ready mix, in order."""
+    state = mix_state(soundscape)
+    if state is None:
+        raise ExportError("a loop-ready export needs a soundscape rendered in this session; render it again")
+    settings = state.settings
+    length = loop_frames(soundscape)
+    limiter = TruePeakLimiter(settings.threshold, soundscape.sample_rate)
+    gain = settings.gain
+
+    def stream() -> Iterator[np.ndarray]:
+        before = min(limiter.before, length)
+        yield _pre_loop(soundscape, length - before, before) * gain
+        for start in range(0, length, chunk_frames):
+            yield _pre_loop(soundscape, start, min(chunk_frames, length - start)) * gain
+        yield _pre_loop(soundscape, 0, min(limiter.after, length)) * gain
+
+    n_chunks = -(-length // chunk_frames)
+    for k, out in enumerate(limiter.process(stream())):
+        if 1 <= k <= n_chunks:
+            yield out

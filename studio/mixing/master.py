@@ -1,0 +1,252 @@
+"""The master stage: loudness to target, fades, mono guard and a true-peak limiter.
+
+Signal chain for every frame ``n`` (float32 throughout)::
+
+    sum      = sum of the stems (each after its own gain, pan, width, mute, solo)
+    sided    = mid + side_gain * side of ``sum``   (mono guard; side_gain is 1 unless needed)
+    pre      = sided * fade(n)                      (fade in, fade out, optional sleep fade)
+    mix      = limiter(pre * 10^(gain_db / 20))     (true-peak limiter at ceiling - 0.1 dB)
+
+``gain_db`` is found by measuring the BS.1770 loudness of ``pre`` in one chunked pass, then
+checked by a second pass that measures the limited output; if the limiter pulled the loudness
+away from the target by more than :data:`TOLERANCE_LU` the gain is corrected and the pass
+repeated (at most :data:`MAX_PASSES` times). Tracks up to :data:`CACHE_LIMIT_FRAMES` keep ``pre``
+in memory between passes, longer ones re-render it so memory stays bounded.
+
+Mono guard: if summing L+R would lose more than :data:`MONO_DROP_LIMIT_DB` of loudness
+(strong out-of-phase content, very wide layers), the side channel is scaled down until the drop is
+:data:`MONO_GUARD_TARGET_DB`. The factor is reported as ``mono_side_gain``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from studio.errors import AudioError
+from studio.mixing.arrange import Arrangement
+from studio.mixing.limiter import TruePeakLimiter
+from studio.mixing.loudness import LoudnessMeter, LoudnessResult
+from studio.types import MasterSpec, Progress, no_progress
+
+CHUNK_FRAMES = 192_000  # 4 s at 48 kHz, a whole number of 100 ms loudness hops
+LIMITER_MARGIN_DB = 0.1
+TOLERANCE_LU = 0.05
+MAX_PASSES = 4
+MONO_DROP_LIMIT_DB = 3.0
+MONO_GUARD_TARGET_DB = 2.5
+CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
+
+
+@dataclass(frozen=True)
+class MasterSettings:
+    """Everything the master applies, fixed before the final pass."""
+
+    gain_db: float
+    side_gain: float
+    threshold_dbtp: float
+    spec: MasterSpec
+
+    @property
+    def gain(self) -> np.float32:
+        return np.float32(10.0 ** (self.gain_db / 20.0))
+
+    @property
+    def threshold(self) -> float:
+        return 10.0 ** (self.threshold_dbtp / 20.0)
+
+
+def _fade_curve(t: np.ndarray) -> np.ndarray:
+    """Raised-cosine 0..1 for ``t`` in 0..1 (smooth at both ends)."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.clip(t, 0.0, 1.0))
+
+
+def fade_lengths(spec: MasterSpec, frames: int, sample_rate: int) -> tuple[int, int, int]:
+    """(fade_in, fade_out, sleep_fade) in frames; in and out shrink together to fit the track."""
+    fi = int(round(spec.fade_in_s * sample_rate))
+    fo = int(round(spec.fade_out_s * sample_rate))
+    if fi + fo > frames:
+        scale = frames / float(fi + fo)
+        fi, fo = int(fi * scale), int(fo * scale)
+    sf = int(round((spec.sleep_fade_s or 0.0) * sample_rate))
+    return fi, fo, min(sf, frames)
+
+
+def fade_envelope(spec: MasterSpec, frames: int, sample_rate: int, start: int, n: int) -> Optional[np.ndarray]:
+    """Float32 ``(n,)`` master fade gains for frames ``start..start+n`` (None when all 1).
+
+    Fade in/out are raised-cosine; the sleep fade is a long fade to silence over the last
+    ``sleep_fade_s`` (raised-cosine in amplitude, cubed so it spends its time quiet, as a listener
+    falling asleep wants)."""
+    fi, fo, sf = fade_lengths(spec, frames, sample_rate)
+    stop = start + n
+    g: Optional[np.ndarray] = None
+    pos = None
+
+    def positions() -> np.ndarray:
+        nonlocal pos
+        if pos is None:
+            pos = np.arange(start, stop, dtype=np.float64) + 0.5
+        return pos
+
+    if fi and start < fi:
+        g = _fade_curve(positions() / fi)
+    if fo and stop > frames - fo:
+        out = _fade_curve((frames - positions()) / fo)
+        g = out if g is None else g * out
+    if sf and stop > frames - sf:
+        out = _fade_curve((frames - positions()) / sf) ** 3
+        g = out if g is None else g * out
+    return None if g is None else g.astype(np.float32)
+
+
+def _side_scale(x: np.ndarray, side_gain: float) -> np.ndarray:
+    if side_gain == 1.0:
+        return x
+    mid = (x[0] + x[1]) * np.float32(0.5)
+    side = (x[0] - x[1]) * np.float32(0.5 * side_gain)
+    return np.stack([mid + side, mid - side])
+
+
+class MasterRun:
+    """Runs the master passes over an arrangement and builds the mix stream."""
+
+    def __init__(self, arrangement: Arrangement, spec: MasterSpec, chunk_frames: int = CHUNK_FRAMES) -> None:
+        self.arr = arrangement
+        self.spec = spec
+        self.chunk = int(chunk_frames)
+        self.frames = arrangement.frames
+        self.sr = arrangement.sample_rate
+
+    # ------------------------------------------------------------------ streams
+
+    def pre_chunks(self, side_gain: float, stems_out: Optional[deque] = None) -> Iterator[np.ndarray]:
+        """``sided * fade`` chunks (before master gain), in order."""
+        for start in range(0, self.frames, self.chunk):
+            n = min(self.chunk, self.frames - start)
+            stems: Optional[list] = [] if stems_out is not None else None
+            x = _side_scale(self.arr.mix(start, n, stems), side_gain)
+            fade = fade_envelope(self.spec, self.frames, self.sr, start, n)
+            if fade is not None:
+                x = x * fade
+            if stems_out is not None:
+                stems_out.append(stems)
+            yield x
+
+    def mastered(self, settings: MasterSettings, pre: Optional[Iterator[np.ndarray]] = None,
+                 limiter: Optional[TruePeakLimiter] = None) -> Iterator[np.ndarray]:
+        limiter = limiter or TruePeakLimiter(settings.threshold, self.sr)
+        source = pre if pre is not None else self.pre_chunks(settings.side_gain)
+        gain = settings.gain
+        return limiter.process(c * gain for c in source)
+
+    def iter_mix(self, settings: MasterSettings, chunk_frames: Optional[int] = None,
+                 with_stems: bool = False) -> Iterator[Any]:
+        """Mastered float32 ``(2, n)`` chunks; with ``with_stems`` yields ``(mix, [stem, ...])``."""
+        run = self if chunk_frames in (None, self.chunk) else MasterRun(self.arr, self.spec, int(chunk_frames))
+        if not with_stems:
+            yield from run.mastered(settings)
+            return
+        queue: deque = deque()
+        for out in run.mastered(settings, pre=run.pre_chunks(settings.side_gain, queue)):
+            yield out, queue.popleft()
+
+    # ------------------------------------------------------------------ passes
+
+    def run(self, progress: Optional[Progress] = None) -> tuple[MasterSettings, dict[str, Any]]:
+        """Measure, set the gain, verify on the limited output; returns settings and the report."""
+        progress = progress or no_progress
+        cache: Optional[list[np.ndarray]] = [] if self.frames <= CACHE_LIMIT_FRAMES else None
+        n_chunks = max(1, -(-self.frames // self.chunk))
+
+        meter = LoudnessMeter(self.sr)
+        for k, x in enumerate(self.pre_chunks(1.0)):
+            meter.feed(x)
+            if cache is not None:
+                cache.append(x)
+            progress(0.5 * (k + 1) / n_chunks, "measuring loudness")
+        pre = meter.result()
+        if not math.isfinite(pre.integrated_lufs):
+            raise AudioError(
+                "the mix is silent (every layer muted, soloed away or silent); unmute at least one "
+                "audible layer so it can be mastered"
+            )
+        side_gain = self._mono_guard(pre)
+        if side_gain != 1.0:
+            # The cached chunks were faded before the side scaling; re-render in chain order so
+            # every pass (and the export) computes bit-identical samples.
+            cache = None
+        pre_lufs = pre.loudness_with_side_gain(side_gain)[0]
+        gain_db = round(self.spec.target_lufs - pre_lufs, 4)
+        threshold_dbtp = self.spec.ceiling_dbtp - LIMITER_MARGIN_DB
+
+        passes = 0
+        while True:
+            passes += 1
+            settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec)
+            limiter = TruePeakLimiter(settings.threshold, self.sr)
+            out_meter = LoudnessMeter(self.sr)
+            source = iter(cache) if cache is not None else self.pre_chunks(side_gain)
+            for k, y in enumerate(self.mastered(settings, pre=source, limiter=limiter)):
+                out_meter.feed(y)
+                frac = 0.5 + 0.5 * (passes - 1 + (k + 1) / n_chunks) / MAX_PASSES
+                progress(min(frac, 0.99), "mastering")
+            result = out_meter.result()
+            error = self.spec.target_lufs - result.integrated_lufs
+            if abs(error) <= TOLERANCE_LU or passes >= MAX_PASSES or not math.isfinite(error):
+                break
+            gain_db = round(gain_db + error, 4)
+        progress(1.0, "mastered")
+        return settings, self._report(settings, pre, pre_lufs, result, limiter, passes)
+
+    def _mono_guard(self, pre: LoudnessResult) -> float:
+        stereo, mono = pre.loudness_with_side_gain(1.0)
+        if math.isfinite(mono) and stereo - mono <= MONO_DROP_LIMIT_DB:
+            return 1.0
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            s, m = pre.loudness_with_side_gain(mid)
+            if math.isfinite(m) and s - m <= MONO_GUARD_TARGET_DB:
+                lo = mid
+            else:
+                hi = mid
+        return round(lo, 6)
+
+    def _report(self, settings: MasterSettings, pre: LoudnessResult, pre_lufs: float,
+                out: LoudnessResult, limiter: TruePeakLimiter, passes: int) -> dict[str, Any]:
+        spec = self.spec
+        st = limiter.stats
+
+        def num(v: Optional[float], nd: int = 3) -> Optional[float]:
+            return None if v is None or not math.isfinite(v) else round(float(v), nd)
+
+        return {
+            "preset": spec.preset,
+            "target_lufs": spec.target_lufs,
+            "ceiling_dbtp": spec.ceiling_dbtp,
+            "gain_db": settings.gain_db,
+            "integrated_lufs": num(out.integrated_lufs),
+            "true_peak_dbtp": num(st.true_peak_dbtp),
+            "limiter_threshold_dbtp": settings.threshold_dbtp,
+            "limiter_max_reduction_db": num(st.max_reduction_db),
+            "limited_fraction": round(st.limited_frames / max(1, self.frames), 6),
+            "premaster_lufs": num(pre_lufs),
+            "bed_reference_lufs": num(self.arr.bed_lufs),
+            "mono_lufs": num(out.mono_lufs),
+            "mono_loudness_drop_db": num(out.mono_loudness_drop_db),
+            "mono_compatible": bool(out.mono_loudness_drop_db <= MONO_DROP_LIMIT_DB),
+            "mono_side_gain": settings.side_gain,
+            "fade_in_s": spec.fade_in_s,
+            "fade_out_s": spec.fade_out_s,
+            "sleep_fade_s": spec.sleep_fade_s,
+            "reverb_send_db": spec.reverb_send_db,
+            "passes": passes,
+            "sample_rate": self.sr,
+            "frames": self.frames,
+            "duration_s": self.frames / self.sr,
+        }

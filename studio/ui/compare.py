@@ -1,0 +1,137 @@
+"""Variants for the Compare page, free of Streamlit.
+
+A variant is the session's caption rendered with its own seed, style, planner and (optionally)
+one backend for every layer. Players are matched in loudness (each brought down to the
+quietest variant's integrated LUFS) so the louder take does not win by being louder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from studio.types import Caption, LayerSource, ScenePlan, Soundscape
+from studio.ui.engine import NullReporter, Reporter, loudness_match_gain_db, wav_bytes
+
+AS_PLANNED = "as planned"
+MIN_VARIANTS, MAX_VARIANTS = 2, 4
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """What differs between variants. ``backend`` None keeps each layer's planned backend."""
+
+    style: str
+    seed: int
+    planner: str = "rules"
+    backend: Optional[str] = None
+    duration_s: float = 30.0
+
+    @property
+    def label(self) -> str:
+        parts = [self.style, f"seed {self.seed}", self.planner]
+        if self.backend:
+            parts.append(self.backend)
+        return " · ".join(parts)
+
+
+@dataclass
+class Variant:
+    config: VariantConfig
+    plan: ScenePlan
+    sources: tuple[LayerSource, ...]
+    soundscape: Soundscape
+    notes: list[str] = field(default_factory=list)
+    _samples: Optional[np.ndarray] = field(default=None, repr=False)
+
+    def samples(self) -> np.ndarray:
+        if self._samples is None:
+            self._samples = self.soundscape.mix_clip().samples
+        return self._samples
+
+    @property
+    def integrated_lufs(self) -> Optional[float]:
+        value = self.soundscape.master.get("integrated_lufs")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+def render_variant(
+    caption: Caption,
+    config: VariantConfig,
+    *,
+    captioner: str = "analysis",
+    master: Optional[Mapping[str, Any]] = None,
+    reporter: Optional[Reporter] = None,
+) -> Variant:
+    """Plan and render one variant with its own pipeline (so its fallback notes are its own)."""
+    from studio.mixing import resolve_events
+    from studio.pipeline import SoundscapePipeline
+    from studio.ui.engine import StudioSession
+
+    pipe = SoundscapePipeline(captioner=captioner, planner=config.planner)
+    plan = pipe.plan(caption, style=config.style, duration_s=config.duration_s, seed=config.seed)
+    if config.backend:
+        layers = tuple(l.model_copy(update={"backend": config.backend, "model": None}) for l in plan.layers)
+        plan = plan.model_copy(update={"layers": layers})
+    if master:
+        plan = plan.model_copy(update={"master": plan.master.model_copy(update=dict(master))})
+    plan = resolve_events(plan)
+    # One throwaway session does the per-layer generation and mix with progress.
+    work = StudioSession(pipeline=pipe)
+    work.caption = caption
+    scape = work.generate(plan, reporter or NullReporter())
+    sources = tuple(work.sources[l.name] for l in scape.plan.layers)
+    notes = list(dict.fromkeys([*scape.plan.notes, *pipe.notes]))
+    return Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, notes=notes)
+
+
+def matched_previews(variants: list[Variant]) -> tuple[list[bytes], list[float]]:
+    """WAV bytes per variant at matched loudness, and the gain (dB, <= 0) applied to each."""
+    gains = loudness_match_gain_db([v.integrated_lufs for v in variants])
+    previews = []
+    for v, g in zip(variants, gains):
+        previews.append(wav_bytes(v.samples() * np.float32(10 ** (g / 20)), v.soundscape.sample_rate))
+    return previews, gains
+
+
+SCORE_HINTS = ("clap", "score", "similarity")
+
+
+def take_scores(variant: Variant) -> list[dict[str, Any]]:
+    """CLAP (or other) take scores the backends recorded in each layer's metadata."""
+    rows = []
+    for source in variant.sources:
+        for key, value in dict(source.metadata).items():
+            if any(h in key.lower() for h in SCORE_HINTS) and _scalarish(value):
+                rows.append({"layer": source.spec.name, "score": key, "value": _fmt(value)})
+    return rows
+
+
+def _scalarish(value: Any) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value) and 0 < len(value) <= 16
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(f"{float(v):.3f}" for v in value)
+    return f"{float(value):.3f}"
+
+
+def coherence_scores(variant: Variant) -> Optional[Mapping[str, float]]:
+    """Image/plan/audio coherence from ``studio.evaluation`` when that module provides
+    ``score_soundscape(soundscape)``; None until it does (the page says so)."""
+    try:
+        from studio import evaluation
+    except ImportError:
+        return None
+    scorer = getattr(evaluation, "score_soundscape", None)
+    if not callable(scorer):
+        return None
+    try:
+        return dict(scorer(variant.soundscape))
+    except Exception:  # noqa: BLE001 - a missing scoring model must not break the comparison
+        return None

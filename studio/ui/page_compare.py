@@ -1,0 +1,125 @@
+"""The Compare page: 2-4 variants of the session's caption side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.errors import CancelledError, StudioError
+from studio.ui import widgets
+from studio.ui.compare import AS_PLANNED, MAX_VARIANTS, MIN_VARIANTS, Variant, VariantConfig, coherence_scores, matched_previews, render_variant, take_scores
+from studio.ui.guard import page, show_error
+from studio.ui.navigation import page_path
+from studio.ui.plan_table import plan_rows
+from studio.ui.settings import availability
+from studio.ui.state import flash, library, session, show_flashes
+
+K = "compare."
+RESULTS = K + "results"
+LENGTHS = {"30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0}
+
+
+def _configs(base_seed: int) -> list[VariantConfig]:
+    from studio.generation import BACKENDS
+    from studio.planning.styles import style_names
+
+    styles = style_names()
+    planners = [n for n, _, _ in availability("planner")]
+    backends = [AS_PLANNED, *BACKENDS.names()]
+    top = st.columns([2, 2, 3])
+    count = top[0].radio("Variants", list(range(MIN_VARIANTS, MAX_VARIANTS + 1)), horizontal=True, key=K + "count")
+    length = top[1].selectbox("Length", list(LENGTHS), key=K + "length", help="short lengths keep comparisons quick")
+    default_style = st.session_state.get("studio.style", "meditation")
+    configs = []
+    for i, col in enumerate(st.columns(count)):
+        with col:
+            st.markdown(f"**Variant {chr(65 + i)}**")
+            style = st.selectbox("Style", styles, index=styles.index(default_style) if default_style in styles else 0, key=f"{K}style.{i}")
+            seed = int(st.number_input("Seed", 0, 2**32 - 1, value=base_seed + i, key=f"{K}seed.{i}"))
+            planner = st.selectbox("Planner", planners, key=f"{K}planner.{i}")
+            backend = st.selectbox("Backend", backends, key=f"{K}backend.{i}", help="one backend for every layer, or the plan's choice")
+            configs.append(VariantConfig(style=style, seed=seed, planner=planner, backend=None if backend == AS_PLANNED else backend, duration_s=LENGTHS[length]))
+    return configs
+
+
+def _render_all(configs: list[VariantConfig]) -> None:
+    sess = session()
+    st.button("Cancel", key=K + "cancel", icon=":material/cancel:", help="Stop; earlier variants are kept")
+    variants: list[Variant] = []
+    for i, cfg in enumerate(configs):
+        st.caption(f"Variant {chr(65 + i)}: {cfg.label}")
+        rep = widgets.StreamlitReporter(f"Variant {chr(65 + i)}")
+        try:
+            variants.append(render_variant(sess.caption, cfg, captioner=sess.pipeline.captioner, reporter=rep))
+        except CancelledError as exc:
+            st.warning(str(exc))
+            return
+        except StudioError as exc:
+            show_error(exc)
+            return
+        finally:
+            rep.clear()
+    st.session_state[RESULTS] = variants
+    st.rerun()
+
+
+def _keep(variant: Variant) -> None:
+    from studio.ui.page_studio import sync_settings
+
+    sess = session()
+    sess.adopt(variant.plan, variant.sources, variant.soundscape)
+    sync_settings(sess, variant.plan)
+    try:
+        sess.save_to_library(library(), title=f"{variant.plan.caption.text if variant.plan.caption else ''} ({variant.config.label})", background=True)
+        flash(f"Kept variant {variant.config.label}: it is now the Studio's result and saved to the library.")
+    except StudioError as exc:
+        flash(f"Kept variant {variant.config.label}; not saved to the library: {exc}", "warning")
+    st.switch_page(page_path("studio"))
+
+
+def _show(variants: list[Variant]) -> None:
+    previews, gains = matched_previews(variants)
+    ref = min((v.integrated_lufs for v in variants if v.integrated_lufs is not None), default=None)
+    if ref is not None:
+        st.caption(f"Players are matched to {ref:.1f} LUFS (the quietest variant), so loudness does not sway the choice.")
+    for i, (col, v) in enumerate(zip(st.columns(len(variants)), variants)):
+        with col:
+            st.markdown(f"#### {chr(65 + i)} · {v.config.label}")
+            st.audio(previews[i], format="audio/wav")
+            st.caption(f"mastered {v.integrated_lufs:.1f} LUFS · played at {gains[i]:+.1f} dB" if v.integrated_lufs is not None else "loudness not measured")
+            st.image(widgets.spectrogram_png(v.samples(), v.soundscape.sample_rate), width="stretch")
+            rows = [{k: r[k] for k in ("name", "role", "prompt", "backend", "gain_db")} for r in plan_rows(v.plan)]
+            st.dataframe(rows, hide_index=True, width="stretch")
+            scores = take_scores(v)
+            if scores:
+                st.markdown("CLAP take scores")
+                st.dataframe(scores, hide_index=True, width="stretch")
+            else:
+                st.caption("No CLAP take scores (the backends used do not score takes).")
+            coherence = coherence_scores(v)
+            if coherence:
+                st.markdown("Coherence")
+                st.dataframe([{"score": k, "value": round(float(x), 3)} for k, x in coherence.items()], hide_index=True)
+            else:
+                st.caption("Coherence scores: not available yet.")
+            widgets.show_notes(v.notes)
+            if st.button("Keep this one", key=f"{K}keep.{i}", type="primary", icon=":material/check:", width="stretch"):
+                _keep(v)
+
+
+@page
+def render() -> None:
+    st.title("Compare")
+    show_flashes()
+    sess = session()
+    if sess.caption is None:
+        st.info("Start in the Studio: add an image or type a caption, then come back here to compare variants.")
+        st.page_link(page_path("studio"), label="Go to the Studio", icon=":material/graphic_eq:")
+        return
+    st.caption(f"Caption: {sess.caption.text}")
+    configs = _configs(int(st.session_state.get("studio.seed", 7)))
+    if st.button("Render variants", type="primary", icon=":material/play_arrow:", key=K + "render"):
+        _render_all(configs)
+    variants = st.session_state.get(RESULTS)
+    if variants:
+        st.divider()
+        _show(variants)

@@ -1,0 +1,132 @@
+"""The Library page: every saved render with its thumbnail, caption, style, length and date;
+open it in the Studio, re-render it from its manifest, or delete it."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from studio.errors import CancelledError, StudioError
+from studio.library import LibraryEntry
+from studio.ui import widgets
+from studio.ui.engine import ImageInput, StudioSession
+from studio.ui.guard import guarded, page, show_error
+from studio.ui.navigation import page_path
+from studio.ui.state import flash, library, session, show_flashes
+
+K = "library."
+PAGE_SIZE = 20
+
+
+def _render_plan(plan, label: str) -> StudioSession | None:
+    """Render ``plan`` exactly (progress + cancel) in a fresh session object; None if stopped."""
+    sess = session()
+    work = StudioSession(pipeline=sess.pipeline, work_dir=sess.work_dir)
+    st.button("Cancel", key=K + "cancel", icon=":material/cancel:")
+    rep = widgets.StreamlitReporter(label)
+    try:
+        work.caption = plan.caption
+        work.generate(plan, rep)
+    except CancelledError as exc:
+        st.warning(str(exc))
+        return None
+    except StudioError as exc:
+        show_error(exc)
+        return None
+    finally:
+        rep.clear()
+    return work
+
+
+def _open(entry: LibraryEntry) -> None:
+    from studio.ui.page_studio import sync_settings
+
+    plan = entry.plan()
+    work = _render_plan(plan, "Re-rendering from the manifest")
+    if work is None:
+        return
+    sess = session()
+    sess.adopt(work.soundscape.plan, list(work.sources.values()), work.soundscape)
+    if entry.thumbnail_path and entry.thumbnail_path.is_file():
+        from PIL import Image
+
+        data = entry.thumbnail_path.read_bytes()
+        sess.image = ImageInput(image=Image.open(entry.thumbnail_path).convert("RGB"), data=data, filename=f"{entry.title} (thumbnail)", info=dict(entry.manifest().get("image") or {}))
+        sess.ui["input_token"] = f"library:{entry.id}"
+    sync_settings(sess, sess.soundscape.plan)
+    flash(f"Opened “{entry.title}” from the library (re-rendered exactly from its manifest).")
+    st.switch_page(page_path("studio"))
+
+
+def _rerender(manifest: dict, title: str) -> None:
+    from studio.manifest import plan_from_manifest
+
+    plan = plan_from_manifest(manifest)
+    work = _render_plan(plan, "Re-rendering")
+    if work is None:
+        return
+    entry = work.save_to_library(library(), title=title)
+    flash(f"Re-rendered into a new entry “{entry.title}”.")
+    st.rerun()
+
+
+def _entry_card(entry: LibraryEntry) -> None:
+    with st.container(border=True):
+        thumb, body, actions = st.columns([1, 4, 2])
+        if entry.thumbnail_path and entry.thumbnail_path.is_file():
+            thumb.image(str(entry.thumbnail_path), width="stretch")
+        else:
+            thumb.markdown(":material/image_not_supported:")
+        body.markdown(f"**{entry.title}**")
+        if entry.caption and entry.caption != entry.title:
+            body.caption(entry.caption)
+        lufs = entry.extra.get("integrated_lufs")
+        loud = f" · {lufs:.1f} LUFS" if isinstance(lufs, (int, float)) else ""
+        body.caption(f"{entry.style} · {entry.length_label} · {entry.created_at:%Y-%m-%d %H:%M} UTC · seed {entry.seed} · {entry.planner}{loud}")
+        if st.session_state.get(K + "playing") == entry.id and entry.mix_path and entry.mix_path.is_file():
+            body.audio(str(entry.mix_path), format="audio/flac")
+        elif entry.mix_path is not None and body.button("Listen", key=f"{K}play.{entry.id}", icon=":material/play_arrow:"):
+            st.session_state[K + "playing"] = entry.id
+            st.rerun()
+        if actions.button("Open in Studio", key=f"{K}open.{entry.id}", icon=":material/open_in_new:", width="stretch"):
+            _open(entry)
+        if actions.button("Re-render", key=f"{K}rerender.{entry.id}", icon=":material/replay:", width="stretch", help="render the manifest again into a new entry"):
+            _rerender(entry.manifest(), f"{entry.title} (re-render)")
+        actions.download_button("Manifest", data=json.dumps(entry.manifest(), indent=2), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
+        with actions.popover("Delete", icon=":material/delete:", width="stretch"):
+            st.write("Delete this render and its files?")
+            if st.button("Delete for good", key=f"{K}delete.{entry.id}", type="primary"):
+                library().delete(entry.id)
+                flash(f"Deleted “{entry.title}”.", "info")
+                st.rerun()
+
+
+@page
+def render() -> None:
+    st.title("Library")
+    show_flashes()
+    lib = library()
+    st.caption(f"Every render is saved here · data directory `{lib.root}` (set STUDIO_DATA_DIR to move it)")
+    search_col, upload_col = st.columns([2, 3])
+    search = search_col.text_input("Search", key=K + "search", placeholder="caption, title or style")
+    manifest_file = upload_col.file_uploader("Re-render a manifest.json", type=["json"], key=K + "manifest")
+    if manifest_file is not None and upload_col.button("Re-render this manifest", key=K + "render_upload"):
+        with guarded():
+            try:
+                data = json.loads(manifest_file.getvalue().decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                from studio.errors import PlanError
+
+                raise PlanError(f"{manifest_file.name!r} is not valid JSON ({exc}); upload a manifest.json written by the studio") from None
+            _rerender(data, f"{manifest_file.name} (re-render)")
+    entries = lib.entries(search=search)
+    if not entries:
+        st.info("Nothing here yet: every generation in the Studio is saved to the library." if not search else "No entry matches.")
+        return
+    shown = int(st.session_state.get(K + "shown", PAGE_SIZE))
+    for entry in entries[:shown]:
+        _entry_card(entry)
+    if len(entries) > shown and st.button(f"Show more ({len(entries) - shown} left)", key=K + "more"):
+        st.session_state[K + "shown"] = shown + PAGE_SIZE
+        st.rerun()

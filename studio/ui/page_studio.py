@@ -1,0 +1,396 @@
+"""The Studio page: image -> caption -> plan table -> generate -> listen, re-mix, download.
+
+Flow per run (Streamlit reruns the script on every interaction):
+1. settings in the sidebar; input (upload, gallery, surprise me) loads and captions an image;
+2. the caption is shown and editable; a change of caption/style/length/seed/planner re-plans;
+3. the plan table's edits are applied to the plan; after a generation, mix-only edits (gain,
+   pan, mute, solo, loudness preset) re-mix at once, others wait for "Apply changes";
+4. Generate / New take / Apply run with two progress bars and a Cancel button;
+5. players, plots and downloads for the current result.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+from typing import Any, Optional
+
+import streamlit as st
+
+from studio.errors import CancelledError, StudioError
+from studio.types import ScenePlan
+from studio.ui import gallery, widgets
+from studio.ui.engine import StudioSession, change_kind
+from studio.ui.guard import guarded, page, show_error
+from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
+from studio.ui.settings import CUSTOM, LENGTH_CHOICES, availability, length_seconds, loudness_presets, master_overrides
+from studio.ui.state import flash, library, session, show_flashes
+
+log = logging.getLogger("studio.ui")
+
+K = "studio."  # widget key prefix
+SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format")]
+CANCELLED = K + "cancelled"
+CAPTION_SOURCES = {
+    "analysis": "the offline image analyser",
+    "blip2": "BLIP-2",
+    "blip": "BLIP",
+    "user": "you (typed)",
+}
+
+
+DEFAULTS: dict[str, Any] = {
+    K + "style": "meditation",
+    K + "length": "10 min",
+    K + "custom_s": 30.0,
+    K + "custom_lufs": -18.0,
+    K + "custom_ceiling": -1.0,
+    K + "seed": 7,
+}
+
+
+def _keep_settings() -> None:
+    """Defaults go into session state once, and widgets take their value from there (never
+    both). Streamlit drops a widget's value while its page is not shown; re-assigning keeps
+    the choices when the user visits another page and comes back."""
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    for key in SETTINGS_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _request_cancel() -> None:
+    st.session_state[CANCELLED] = True
+
+
+# --------------------------------------------------------------------------- sidebar
+
+
+def _sidebar(sess: StudioSession) -> dict[str, Any]:
+    from studio.planning.styles import style_names
+
+    with st.sidebar:
+        st.header("Settings")
+        styles = style_names()
+        if st.session_state.get(K + "style") not in styles:
+            st.session_state[K + "style"] = styles[0]
+        style = st.selectbox("Style", styles, key=K + "style")
+        length = st.selectbox("Length", list(LENGTH_CHOICES), key=K + "length", help="5 to 60 minutes, or a custom length in seconds")
+        custom_s = None
+        if length == CUSTOM:
+            custom_s = st.number_input("Custom length (seconds)", min_value=5.0, max_value=3600.0, step=5.0, key=K + "custom_s")
+        presets = loudness_presets()
+        preset = st.selectbox("Loudness", presets, key=K + "preset", help="style default, or a delivery target (integrated LUFS / true-peak ceiling)")
+        custom = {}
+        if preset == CUSTOM:
+            custom["custom_lufs"] = st.number_input("Target LUFS", min_value=-40.0, max_value=-5.0, step=0.5, key=K + "custom_lufs")
+            custom["custom_ceiling_dbtp"] = st.number_input("True-peak ceiling (dBTP)", min_value=-12.0, max_value=0.0, step=0.5, key=K + "custom_ceiling")
+        seed = int(st.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key=K + "seed", help="the same seed and settings give the same soundscape"))
+        with st.expander("Models"):
+            captioners = [n for n, _, _ in availability("captioner")]
+            planners = [n for n, _, _ in availability("planner")]
+            captioner = st.selectbox("Captioner", captioners, key=K + "captioner", help="analysis needs no model; others fall back to it when missing")
+            planner = st.selectbox("Planner", planners, key=K + "planner", help="rules needs no model; llm falls back to it when missing")
+    sess.pipeline.captioner = captioner
+    sess.pipeline.planner = planner
+    duration_s = length_seconds(length, custom_s)
+    return {
+        "style": style,
+        "duration_s": duration_s,
+        "seed": seed,
+        "master": master_overrides(preset, style, **custom),
+        "captioner": captioner,
+        "planner": planner,
+    }
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _load(sess: StudioSession, token: str, data: bytes, filename: str) -> None:
+    if sess.ui.get("input_token") == token:
+        return
+    sess.ui["input_token"] = token  # even when it fails, so a bad file is reported once per upload
+    sess.load_image(data, filename)
+    sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
+    sess.ui["captioned_by"] = sess.pipeline.captioner
+
+
+def _input(sess: StudioSession) -> None:
+    examples = gallery.example_images()
+    left, right = st.columns([3, 2])
+    with left:
+        upload = st.file_uploader("Upload an image", key=K + "upload", help="JPEG, PNG, WEBP, GIF, BMP or TIFF")
+    with right:
+        st.write("")
+        if examples:
+            pick_col, surprise_col = st.columns([3, 2])
+            names = [gallery.label(p) for p in examples]
+            choice = pick_col.selectbox("Example gallery", names, index=None, placeholder="Pick an example", key=K + "example", label_visibility="collapsed")
+            if surprise_col.button("Surprise me", icon=":material/casino:", key=K + "surprise", width="stretch"):
+                path = random.choice(examples)
+                st.session_state[K + "chosen_example"] = str(path)
+            elif choice is not None:
+                path = examples[names.index(choice)]
+                if sess.ui.get("example_choice") != choice:
+                    sess.ui["example_choice"] = choice
+                    st.session_state[K + "chosen_example"] = str(path)
+        else:
+            st.caption("No example images yet (examples/images/ is empty).")
+
+    with guarded():
+        if upload is not None:
+            token = f"upload:{upload.file_id}"
+            _load(sess, token, upload.getvalue(), upload.name)
+        chosen = st.session_state.pop(K + "chosen_example", None)
+        if chosen:
+            path = Path(chosen)
+            sess.ui["input_token"] = None  # choosing an example always loads it
+            _load(sess, f"example:{path.name}:{random.random()}", path.read_bytes(), path.name)
+
+
+def _recaption_if_needed(sess: StudioSession) -> None:
+    if sess.image is not None and sess.ui.get("captioned_by") != sess.pipeline.captioner:
+        with guarded():
+            sess.caption = sess.pipeline.caption(sess.image.image)
+            sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
+        sess.ui["captioned_by"] = sess.pipeline.captioner
+
+
+def _caption(sess: StudioSession) -> None:
+    cols = st.columns([1, 3]) if sess.image is not None else [None, st.container()]
+    if sess.image is not None:
+        cols[0].image(sess.image.data, caption=sess.image.filename, width="stretch")
+    with cols[1]:
+        current = sess.caption.text if sess.caption else ""
+        text = st.text_area(
+            "Caption",
+            value=current,
+            key=f"{K}caption.{sess.ui.get('caption_serial', 0)}",
+            height=90,
+            placeholder="Upload an image, pick an example, or describe the scene here",
+            help="Edit freely: the plan follows the words.",
+        )
+        if text.strip() and (sess.caption is None or text.strip() != sess.caption.text):
+            with guarded():
+                sess.set_caption_text(text)
+        if sess.caption is not None:
+            who = CAPTION_SOURCES.get(sess.caption.source, sess.caption.source)
+            model = f" · model `{sess.caption.model}`" if sess.caption.model else ""
+            st.caption(f"Caption by {who}{model}")
+            if sess.caption.cues:
+                st.caption("Cues: " + ", ".join(sess.caption.cues[:12]))
+            if sess.caption.tags:
+                st.caption("Sound tags: " + ", ".join(f"{t} ({s:.2f})" for t, s in sess.caption.tags[:8]))
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _ensure_plan(sess: StudioSession, settings: dict[str, Any]) -> None:
+    if sess.caption is None:
+        return
+    key = (sess.caption.text, sess.caption.source, settings["style"], settings["duration_s"], settings["seed"], settings["planner"])
+    if sess.ui.get("plan_key") != key or sess.plan is None:
+        sess.make_plan(style=settings["style"], duration_s=settings["duration_s"], seed=settings["seed"], master=settings["master"])
+        sess.ui["plan_key"] = key
+
+
+def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[ScenePlan]:
+    """The table; returns the plan with the table's edits and the loudness choice applied."""
+    from studio.generation import BACKENDS
+
+    assert sess.plan is not None
+    st.subheader("Plan")
+    backends = BACKENDS.names()
+    for layer in sess.plan.layers:
+        if layer.backend not in backends:
+            backends.append(layer.backend)
+    edited = st.data_editor(
+        plan_frame(sess.plan),
+        key=f"{K}plan_editor.{sess.plan_serial}",
+        hide_index=True,
+        num_rows="fixed",
+        width="stretch",
+        disabled=[c for c in ("name", "seed")],
+        column_config={
+            "name": st.column_config.TextColumn("layer"),
+            "role": st.column_config.SelectboxColumn("role", options=["background", "foreground"], required=True),
+            "prompt": st.column_config.TextColumn("prompt", width="large", max_chars=1000, required=True),
+            "backend": st.column_config.SelectboxColumn("backend", options=backends, required=True),
+            "gain_db": st.column_config.NumberColumn("gain dB", min_value=-60.0, max_value=12.0, step=0.5, format="%.1f"),
+            "pan": st.column_config.NumberColumn("pan", min_value=-1.0, max_value=1.0, step=0.05, format="%.2f", help="-1 left .. 1 right"),
+            "density": st.column_config.NumberColumn("density", min_value=0.0, max_value=60.0, step=0.05, help="foreground: events per minute; background: texture density 0..1"),
+            "mute": st.column_config.CheckboxColumn("mute"),
+            "solo": st.column_config.CheckboxColumn("solo"),
+            "seed": st.column_config.NumberColumn("seed", format="%d"),
+        },
+    )
+    plan = sess.plan
+    with guarded():
+        plan = apply_rows(sess.plan, frame_records(edited))
+        master = {**plan.master.model_dump(), **settings["master"]}
+        plan = plan.model_copy(update={"master": type(plan.master).model_validate(master)})
+        return plan
+    return None
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _run(label: str, work, *, save: bool = False) -> None:
+    """Run ``work(reporter)`` with progress bars and a Cancel button; rerun on success."""
+    sess = session()
+    slot = st.container()
+    with slot:
+        st.button("Cancel", key=K + "cancel", icon=":material/cancel:", on_click=_request_cancel, help="Stop; the previous result is kept")
+        reporter = widgets.StreamlitReporter(label)
+    try:
+        result = work(reporter)
+    except CancelledError as exc:
+        reporter.clear()
+        st.warning(str(exc))
+        return
+    except StudioError as exc:
+        reporter.clear()
+        show_error(exc)
+        return
+    reporter.clear()
+    if save:
+        try:
+            sess.save_to_library(library(), background=True)
+        except StudioError as exc:
+            flash(f"Not saved to the library: {exc}", "warning")
+    if isinstance(result, str) and result:
+        flash(result, "success")
+    st.rerun()
+
+
+def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
+    if st.session_state.pop(CANCELLED, False):
+        st.warning("Generation cancelled; the previous result (if any) is unchanged.")
+    if plan is None:
+        return
+    cols = st.columns([2, 3, 2, 3])
+    generate = cols[0].button("Generate", type="primary", icon=":material/play_arrow:", key=K + "generate", width="stretch")
+    names = [l.name for l in plan.layers]
+    take_layer = cols[2].selectbox("Layer", names, key=K + "take_layer", label_visibility="collapsed")
+    new_take = cols[3].button("New take of this layer", icon=":material/refresh:", key=K + "new_take", help="regenerate only this layer with a new seed; the others keep their audio")
+
+    pending: tuple[str, list[str]] = ("none", [])
+    if sess.soundscape is not None:
+        pending = change_kind(sess.soundscape.plan, plan)
+    if generate:
+        _run("Generating", lambda rep: (sess.generate(plan, rep), f"Generated {plan.duration_s / 60:.1f} min · {len(plan.layers)} layers · saved to the library")[1], save=True)
+    elif new_take:
+        def work(rep) -> str:
+            seed = sess.regenerate_layer(plan, take_layer, reporter=rep)
+            return f"New take of {take_layer} (seed {seed}); other layers unchanged"
+
+        _run("New take", work)
+    elif pending[0] in ("remix", "arrange"):
+        # Live re-mix: gains, pans, mutes, solo and loudness apply without regeneration.
+        _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1])
+    elif pending[0] == "regenerate":
+        what = f"regenerate {', '.join(pending[1])}"
+        c1, c2 = st.columns([4, 1])
+        c1.info(f"Your edits need to {what}.")
+        if c2.button("Apply changes", key=K + "apply", type="primary", width="stretch"):
+            _run("Applying", lambda rep: (sess.apply_plan(plan, rep), f"Applied: {what}")[1])
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _downloads(sess: StudioSession) -> None:
+    st.subheader("Downloads")
+    stem = sess.file_stem()
+    cols = st.columns([1, 2, 2, 2])
+    fmt = cols[0].selectbox("Mix format", ["wav", "flac", "mp3"], key=K + "mix_format", label_visibility="collapsed")
+    mimes = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
+    cols[1].download_button(
+        f"Mix ({fmt.upper()})", data=_deferred(lambda: sess.mix_file_bytes(fmt)), file_name=f"{stem}.{fmt}",
+        mime=mimes[fmt], icon=":material/download:", key=K + "dl_mix", on_click="ignore", width="stretch",
+    )
+    cols[2].download_button(
+        "Stems (zip)", data=_deferred(sess.stems_zip_bytes), file_name=f"{stem}-stems.zip", mime="application/zip",
+        icon=":material/folder_zip:", key=K + "dl_stems", on_click="ignore", width="stretch",
+    )
+    cols[3].download_button(
+        "Manifest (JSON)", data=sess.manifest_bytes(), file_name=f"{stem}-manifest.json", mime="application/json",
+        icon=":material/description:", key=K + "dl_manifest", on_click="ignore", width="stretch",
+    )
+
+
+def _deferred(make):
+    """Download data made only when the button is clicked; failures are logged, and an
+    empty file is never offered under a real name (the error text is sent instead)."""
+
+    def call() -> bytes:
+        try:
+            return make()
+        except Exception as exc:  # noqa: BLE001 - runs outside the page; no traceback to the user
+            log.exception("preparing a download failed")
+            return f"download failed: {exc}".encode()
+
+    return call
+
+
+def _results(sess: StudioSession) -> None:
+    scape = sess.soundscape
+    if scape is None:
+        return
+    st.divider()
+    st.subheader("Listen")
+    widgets.mix_player(sess)
+    tab_stems, tab_views, tab_models = st.tabs(["Stems", "Waveform & spectrogram", "Which models made what"])
+    with tab_stems:
+        widgets.stem_players(sess)
+    with tab_views:
+        widgets.plots_for(sess)
+    with tab_models:
+        st.dataframe(sess.layer_facts(), hide_index=True, width="stretch")
+    _downloads(sess)
+
+
+@page
+def render() -> None:
+    _keep_settings()
+    st.title("Studio")
+    show_flashes()
+    sess = session()
+    settings = _sidebar(sess)
+    _input(sess)
+    _recaption_if_needed(sess)
+    _caption(sess)
+    with guarded():
+        _ensure_plan(sess, settings)
+    widgets.show_notes(sess.notes())
+    plan = _plan_editor(sess, settings) if sess.plan is not None else None
+    _actions(sess, plan)
+    _results(sess)
+
+
+def sync_settings(sess: StudioSession, plan: ScenePlan) -> None:
+    """Point the Studio's settings at ``plan`` (style, length, seed, planner) so opening a
+    Compare variant or a library entry does not re-plan it away."""
+    st.session_state[K + "style"] = plan.style
+    choice = next((name for name, secs in LENGTH_CHOICES.items() if secs == plan.duration_s), CUSTOM)
+    st.session_state[K + "length"] = choice
+    if choice == CUSTOM:
+        st.session_state[K + "custom_s"] = float(plan.duration_s)
+    st.session_state[K + "seed"] = int(plan.seed)
+    st.session_state[K + "preset"] = "custom"
+    st.session_state[K + "custom_lufs"] = float(plan.master.target_lufs)
+    st.session_state[K + "custom_ceiling"] = float(plan.master.ceiling_dbtp)
+    planners = [n for n, _, _ in availability("planner")]
+    planner = plan.planner if plan.planner in planners else sess.pipeline.planner
+    st.session_state[K + "planner"] = planner
+    if plan.caption is not None:
+        sess.caption = plan.caption
+    sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
+    sess.ui["captioned_by"] = sess.pipeline.captioner
+    caption = sess.caption
+    sess.ui["plan_key"] = (caption.text, caption.source, plan.style, float(plan.duration_s), int(plan.seed), planner) if caption else None

@@ -1,0 +1,110 @@
+"""The render library: SQLite index + files, safe for concurrent sessions."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from PIL import Image
+
+from studio.errors import PlanError, StudioError
+from studio.library import Library, LibraryError, default_data_dir
+from ui_test_helpers import make_manifest, make_plan, png_bytes
+
+
+def test_default_data_dir_follows_env(data_dir):
+    assert default_data_dir() == data_dir
+    lib = Library()
+    assert lib.root == data_dir and lib.db_path.is_file()
+
+
+def test_add_list_get_and_files(tmp_path):
+    lib = Library(tmp_path)
+    plan = make_plan(duration_s=75.0, seed=9)
+    entry = lib.add(make_manifest(plan), mix_bytes=b"fLaC-bytes", image=png_bytes(800, 600), extra={"integrated_lufs": -18.0})
+    assert entry.caption == "a quiet lake at dusk" and entry.style == "meditation"
+    assert entry.duration_s == 75.0 and entry.seed == 9 and entry.length_label == "1:15"
+    assert entry.mix_path.read_bytes() == b"fLaC-bytes"
+    thumb = Image.open(entry.thumbnail_path)
+    assert max(thumb.size) == 256 and thumb.size == (256, 192)
+    again = lib.get(entry.id)
+    assert again.plan() == plan
+    assert again.extra["integrated_lufs"] == -18.0
+    assert json.loads(again.manifest_path.read_text())["plan"]["seed"] == 9
+    assert [e.id for e in lib.entries()] == [entry.id]
+
+
+def test_entries_newest_first_and_search(tmp_path):
+    lib = Library(tmp_path)
+    a = lib.add(make_manifest(make_plan(caption="rain on a tin roof")))
+    b = lib.add(make_manifest(make_plan(caption="waves on a beach")))
+    assert [e.id for e in lib.entries()] == [b.id, a.id]
+    assert [e.id for e in lib.entries(search="RAIN")] == [a.id]
+    assert lib.entries(search="meditation", limit=1)[0].id == b.id
+    assert len(lib) == 2
+
+
+def test_delete_removes_row_and_files(tmp_path):
+    lib = Library(tmp_path)
+    entry = lib.add(make_manifest(make_plan()), mix_bytes=b"x")
+    assert entry.folder.is_dir()
+    lib.delete(entry.id)
+    assert not entry.folder.exists() and len(lib) == 0
+    with pytest.raises(LibraryError, match="no library entry"):
+        lib.delete(entry.id)
+    with pytest.raises(LibraryError, match="letters and digits"):
+        lib.get("../etc")
+
+
+def test_bad_manifest_never_enters(tmp_path):
+    lib = Library(tmp_path)
+    with pytest.raises(PlanError, match="not a Soundscape Studio manifest"):
+        lib.add({"plan": {}})
+    bad = make_manifest(make_plan())
+    bad["plan"]["duration_s"] = 1.0
+    with pytest.raises(PlanError, match="duration_s"):
+        lib.add(bad)
+    assert len(lib) == 0 and list(lib.renders_dir.iterdir()) == []
+
+
+def test_bad_image_and_unwritable_root(tmp_path):
+    lib = Library(tmp_path)
+    with pytest.raises(LibraryError, match="thumbnail"):
+        lib.add(make_manifest(make_plan()), image=b"not an image")
+    assert len(lib) == 0 and list(lib.renders_dir.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StudioError, match="STUDIO_DATA_DIR"):
+        Library(blocker / "sub")
+
+
+def test_concurrent_sessions_add_and_delete(tmp_path):
+    """Two handles (as two sessions/processes would have) writing at once lose nothing."""
+    libs = [Library(tmp_path), Library(tmp_path)]
+    errors: list[BaseException] = []
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(10):
+                e = libs[k % 2].add(make_manifest(make_plan(seed=k * 100 + i)), mix_bytes=b"m")
+                with lock:
+                    ids.append(e.id)
+                if i % 3 == 0:
+                    libs[(k + 1) % 2].delete(e.id)
+                    with lock:
+                        ids.remove(e.id)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    listed = {e.id for e in Library(tmp_path).entries()}
+    assert listed == set(ids) and len(listed) == 4 * 6
+    assert sorted(p.name for p in (tmp_path / "renders").iterdir()) == sorted(listed)

@@ -1,0 +1,254 @@
+"""Every page through Streamlit's AppTest, on the offline defaults (analysis captioner, rules
+planner, procedural backend). Tracks are 10-30 s to keep the suite quick."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+from studio.library import Library
+from studio.manifest import plan_from_manifest
+from ui_test_helpers import make_manifest, make_plan, png_bytes
+
+TIMEOUT_S = 180
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+SESSION = "studio.session"
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _no_errors(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == []
+
+
+def _set_length(at: AppTest, seconds: float) -> None:
+    at.selectbox(key="studio.length").set_value("custom").run()
+    at.number_input(key="studio.custom_s").set_value(float(seconds)).run()
+
+
+def _upload(at: AppTest, name: str = "quiet_lake_forest.png", data: bytes | None = None) -> None:
+    content = data if data is not None else png_bytes(320, 240)
+    at.file_uploader(key="studio.upload").set_value((name, content, "image/png")).run()
+
+
+def _generate(at: AppTest) -> None:
+    at.button(key="studio.generate").click().run()
+    _no_errors(at)
+
+
+def _wait_library(root, count: int, timeout_s: float = 30.0) -> list:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        entries = Library(root).entries()
+        if len(entries) >= count:
+            return entries
+        time.sleep(0.1)
+    return Library(root).entries()
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
+def test_studio_generate_remix_download(data_dir):
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _no_errors(at)
+    sess = at.session_state[SESSION]
+    assert sess.caption.source == "analysis"
+    assert any("Caption by the offline image analyser" in c.value for c in at.caption)
+    editor = at.data_editor[0].value
+    assert list(editor["name"]) == [l.name for l in sess.plan.layers] and len(editor) >= 1
+
+    _generate(at)
+    scape = sess.soundscape
+    assert scape is not None and scape.frames == 10 * 48_000 and scape.sample_rate == 48_000
+    assert any(s.value.startswith("Generated 0.2 min") for s in at.success)
+    audio = at.get("audio")
+    assert len(audio) == 1 + len(scape.stems)  # the mix and every stem
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Mix (WAV)", "Stems (zip)", "Manifest (JSON)"]
+    assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2  # waveform + spectrogram
+
+    # The player gets encoded WAV bytes at the mastered level (not peak-normalised numpy).
+    wav, sr = sf.read(io.BytesIO(sess.mix_wav()), dtype="float32", always_2d=True)
+    assert sr == 48_000 and wav.shape == (10 * 48_000, 2)
+    assert np.allclose(wav.T, sess.mix_samples(), atol=1.5 / 32768)
+
+    # Every render is saved to the library (in a background thread).
+    entries = _wait_library(data_dir, 1)
+    assert len(entries) == 1 and entries[0].duration_s == 10.0 and entries[0].plan() == scape.plan
+
+    # Live re-mix: a gain edit re-mixes without regenerating any layer.
+    sources_before = dict(sess.sources)
+    version = sess.version
+    first = scape.plan.layers[0]
+    stem_before = scape.stems[0].render(0, scape.frames)
+    at.session_state[f"studio.plan_editor.{sess.plan_serial}"] = {
+        "edited_rows": {0: {"gain_db": first.gain_db - 12.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _no_errors(at)
+    assert sess.version == version + 1
+    assert any(s.value == "Re-mixed (no regeneration)" for s in at.success)
+    assert sess.soundscape.plan.layers[0].gain_db == pytest.approx(first.gain_db - 12.0)
+    assert all(sess.sources[name] is src for name, src in sources_before.items())
+    stem_after = sess.soundscape.stems[0].render(0, sess.soundscape.frames)
+    assert 20 * np.log10(_rms(stem_after) / _rms(stem_before)) == pytest.approx(-12.0, abs=0.05)
+
+    # Downloads: mix in each format, the stems zip and the manifest.
+    flac, sr = sf.read(io.BytesIO(sess.mix_file_bytes("flac")), always_2d=True)
+    assert sr == 48_000 and flac.shape == (10 * 48_000, 2)
+    assert sess.mix_file_bytes("wav")[:4] == b"RIFF"
+    with zipfile.ZipFile(io.BytesIO(sess.stems_zip_bytes())) as zf:
+        names = zf.namelist()
+    assert sum(n.endswith(".wav") and "stem" in n for n in names) == len(sess.soundscape.stems)
+    manifest = json.loads(sess.manifest_bytes())
+    assert plan_from_manifest(manifest) == sess.soundscape.plan
+
+
+def test_new_take_regenerates_only_that_layer(data_dir):
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    names = [l.name for l in sess.plan.layers]
+    target = names[-1]
+    before = dict(sess.sources)
+    seeds = {l.name: l.seed for l in sess.soundscape.plan.layers}
+    at.selectbox(key="studio.take_layer").set_value(target).run()
+    at.button(key="studio.new_take").click().run()
+    _no_errors(at)
+    after = {l.name: l.seed for l in sess.soundscape.plan.layers}
+    assert after[target] != seeds[target]
+    assert {n: s for n, s in after.items() if n != target} == {n: s for n, s in seeds.items() if n != target}
+    assert sess.sources[target] is not before[target]
+    assert all(sess.sources[n] is before[n] for n in names if n != target)
+    assert any(s.value.startswith(f"New take of {target}") for s in at.success)
+
+
+def test_cancel_keeps_previous_result(data_dir):
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    at.session_state["studio.cancel_requested"] = True
+    _generate(at)
+    sess = at.session_state[SESSION]
+    assert sess.soundscape is None
+    assert any("cancelled" in w.value for w in at.warning)
+    assert at.get("audio") == [] or len(at.get("audio")) == 0
+
+
+def test_bad_upload_gets_a_message_not_a_traceback(data_dir):
+    at = _app()
+    _upload(at, "holiday.png", b"this is not an image")
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "holiday.png" in errors[0] and "PNG" in errors[0]
+    _upload(at, "empty.jpg", b"")
+    assert not at.exception
+
+
+def test_typed_caption_plans_without_an_image(data_dir):
+    at = _app()
+    at.text_area(key="studio.caption.0").set_value("gentle rain on a tin roof at night").run()
+    _no_errors(at)
+    sess = at.session_state[SESSION]
+    assert sess.caption.source == "user" and sess.plan is not None
+    assert any("you (typed)" in c.value for c in at.caption)
+
+
+def test_sessions_are_isolated(data_dir):
+    a, b = _app(), _app()
+    _set_length(a, 10)
+    _upload(a)
+    _generate(a)
+    sa, sb = a.session_state[SESSION], b.session_state[SESSION]
+    assert sa is not sb and sa.work_dir != sb.work_dir
+    assert sa.soundscape is not None and sb.soundscape is None and sb.caption is None
+    assert len(b.get("audio")) == 0
+
+
+def test_compare_two_variants_and_keep_one(data_dir):
+    at = _app()
+    _upload(at)
+    at.switch_page("pages/compare.py").run()
+    _no_errors(at)
+    at.radio(key="compare.count").set_value(2).run()
+    at.number_input(key="compare.seed.0").set_value(1).run()
+    at.number_input(key="compare.seed.1").set_value(2).run()
+    at.button(key="compare.render").click().run()
+    _no_errors(at)
+    variants = at.session_state["compare.results"]
+    assert [v.config.seed for v in variants] == [1, 2]
+    assert all(v.soundscape.frames == 30 * 48_000 for v in variants)
+    assert len(at.get("audio")) == 2
+    assert any("Players are matched to" in c.value for c in at.caption)
+    assert any("Coherence scores" in c.value for c in at.caption)
+
+    at.button(key="compare.keep.1").click().run()
+    _no_errors(at)
+    sess = at.session_state[SESSION]
+    assert sess.soundscape is variants[1].soundscape and sess.soundscape.plan.seed == 2
+    assert at.title[0].value == "Studio"
+    assert any("Kept variant" in s.value for s in at.success)
+    # The kept variant stays the Studio's result (no re-plan on arrival).
+    assert sess.plan.seed == 2 and sess.soundscape.plan.seed == 2
+    assert len(_wait_library(data_dir, 1)) == 1
+
+
+def test_library_reopen_rerender_delete(data_dir):
+    lib = Library(data_dir)
+    plan = make_plan(duration_s=10.0, caption="rain on a tin roof")
+    entry = lib.add(make_manifest(plan), image=png_bytes())
+    at = _app()
+    at.switch_page("pages/library.py").run()
+    _no_errors(at)
+    assert any(m.value == f"**{entry.title}**" for m in at.markdown)
+    assert any("meditation · 0:10" in c.value for c in at.caption)
+
+    at.button(key=f"library.rerender.{entry.id}").click().run()
+    _no_errors(at)
+    entries = Library(data_dir).entries()
+    assert len(entries) == 2 and entries[0].plan() == entries[1].plan()
+    assert entries[0].mix_path is not None and sf.info(str(entries[0].mix_path)).frames == 10 * 48_000
+
+    at.button(key=f"library.delete.{entries[0].id}").click().run()
+    _no_errors(at)
+    assert [e.id for e in Library(data_dir).entries()] == [entry.id]
+
+    at.button(key=f"library.open.{entry.id}").click().run()
+    _no_errors(at)
+    assert at.title[0].value == "Studio"
+    sess = at.session_state[SESSION]
+    assert sess.soundscape is not None and sess.soundscape.plan.layers == plan.layers
+    assert sess.caption.text == "rain on a tin roof"
+    assert len(at.get("audio")) == 1 + len(plan.layers)
+
+
+def test_models_page_lists_models_and_download_is_explained(data_dir):
+    at = _app()
+    at.switch_page("pages/models.py").run()
+    _no_errors(at)
+    assert at.metric[0].value == "cpu"
+    table = at.dataframe[0].value
+    assert "Salesforce/blip2-opt-2.7b" in set(table["model"]) and "licence" in table.columns
+    assert bool(table.set_index("model").loc["sentence-transformers/all-MiniLM-L6-v2", "cached"]) is True
+    at.button(key="models.download").click().run()
+    assert not at.exception
+    assert any("offline mode is on" in e.value for e in at.error)

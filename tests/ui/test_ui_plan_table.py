@@ -1,0 +1,83 @@
+"""Plan table <-> plan, and what each edit costs (re-mix, re-arrange, regenerate)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from studio.errors import PlanError
+from studio.ui.engine import change_kind, loudness_match_gain_db
+from studio.ui.plan_table import COLUMNS, apply_rows, plan_frame, plan_rows
+from ui_test_helpers import make_plan
+
+
+def _edit(plan, name, **values):
+    rows = plan_rows(plan)
+    for r in rows:
+        if r["name"] == name:
+            r.update(values)
+    return apply_rows(plan, rows)
+
+
+def test_rows_show_every_column_and_density_per_role(plan):
+    rows = plan_rows(plan)
+    assert [list(r) for r in rows] == [list(COLUMNS)] * 2
+    lake, bowl = rows
+    assert lake["density"] == 0.4  # bed: procedural texture density
+    assert bowl["density"] == 6.0  # events: per minute (one every 10 s)
+    frame = plan_frame(plan)
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == 2
+
+
+def test_unchanged_rows_give_the_same_plan(plan):
+    assert apply_rows(plan, plan_frame(plan).to_dict(orient="records")) == plan
+
+
+def test_mix_edits_are_remix_only(plan):
+    new = _edit(plan, "lake", gain_db=-6.0, pan=0.25, mute=True)
+    lake = new.layers[0]
+    assert (lake.gain_db, lake.pan, lake.mute) == (-6.0, 0.25, True)
+    assert change_kind(plan, new) == ("remix", [])
+    solo = _edit(plan, "bowl", solo=True)
+    assert change_kind(plan, solo) == ("remix", [])
+    louder = plan.model_copy(update={"master": plan.master.model_copy(update={"target_lufs": -14.0})})
+    assert change_kind(plan, louder) == ("remix", [])
+    assert change_kind(plan, plan) == ("none", [])
+
+
+def test_event_density_rearranges_and_clears_times(plan):
+    new = _edit(plan, "bowl", density=2.0)
+    ev = new.layers[1].events
+    assert math.isclose(ev.mean_interval_s, 30.0) and ev.times_s is None and ev.count is None
+    assert change_kind(plan, new) == ("arrange", [])
+
+
+def test_prompt_backend_seed_and_bed_density_regenerate_only_that_layer(plan):
+    assert change_kind(plan, _edit(plan, "lake", prompt="a lake at night")) == ("regenerate", ["lake"])
+    assert change_kind(plan, _edit(plan, "bowl", backend="musicgen")) == ("regenerate", ["bowl"])
+    assert change_kind(plan, _edit(plan, "lake", density=0.9)) == ("regenerate", ["lake"])
+    assert change_kind(plan, plan.replace_layer("bowl", seed=99)) == ("regenerate", ["bowl"])
+    longer = plan.model_copy(update={"duration_s": 60.0})
+    assert change_kind(plan, longer) == ("regenerate", ["lake", "bowl"])
+
+
+def test_role_change_to_foreground_gets_events(plan):
+    new = _edit(plan, "lake", role="foreground")
+    assert new.layers[0].role == "foreground" and new.layers[0].events is not None
+
+
+def test_bad_edits_name_the_layer_and_the_range(plan):
+    with pytest.raises(PlanError, match=r"layer 'lake'.*gain_db"):
+        _edit(plan, "lake", gain_db=40.0)
+    with pytest.raises(PlanError, match=r"'bowl'.*events per minute"):
+        _edit(plan, "bowl", density=0.0)
+    with pytest.raises(PlanError, match=r"'lake'.*0\.\.1"):
+        _edit(plan, "lake", density=3.0)
+    with pytest.raises(PlanError, match=r"'lake'.*prompt"):
+        _edit(plan, "lake", prompt="x" * 1001)
+
+
+def test_loudness_match_brings_variants_down_to_the_quietest():
+    assert loudness_match_gain_db([-14.0, -18.0, None, -16.5]) == [-4.0, 0.0, 0.0, -1.5]
+    assert loudness_match_gain_db([None, None]) == [0.0, 0.0]

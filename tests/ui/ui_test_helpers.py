@@ -1,0 +1,43 @@
+"""Helpers shared by the studio UI tests (plans, manifests, images)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+
+def make_plan(duration_s: float = 20.0, seed: int = 3, caption: str = "a quiet lake at dusk"):
+    from studio.types import Caption, EventSpec, LayerSpec, ScenePlan
+
+    return ScenePlan(
+        style="meditation",
+        duration_s=duration_s,
+        seed=seed,
+        caption=Caption(text=caption, source="analysis"),
+        layers=(
+            LayerSpec(name="lake", prompt="calm lake water lapping", params={"type": "lake_lapping", "density": 0.4}, seed=11),
+            LayerSpec(name="bowl", role="foreground", prompt="singing bowl", params={"type": "singing_bowl"}, seed=12,
+                      events=EventSpec(mean_interval_s=10.0, event_s=3.0, takes=2)),
+        ),
+    )
+
+
+def make_manifest(plan) -> dict:
+    from studio.manifest import MANIFEST_FORMAT, MANIFEST_VERSION
+
+    return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "plan": json.loads(plan.model_dump_json()),
+            "layers": [], "master": {}, "image": None}
+
+
+def png_bytes(width: int = 160, height: int = 120) -> bytes:
+    """Blue sky over green vegetation, as PNG bytes."""
+    from PIL import Image
+
+    arr = np.zeros((height, width, 3), np.uint8)
+    arr[: height // 2] = (90, 150, 230)
+    arr[height // 2 :] = (40, 140, 60)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()

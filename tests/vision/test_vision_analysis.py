@@ -1,0 +1,159 @@
+"""The offline analyser on synthetic scenes whose content is known by construction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.types import Caption
+from studio.vision import CAPTIONERS
+from studio.vision.analysis import AnalysisCaptioner, filename_words, time_of_day
+from studio.vision.intake import load_image
+from vision_helpers import encode, scene
+
+SKY = (90, 150, 230)
+GRASS = (40, 140, 60)
+
+
+def caption_of(arr: np.ndarray, name: str = "frame.png", **save_kw) -> Caption:
+    return AnalysisCaptioner().caption(load_image(encode(arr, "PNG", **save_kw), filename=name))
+
+
+def test_blue_over_green_is_sky_above_vegetation_in_daylight():
+    cap = caption_of(scene(SKY, GRASS))
+    assert cap.source == "analysis" and cap.model is None
+    assert {"sky", "vegetation", "day"} <= set(cap.cues)
+    assert "water" not in cap.cues and "night" not in cap.cues
+    assert cap.text.startswith("Image analysis: blue sky above green vegetation; daylight")
+
+
+def test_green_over_blue_puts_vegetation_above_water():
+    cap = caption_of(scene(GRASS, (30, 90, 160)))
+    assert {"vegetation", "water"} <= set(cap.cues) and "sky" not in cap.cues
+    assert "green vegetation above water" in cap.text
+
+
+def test_dark_frame_is_night():
+    rng = np.random.default_rng(3)
+    dark = (rng.random((100, 140, 3)) * 25).astype(np.uint8)
+    cap = caption_of(dark)
+    assert "night" in cap.cues and "day" not in cap.cues
+    assert "dark night-time light" in cap.text
+
+
+@pytest.mark.parametrize("orange", [(240, 130, 30), (230, 110, 20), (255, 150, 50)])
+def test_orange_dominant_frame_is_warm_with_sunset_or_fire(orange):
+    arr = scene(orange, tuple(int(c * 0.7) for c in orange))
+    cap = caption_of(arr)
+    assert "warm" in cap.cues
+    assert {"sunset", "fire"} & set(cap.cues)
+    assert "orange" in cap.cues
+
+
+def test_bright_orange_on_dark_is_fire_at_night():
+    arr = np.full((120, 160, 3), 12, np.uint8)
+    arr[60:100, 60:100] = (255, 150, 30)
+    cap = caption_of(arr)
+    assert {"fire", "night"} <= set(cap.cues)
+    assert "firelight" in cap.text
+
+
+def test_beach_is_sky_above_water_above_sand():
+    arr = np.zeros((150, 200, 3), np.uint8)
+    arr[:60] = (120, 170, 230)
+    arr[60:100] = (20, 80, 140)
+    arr[100:] = (220, 200, 150)
+    cap = caption_of(arr, "beach_day.png")
+    assert {"sky", "water", "sand", "beach"} <= set(cap.cues)
+    assert "blue sky above water above sand" in cap.text
+
+
+def test_snow_field_and_overcast_sky():
+    cap = caption_of(scene((250, 250, 252), (250, 250, 252)))
+    assert "snow" in cap.cues
+    overcast = caption_of(scene((215, 218, 222), (70, 60, 50)))
+    assert {"sky", "overcast"} <= set(overcast.cues)
+
+
+def test_saturation_and_texture_cues():
+    flat_grey = caption_of(np.full((80, 80, 3), 128, np.uint8))
+    assert {"monochrome", "calm"} <= set(flat_grey.cues)
+    noise = (np.random.default_rng(0).random((80, 80, 3)) * 255).astype(np.uint8)
+    assert "busy" in caption_of(noise).cues
+
+
+def test_file_name_words_are_cues_and_text():
+    cap = caption_of(scene(SKY, GRASS), "IMG_2041_Quiet-Lake_at_dusk (copy).png")
+    assert cap.cues[-3:] == ("quiet", "lake", "dusk")
+    assert cap.text.endswith("file name mentions quiet, lake, dusk")
+
+
+def test_filename_words_rules():
+    assert filename_words("PXL_20230601_194205123.jpg") == []
+    assert filename_words("rainyNightWindow.webp") == ["rainy", "night", "window"]
+    assert filename_words("/x/y/Forest_Stream-v2_final.JPG") == ["forest", "stream"]
+    assert filename_words(None) == []
+
+
+def test_metadata_becomes_cues_and_text():
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: "2023:06:01 21:30:05"}
+    exif[0x010E] = "Tents by the river"
+    cap = caption_of(scene(SKY, GRASS), exif=exif.tobytes())
+    assert "night" in cap.cues  # from the EXIF time, although the pixels are daylight
+    assert "taken in the night (21:30" in cap.text
+    assert 'described as "Tents by the river"' in cap.text
+
+
+@pytest.mark.parametrize(
+    "iso,part",
+    [("2023-01-01T05:30:00", "dawn"), ("2023-01-01T09:00:00", "morning"), ("2023-01-01T12:00:00", "midday"),
+     ("2023-01-01T15:00:00", "afternoon"), ("2023-01-01T19:00:00", "evening"), ("2023-01-01T23:59:00", "night"),
+     (None, None), ("garbage", None)],
+)  # fmt: skip
+def test_time_of_day(iso, part):
+    assert time_of_day(iso) == part
+
+
+def test_analysis_is_deterministic_and_size_independent():
+    arr = scene(SKY, GRASS, size=(600, 800))
+    big = caption_of(arr)
+    small = caption_of(np.asarray(Image.fromarray(arr).resize((200, 150))))
+    assert big == caption_of(arr)
+    assert big.cues == small.cues
+
+
+def test_works_on_plain_pil_images_without_intake_facts():
+    img = Image.fromarray(scene(SKY, GRASS)).convert("RGBA")
+    cap = AnalysisCaptioner().caption(img)
+    assert {"sky", "vegetation"} <= set(cap.cues)
+
+
+def test_registered_and_always_available(scene_image: Path):
+    assert CAPTIONERS.availability("analysis")[0] is True
+    captioner = CAPTIONERS.create("analysis")
+    cap = captioner.caption(load_image(scene_image))
+    assert {"sky", "vegetation", "quiet", "lake", "forest"} <= set(cap.cues)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "images"
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="examples/images not present")
+def test_example_images_give_their_expected_cues():
+    expected = {
+        "lake_at_dusk": {"water", "dusk"},
+        "forest_path": {"vegetation"},
+        "beach_sea_and_sky": {"sky", "water", "sand"},
+        "rainy_night_window": {"night"},
+        "snowy_field": {"snow"},
+        "desert_at_sunset": {"warm", "sunset"},
+    }
+    found = {p.stem: p for p in EXAMPLES.glob("*.jpg")}
+    for stem, cues in expected.items():
+        assert stem in found, stem
+        cap = AnalysisCaptioner().caption(load_image(found[stem]))
+        assert cues <= set(cap.cues), (stem, cap.cues)
