@@ -33,10 +33,9 @@ def main() -> int:
     import numpy as np
 
     from studio.generation.catalogue import CATALOGUE
-    from studio.planning.rules import RulePlanner, catalogue_matrix, caption_text
+    from studio.planning.rules import RulePlanner, catalogue_matrix, caption_text, embed_texts
     from studio.planning.scoring import evaluate, load_table, style_layer_types
     from studio.planning.styles import load_style
-    from studio.text_embed import embed
 
     rows = load_table(args.table)
     planner = RulePlanner()
@@ -52,7 +51,7 @@ def main() -> int:
 
     def baseline(row):
         text, extra = caption_text(row.caption())
-        vec = embed([" ; ".join([text, *extra])])[0]
+        vec = embed_texts([" ; ".join([text, *extra])])[0]
         order = np.argsort(-(catalogue_matrix() @ vec))[:BASELINE_K]
         return [CATALOGUE[i].name for i in order], []
 

@@ -41,6 +41,9 @@ MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mp3": ("MP3", ("MPEG_LAYER_III",), "MPEG_LAYER_III"),
 }
 STEM_FORMATS = ("wav", "flac")
+# Stems are pre-master: with a negative master gain they can exceed full scale, so WAV stems
+# default to 32-bit float (no clipping, and their sum through the master gain is exact).
+STEM_DEFAULT_SUBTYPE = {"wav": "FLOAT", "flac": "PCM_24"}
 SOFTWARE = "Soundscape Studio"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -145,6 +148,7 @@ def export_soundscape(
     mix_format: str = "wav",
     mix_subtype: Optional[str] = None,
     stem_format: str = "wav",
+    stem_subtype: Optional[str] = None,
     zip_name: Optional[str] = None,
     loop_ready: bool = False,
     title: Optional[str] = None,
@@ -154,12 +158,16 @@ def export_soundscape(
 
     Returns paths keyed ``"mix"``, ``"stem:NN"`` (one per layer, NN 1-based), ``"manifest"``,
     and ``"mix_loop"``/``"zip"`` when asked. ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
-    Stems are WAV PCM_24 or FLAC PCM_24. Raises :class:`ExportError` for bad formats or when
+    Stems default to WAV 32-bit float (``stem_subtype`` PCM_24/PCM_16 for integer WAV) or FLAC
+    PCM_24. Raises :class:`ExportError` for bad formats or when
     writing fails; nothing this call created is left behind on failure.
     """
     progress = progress or no_progress
     mix_fmt, mix_major, mix_sub = _check_format(mix_format, mix_subtype, MIX_FORMATS, "mix")
-    stem_fmt, stem_major, stem_sub = _check_format(stem_format, None, STEM_FORMATS, "stem")
+    stem_key = str(stem_format).lower().lstrip(".")
+    stem_fmt, stem_major, stem_sub = _check_format(
+        stem_format, stem_subtype or STEM_DEFAULT_SUBTYPE.get(stem_key), STEM_FORMATS, "stem"
+    )
     if zip_name is not None:
         zip_name = str(zip_name)
         if not zip_name or "/" in zip_name or "\\" in zip_name or zip_name.startswith("."):

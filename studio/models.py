@@ -46,7 +46,7 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
         "stabilityai/stable-audio-open-1.0", "audio", 4.9,
         "Stability AI Community License (free under USD 1M annual revenue; gated)",
         ("stable-audio",), gated=True,
-        note="accept the licence on the model page and `huggingface-cli login` before downloading",
+        note="accept the licence on the model page and `hf auth login` before downloading",
     ),
     KnownModel("cvssp/audioldm2", "audio", 4.6, "CC-BY-NC-SA-4.0 (non-commercial)", ("audioldm2",)),
     KnownModel("facebook/audiogen-medium", "audio", 3.6, NC, ("audiogen",), note="needs the audiocraft extra"),
@@ -171,7 +171,7 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
     except GatedRepoError:
         raise ModelUnavailableError(
             f"{model_id!r} is gated: accept its licence at https://huggingface.co/{model_id}, then run "
-            f"`huggingface-cli login` (or set HF_TOKEN) and download again"
+            f"`hf auth login` (or set HF_TOKEN) and download again"
         ) from None
     except RepositoryNotFoundError:
         raise ModelUnavailableError(

@@ -70,6 +70,10 @@ def _csv_stamp(root: Path) -> list[list]:
     return stamp
 
 
+def _with_ext(base: Path, ext: str) -> Path:
+    return base.parent / (base.name + ext)
+
+
 def _sidecar_mtime(path: Path) -> int:
     try:
         return int(path.with_suffix(".txt").stat().st_mtime_ns)
@@ -222,7 +226,7 @@ class SampleIndex:
 
     @staticmethod
     def _read_cache(base: Path) -> tuple[list[SampleEntry], np.ndarray, Optional[list]]:
-        json_path, npy_path = base.with_suffix(".json"), base.with_suffix(".npy")
+        json_path, npy_path = _with_ext(base, ".json"), _with_ext(base, ".npy")
         try:
             meta = json.loads(json_path.read_text(encoding="utf-8"))
             if meta.get("version") != INDEX_VERSION:
@@ -246,7 +250,7 @@ class SampleIndex:
                 fd, tmp = tempfile.mkstemp(dir=base.parent, prefix=".tmp-index-")
                 with os.fdopen(fd, "wb") as fh:
                     write(fh)
-                os.replace(tmp, base.with_suffix(suffix))
+                os.replace(tmp, _with_ext(base, suffix))
         except OSError:
             pass
 

@@ -2,7 +2,7 @@
 ``stabilityai/stable-audio-open-1.0``.
 
 The weights are gated: accept the Stability AI Community License on the model page, then
-``huggingface-cli login`` (or set ``HF_TOKEN``) and run
+``hf auth login`` (or set ``HF_TOKEN``) and run
 ``python -m studio models download stabilityai/stable-audio-open-1.0`` (see docs/models.md).
 
 - Rate: the VAE's (44.1 kHz), stereo. Longest clip per call: ``sample_size x VAE hop /
@@ -29,7 +29,7 @@ class StableAudioBackend(NeuralBackend):
     required_modules = ("torch", "transformers", "diffusers", "torchsde")
     load_hint = (
         "the weights are gated: accept the licence at https://huggingface.co/stabilityai/stable-audio-open-1.0 "
-        "and log in with `huggingface-cli login` (or set HF_TOKEN) first"
+        "and log in with `hf auth login` (or set HF_TOKEN) first"
     )
     supports_negative_prompt = True
     supports_steps = True

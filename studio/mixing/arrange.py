@@ -114,17 +114,12 @@ class Arrangement:
     def stem(self, index: int, start: int, n: int) -> np.ndarray:
         """Layer ``index`` as heard in the mix: float32 ``(2, n)`` after its gain, pan, width,
         mute and solo, before the master."""
-        out = np.zeros((2, n), np.float32)
-        if self.active[index]:
-            self._add_layer(index, start, n, out)
-        return out
-
-    def _add_layer(self, index: int, start: int, n: int, out: np.ndarray) -> None:
+        if not self.active[index]:
+            return np.zeros((2, n), np.float32)
         layer = self.layers[index]
         if layer.bed is not None:
-            apply_matrix(self.matrices[index], layer.bed.render(start, n), out=out, add=True)
-        else:
-            self.placements[index].render(start, n, out=out)
+            return apply_matrix(self.matrices[index], layer.bed.render(start, n))
+        return self.placements[index].render(start, n)
 
     def mix(self, start: int, n: int, stems: Optional[list[np.ndarray]] = None) -> np.ndarray:
         """Sum of the active layers (pre-master) for frames ``start..start+n``.
@@ -132,7 +127,7 @@ class Arrangement:
         When ``stems`` is a list, each layer's stem chunk is appended to it too (so an export
         renders each stem once)."""
         # Always sum finished stems, so the mix is bit-identical whether or not stems are kept.
-        out = np.zeros((2, n), np.float32)
+        out: Optional[np.ndarray] = None
         for i in range(len(self.layers)):
             if not self.active[i]:
                 if stems is not None:
@@ -141,5 +136,8 @@ class Arrangement:
             s = self.stem(i, start, n)
             if stems is not None:
                 stems.append(s)
-            out += s
-        return out
+            if out is None:
+                out = s.copy()
+            else:
+                out += s
+        return out if out is not None else np.zeros((2, n), np.float32)

@@ -83,15 +83,15 @@ def crossfade_gains(n: int, corr: float, start: int = 0, stop: int | None = None
 
 def _features(take: np.ndarray) -> np.ndarray:
     """Per-hop (level dB, brightness dB) of a take's mono mixdown: ``(hops, 2)`` float64."""
-    mono = take.mean(axis=0, dtype=np.float64)
+    mono = take[0] + take[1]
     hops = max(1, mono.size // FEATURE_HOP)
     body = mono[: hops * FEATURE_HOP]
     if body.size < FEATURE_HOP:
         body = np.pad(mono, (0, FEATURE_HOP - mono.size))
     frames = body.reshape(hops, -1)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    slope = np.diff(frames, axis=1, prepend=frames[:, :1])
-    bright = 10 * np.log10(np.mean(slope**2, axis=1) + 1e-12) - level
+    level = 10 * np.log10(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / FEATURE_HOP + 1e-12)
+    slope = frames[:, 1:] - frames[:, :-1]
+    bright = 10 * np.log10(np.einsum("ij,ij->i", slope, slope, dtype=np.float64) / FEATURE_HOP + 1e-12) - level
     return np.stack([level, bright], axis=1)
 
 
@@ -132,14 +132,18 @@ def _best_lag(out_tail: np.ndarray, take_in: np.ndarray, start: int, xfade: int,
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    # A strided probe of the overlap is plenty to estimate the correlation coefficient.
-    step = max(1, a.shape[1] // 16384)
-    x = a[:, ::step].astype(np.float64).ravel()
-    y = b[:, ::step].astype(np.float64).ravel()
-    den = math.sqrt(float(x @ x) * float(y @ y))
+    """Correlation coefficient (clamped 0..0.95) of two overlapping excerpts, estimated on a
+    centred probe of at most 16384 frames."""
+    n = a.shape[1]
+    probe = min(n, 16384)
+    off = (n - probe) // 2
+    x = a[:, off : off + probe].astype(np.float64).ravel()
+    y = b[:, off : off + probe].astype(np.float64).ravel()
+    # Element-wise sums, not BLAS dot: deterministic and free of BLAS thread start-up.
+    den = math.sqrt(float(np.sum(x * x)) * float(np.sum(y * y)))
     if den <= 0:
         return 0.0
-    return float(min(0.95, max(0.0, round(float(x @ y) / den, 6))))
+    return float(min(0.95, max(0.0, round(float(np.sum(x * y)) / den, 6))))
 
 
 class BedArrangement:
@@ -216,7 +220,20 @@ class BedArrangement:
     # ------------------------------------------------------------------ rendering
 
     def render(self, start: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Float32 ``(2, n)`` of the bed from frame ``start`` (added into ``out`` if given)."""
+        """Float32 ``(2, n)`` of the bed from frame ``start`` (added into ``out`` if given).
+
+        Without ``out``, a window inside one segment and clear of its crossfades is returned as
+        a read-only view of the take (no copy)."""
+        if out is None:
+            k = bisect.bisect_right(self._ends, start)
+            if k < len(self.segments):
+                seg = self.segments[k]
+                a = start - seg.dst_start
+                if a >= seg.fade_in and a + n <= seg.length - seg.fade_out and a >= 0:
+                    view = self.takes[seg.take][:, seg.src_start + a : seg.src_start + a + n]
+                    view = view.view()
+                    view.flags.writeable = False
+                    return view
         if out is None:
             out = np.zeros((2, n), np.float32)
         stop = start + n

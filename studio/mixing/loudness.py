@@ -26,7 +26,8 @@ RELATIVE_GATE_LU = -10.0
 BLOCK_S = 0.4
 HOP_S = 0.1
 TRUE_PEAK_OVERSAMPLE = 4
-TRUE_PEAK_TAPS = 49  # odd and a multiple of 4 plus 1: phase 0 is the sample itself
+TP_CONTEXT = 10  # frames of context the interpolator reads on each side
+TRUE_PEAK_TAPS = 81  # scipy resample_poly's 4x filter: phase 0 is the sample itself
 
 
 @lru_cache(maxsize=8)
@@ -193,28 +194,28 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
 
 @lru_cache(maxsize=1)
 def true_peak_phases() -> np.ndarray:
-    """The 4x interpolator's three fractional phases, ``(3, 13)`` float32 correlation taps.
+    """The 4x interpolator's three fractional phases, ``(3, 21)`` float32 correlation taps.
 
-    A Kaiser-windowed sinc (beta 5, 49 taps): phase 0 is the sample itself, phases 1..3 are the
-    values a quarter, half and three quarters of a sample later. ``phases[k][j]`` multiplies
-    ``x[n - 6 + j]`` to give the value at ``n + (k + 1) / 4``.
+    The same Kaiser-windowed sinc (beta 5, 81 taps) that ``scipy.signal.resample_poly(x, 4, 1)``
+    uses, so our true peak agrees with that common reference: phase 0 is the sample itself,
+    phases 1..3 are the values a quarter, half and three quarters of a sample later.
+    ``phases[k][j]`` multiplies ``x[n - 10 + j]`` to give the value at ``n + (k + 1) / 4``.
     """
     from scipy.signal import firwin
 
     h = firwin(TRUE_PEAK_TAPS, 1.0 / TRUE_PEAK_OVERSAMPLE, window=("kaiser", 5.0)) * TRUE_PEAK_OVERSAMPLE
-    centre = TRUE_PEAK_TAPS // 2  # 24
+    centre = TRUE_PEAK_TAPS // 2  # 40
     phases = []
     for k in (1, 2, 3):
         # value at n + k/4 = sum_m x[m] h[centre + 4 (n - m) + k]; index by offset d = m - n
         taps = []
-        for d in range(-6, 7):
+        for d in range(-TP_CONTEXT, TP_CONTEXT + 1):
             idx = centre - 4 * d + k
             taps.append(h[idx] if 0 <= idx < TRUE_PEAK_TAPS else 0.0)
         phases.append(taps)
     return np.asarray(phases, np.float32)
 
 
-TP_CONTEXT = 6  # frames of context the interpolator reads on each side
 
 
 def true_peak_bound_factor() -> float:
@@ -227,7 +228,7 @@ def true_peak_bound_factor() -> float:
 def true_peak_envelope(padded: np.ndarray) -> np.ndarray:
     """Per-frame true peak: for each frame ``n`` the largest |value| over channels among the
     sample and its three interpolated successors. ``padded`` is float32 ``(..., channels,
-    n + 12)`` with :data:`TP_CONTEXT` frames of context on each side; returns ``(..., n)``.
+    n + 20)`` with :data:`TP_CONTEXT` frames of context on each side; returns ``(..., n)``.
 
     Pure element-wise float32 arithmetic (no BLAS), so results are bit-identical run to run.
     """

@@ -42,6 +42,42 @@ MONO_GUARD_TARGET_DB = 2.5
 CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
 
 
+class _PreCache:
+    """The measured ``pre`` chunks, kept for the verification passes: in memory for tracks up
+    to :data:`CACHE_LIMIT_FRAMES`, else spilled to an unnamed temp file (float32, exact), so the
+    passes after the first do not re-render every stem and memory stays bounded."""
+
+    def __init__(self, frames: int) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.sizes: list[int] = []
+        self.file = None
+        if frames > CACHE_LIMIT_FRAMES:
+            import tempfile
+
+            self.file = tempfile.TemporaryFile(prefix="studio-mix-")
+
+    def add(self, x: np.ndarray) -> None:
+        if self.file is None:
+            self.chunks.append(x)
+        else:
+            self.file.write(np.ascontiguousarray(x, np.float32).tobytes())
+            self.sizes.append(x.shape[1])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self.file is None:
+            yield from self.chunks
+            return
+        self.file.seek(0)
+        for n in self.sizes:
+            yield np.frombuffer(self.file.read(8 * n), np.float32).reshape(2, n)
+
+    def close(self) -> None:
+        self.chunks = []
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
 @dataclass(frozen=True)
 class MasterSettings:
     """Everything the master applies, fixed before the final pass."""
@@ -139,7 +175,8 @@ class MasterRun:
 
     def mastered(self, settings: MasterSettings, pre: Optional[Iterator[np.ndarray]] = None,
                  limiter: Optional[TruePeakLimiter] = None) -> Iterator[np.ndarray]:
-        limiter = limiter or TruePeakLimiter(settings.threshold, self.sr)
+        # Export passes only need the samples; the true peak was measured when mastering.
+        limiter = limiter or TruePeakLimiter(settings.threshold, self.sr, measure_peak=False)
         source = pre if pre is not None else self.pre_chunks(settings.side_gain)
         gain = settings.gain
         return limiter.process(c * gain for c in source)
@@ -160,14 +197,21 @@ class MasterRun:
     def run(self, progress: Optional[Progress] = None) -> tuple[MasterSettings, dict[str, Any]]:
         """Measure, set the gain, verify on the limited output; returns settings and the report."""
         progress = progress or no_progress
-        cache: Optional[list[np.ndarray]] = [] if self.frames <= CACHE_LIMIT_FRAMES else None
+        cache: Optional[_PreCache] = _PreCache(self.frames)
+        try:
+            return self._run(progress, cache)
+        finally:
+            if cache is not None:
+                cache.close()
+
+    def _run(self, progress: Progress, cache: Optional["_PreCache"]) -> tuple[MasterSettings, dict[str, Any]]:
         n_chunks = max(1, -(-self.frames // self.chunk))
 
         meter = LoudnessMeter(self.sr)
         for k, x in enumerate(self.pre_chunks(1.0)):
             meter.feed(x)
             if cache is not None:
-                cache.append(x)
+                cache.add(x)
             progress(0.5 * (k + 1) / n_chunks, "measuring loudness")
         pre = meter.result()
         if not math.isfinite(pre.integrated_lufs):
@@ -179,6 +223,7 @@ class MasterRun:
         if side_gain != 1.0:
             # The cached chunks were faded before the side scaling; re-render in chain order so
             # every pass (and the export) computes bit-identical samples.
+            cache.close()
             cache = None
         pre_lufs = pre.loudness_with_side_gain(side_gain)[0]
         gain_db = round(self.spec.target_lufs - pre_lufs, 4)

@@ -33,20 +33,29 @@ def stereo_matrix(gain_db: float = 0.0, pan: float = 0.0, width: float = 1.0) ->
 
 
 def apply_matrix(matrix: np.ndarray, x: np.ndarray, out: np.ndarray | None = None, add: bool = False) -> np.ndarray:
-    """``matrix @ x`` for float32 ``(2, n)`` ``x``, written into (or added to) ``out``.
+    """``matrix @ x`` for float32 ``(2, n)`` ``x``: a new array, or written into / added to
+    ``out``. Zero entries are skipped (a centred, unit-width layer costs two multiplies).
 
-    Element-wise float32 arithmetic only, so results are bit-identical across runs.
+    Element-wise float32 arithmetic only (no BLAS), so results are bit-identical across runs.
     """
     a = matrix.astype(np.float32)
+    n = x.shape[1]
     if out is None:
-        out = np.zeros_like(x)
-        add = True
-    tmp = np.empty(x.shape[1], np.float32)
+        out = np.empty((2, n), np.float32)
+        add = False
+    tmp = np.empty(n, np.float32) if (add or (a[:, 1] != 0).any()) else None
     for row in range(2):
-        if not add:
-            out[row].fill(0.0)
+        first = True
         for col in range(2):
-            if a[row, col] != 0.0:
-                np.multiply(x[col], a[row, col], out=tmp)
+            c = a[row, col]
+            if c == 0.0:
+                continue
+            if first and not add:
+                np.multiply(x[col], c, out=out[row])
+            else:
+                np.multiply(x[col], c, out=tmp)
                 out[row] += tmp
+            first = False
+        if first and not add:
+            out[row].fill(0.0)
     return out

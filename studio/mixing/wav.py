@@ -58,21 +58,41 @@ def tpdf_dither(start: int, n: int, channels: int, seed: int = 0) -> np.ndarray:
     return u1 - u2
 
 
+def _interleave(x: np.ndarray) -> np.ndarray:
+    """Float32 ``(channels, n)`` -> contiguous ``(n * channels,)`` interleaved."""
+    ch, n = x.shape
+    out = np.empty((n, ch), np.float32)
+    for c in range(ch):
+        out[:, c] = x[c]
+    return out.reshape(-1)
+
+
+def _pack24(v: np.ndarray) -> bytes:
+    """Little-endian 24-bit bytes of int32 samples ``v`` (flat): the low three bytes of each."""
+    b = v.astype("<i4", copy=False).view(np.uint8).reshape(-1, 4)
+    out = np.empty((v.size, 3), np.uint8)
+    out[:, 0] = b[:, 0]
+    out[:, 1] = b[:, 1]
+    out[:, 2] = b[:, 2]
+    return out.tobytes()
+
+
 def encode_frames(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> bytes:
     """Interleaved little-endian sample bytes for float ``(channels, n)`` audio."""
-    frames = np.ascontiguousarray(np.asarray(x, np.float32).T)
+    flat = _interleave(np.asarray(x, np.float32))
     if subtype == "FLOAT":
-        return frames.astype("<f4", copy=False).tobytes()
+        return flat.astype("<f4", copy=False).tobytes()
     if subtype == "PCM_24":
-        v = np.rint(frames * np.float32(8388608.0))
-        np.clip(v, -8388608, 8388607, out=v)
-        b = v.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3]
-        return b.tobytes()
+        flat *= np.float32(8388608.0)
+        np.rint(flat, out=flat)
+        np.clip(flat, -8388608, 8388607, out=flat)
+        return _pack24(flat.astype(np.int32))
     if subtype == "PCM_16":
-        v = frames * np.float32(32768.0) + tpdf_dither(start, frames.shape[0], frames.shape[1], dither_seed)
-        v = np.rint(v)
-        np.clip(v, -32768, 32767, out=v)
-        return v.astype("<i2").tobytes()
+        flat *= np.float32(32768.0)
+        flat += tpdf_dither(start, x.shape[1], x.shape[0], dither_seed).reshape(-1)
+        np.rint(flat, out=flat)
+        np.clip(flat, -32768, 32767, out=flat)
+        return flat.astype("<i2").tobytes()
     raise ExportError(f"unknown WAV subtype {subtype!r}; choose one of: {', '.join(WAV_SUBTYPES)}")
 
 

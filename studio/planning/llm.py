@@ -51,6 +51,11 @@ def few_shot_examples() -> tuple[dict[str, str], ...]:
     return tuple({"caption": e["caption"], "answer": e["answer"].strip()} for e in data["example"])
 
 
+@lru_cache(maxsize=16)
+def _example_types(answer: str) -> tuple[str, ...]:
+    return tuple(layer.type for layer in validate_plan(extract_json(answer)).layers)
+
+
 def _duration_words(duration_s: float) -> str:
     return f"{duration_s / 60:.0f} minutes" if duration_s >= 120 else f"{duration_s:.0f} seconds"
 
@@ -66,7 +71,8 @@ def build_messages(caption: Caption, style: "Style", *, duration_s: float, backe
         catalogue=[t for t in CATALOGUE if t.name not in banned],
         schema=compact_schema(),
         phrasing=phrasing_rule(backend),
-        examples=few_shot_examples(),
+        # An example that uses a type this style bans would teach the wrong thing: skip it.
+        examples=[e for e in few_shot_examples() if not set(_example_types(e["answer"])) & set(banned)],
     )
     user = render_template(
         "planner/user.j2",

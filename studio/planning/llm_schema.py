@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -115,6 +116,7 @@ class LLMPlan(BaseModel):
         return clean_text(value, MAX_TEXT) if isinstance(value, str) else None
 
 
+@lru_cache(maxsize=1)
 def compact_schema() -> str:
     """The JSON schema of :class:`LLMPlan`, minified, for the system prompt."""
     return json.dumps(LLMPlan.model_json_schema(), separators=(",", ":"))

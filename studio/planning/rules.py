@@ -20,8 +20,10 @@ How a caption becomes layers (see docs/planning.md for the reasoning):
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Optional
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
@@ -76,11 +78,28 @@ class Analysis:
     caption_vector: Optional[np.ndarray] = None
 
 
+_EMBED_CACHE: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_EMBED_CACHE_SIZE = 4096
+
+
+def embed_texts(texts: Sequence[str]) -> np.ndarray:
+    """MiniLM embeddings ``(len(texts), 384)``, memoised per process; the texts not seen
+    before are embedded in one batch (one forward pass, not one per text)."""
+    from studio.text_embed import embed
+
+    missing = list(dict.fromkeys(t for t in texts if t not in _EMBED_CACHE))
+    if missing:
+        for text, vec in zip(missing, embed(missing)):
+            _EMBED_CACHE[text] = vec
+        while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
+            _EMBED_CACHE.popitem(last=False)
+    return np.stack([_EMBED_CACHE[t] for t in texts])
+
+
+@lru_cache(maxsize=1)
 def catalogue_matrix() -> np.ndarray:
     """MiniLM embeddings of the catalogue descriptions, ``(len(CATALOGUE), 384)``, normalised."""
-    from studio.text_embed import embed_cached
-
-    return np.stack([embed_cached(t.description) for t in CATALOGUE])
+    return embed_texts([t.description for t in CATALOGUE])
 
 
 def caption_text(caption: Caption) -> tuple[str, list[str]]:
@@ -131,8 +150,6 @@ class RulePlanner:
     # ------------------------------------------------------------------ analysis
 
     def analyse(self, caption: Caption) -> Analysis:
-        from studio.text_embed import embed_cached
-
         out = Analysis()
         text, extra = caption_text(caption)
         out.negated, cleaned, phrases = lx.negations(text)
@@ -170,7 +187,7 @@ class RulePlanner:
             out.candidates.pop("rain_light", None)  # "heavy rain" is not also light rain
         self._rain_surface(out, cleaned, propose)
 
-        vectors = np.stack([embed_cached(t) for t in (*out.clauses, cleaned)])
+        vectors = embed_texts([*out.clauses, cleaned])
         out.caption_vector = vectors[-1]
         sims = vectors[:-1] @ catalogue_matrix().T
         for clause, row in zip(out.clauses, sims):

@@ -15,7 +15,7 @@ from studio.ui.state import flash, library, session, show_flashes
 
 K = "compare."
 RESULTS = K + "results"
-LENGTHS = {"30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0}
+LENGTHS = {"15 s": 15.0, "30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0}
 
 
 def _configs(base_seed: int) -> list[VariantConfig]:
@@ -27,7 +27,7 @@ def _configs(base_seed: int) -> list[VariantConfig]:
     backends = [AS_PLANNED, *BACKENDS.names()]
     top = st.columns([2, 2, 3])
     count = top[0].radio("Variants", list(range(MIN_VARIANTS, MAX_VARIANTS + 1)), horizontal=True, key=K + "count")
-    length = top[1].selectbox("Length", list(LENGTHS), key=K + "length", help="short lengths keep comparisons quick")
+    length = top[1].selectbox("Length", list(LENGTHS), index=1, key=K + "length", help="short lengths keep comparisons quick")
     default_style = st.session_state.get("studio.style", "meditation")
     configs = []
     for i, col in enumerate(st.columns(count)):

@@ -216,13 +216,13 @@ def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[Scen
         width="stretch",
         disabled=[c for c in ("name", "seed")],
         column_config={
-            "name": st.column_config.TextColumn("layer"),
+            "name": st.column_config.TextColumn("layer", width="small"),
             "role": st.column_config.SelectboxColumn("role", options=["background", "foreground"], required=True),
-            "prompt": st.column_config.TextColumn("prompt", width="large", max_chars=1000, required=True),
+            "prompt": st.column_config.TextColumn("prompt", width="medium", max_chars=1000, required=True),
             "backend": st.column_config.SelectboxColumn("backend", options=backends, required=True),
             "gain_db": st.column_config.NumberColumn("gain dB", min_value=-60.0, max_value=12.0, step=0.5, format="%.1f"),
             "pan": st.column_config.NumberColumn("pan", min_value=-1.0, max_value=1.0, step=0.05, format="%.2f", help="-1 left .. 1 right"),
-            "density": st.column_config.NumberColumn("density", min_value=0.0, max_value=60.0, step=0.05, help="foreground: events per minute; background: texture density 0..1"),
+            "density": st.column_config.NumberColumn("density", width="small", min_value=0.0, max_value=60.0, step=0.05, help="foreground: events per minute; background: texture density 0..1"),
             "mute": st.column_config.CheckboxColumn("mute"),
             "solo": st.column_config.CheckboxColumn("solo"),
             "seed": st.column_config.NumberColumn("seed", format="%d"),
@@ -268,6 +268,12 @@ def _run(label: str, work, *, save: bool = False) -> None:
     st.rerun()
 
 
+def _replanned(old: ScenePlan, new: ScenePlan) -> bool:
+    """A new plan from the settings (not a table edit): other length, style, seed or layers."""
+    return (old.duration_s, old.style, old.seed, [l.name for l in old.layers]) != (
+        new.duration_s, new.style, new.seed, [l.name for l in new.layers])
+
+
 def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
     if st.session_state.pop(CANCELLED, False):
         st.warning("Generation cancelled; the previous result (if any) is unchanged.")
@@ -293,6 +299,8 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
     elif pending[0] in ("remix", "arrange"):
         # Live re-mix: gains, pans, mutes, solo and loudness apply without regeneration.
         _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1])
+    elif pending[0] == "regenerate" and _replanned(sess.soundscape.plan, plan):
+        st.info("The settings or caption changed since this result: Generate to hear the new plan.", icon=":material/info:")
     elif pending[0] == "regenerate":
         what = f"regenerate {', '.join(pending[1])}"
         c1, c2 = st.columns([4, 1])

@@ -134,10 +134,21 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
     def centre(mask: np.ndarray) -> float:
         return float(rows[mask].mean()) if mask.any() else 0.5
 
-    sunset = share(warm_px, upper) >= 0.35 and 0.12 <= lum <= 0.8
+    # Skies are smooth: warm or pale regions at the top only count as sky when the top third
+    # has little texture (wood grain, walls with detail and foliage do not pass).
+    top_luma = luma[: max(2, luma.shape[0] // 3)]
+    top_texture = float(
+        (np.abs(np.diff(top_luma, axis=0)).mean() + np.abs(np.diff(top_luma, axis=1)).mean()) / 2.0
+        if min(top_luma.shape) > 1
+        else 0.0
+    )
+    smooth_top = top_texture < 0.03
+    sunset = smooth_top and share(warm_px, upper) >= 0.35 and 0.12 <= lum <= 0.8
     sky_blue = share(blue, top) >= 0.4
+    sky_deep = not sky_blue and smooth_top and share(watery, top) >= 0.4  # dusk or night blue
     overcast = (
         not sky_blue
+        and smooth_top
         and share(white | ((sat <= 0.15) & (val >= 0.65)), top) >= 0.6
         and float(luma[lower].mean()) < float(luma[top].mean()) - 0.15
     )
@@ -146,22 +157,26 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
     elif sunset:
         regions.append(("sky", "a glowing orange sky", centre(warm_px & upper)))
         extra.append("sunset")
+    elif sky_deep:
+        regions.append(("sky", "a deep blue sky", centre(watery & upper)))
     elif overcast:
         regions.append(("sky", "a pale overcast sky", centre(top)))
         extra.append("overcast")
 
+    sky_px = (blue if sky_blue else watery) & top
     low_blue = watery & lower
     if share(watery, lower) >= 0.3:
-        distinct_from_sky = not sky_blue or (
-            abs(float(val[low_blue].mean()) - float(val[blue & top].mean())) >= 0.08
-            or abs(float(h_deg[low_blue].mean()) - float(h_deg[blue & top].mean())) >= 12
-            or share(blue, (rows >= 1 / 3) & upper) < 0.5  # a horizon band breaks the blue
-        )
+        # Blue above and below is one sky unless a horizon (a sharp change between rows)
+        # separates them; gradients of a dusk sky change slowly.
+        distinct_from_sky = share(sky_px, top) < 0.4 or _has_horizon(rgb)
         if distinct_from_sky:
             regions.append(("water", "water", centre(low_blue)))
     if float(green.mean()) >= 0.15:
         regions.append(("vegetation", "green vegetation", centre(green)))
-    if share(white, lower) >= 0.35:
+    # White ground under something else is snow-like; a blank white frame (a page, a
+    # graphic's background) is not.
+    blank_white = share(white, top) >= 0.9 and texture < 0.01
+    if share(white, lower) >= 0.35 and not blank_white:
         regions.append(("snow", "snow-white ground", centre(white & lower)))
     if share(sandy, lower) >= 0.3 and not sunset:
         regions.append(("sand", "sand", centre(sandy & lower)))
@@ -177,6 +192,16 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
     else:
         light = "day"
     return Analysis(colours, lum, light, warmth, saturation, texture, regions, extra)
+
+
+def _has_horizon(rgb: np.ndarray) -> bool:
+    """A sharp change of mean row colour between 20% and 80% of the height."""
+    rows = rgb.mean(axis=1)
+    if rows.shape[0] < 8:
+        return False
+    steps = np.abs(rows[2:] - rows[:-2]).sum(axis=1)
+    lo, hi = int(rows.shape[0] * 0.2), int(rows.shape[0] * 0.8)
+    return bool(steps[lo:hi].max() >= 0.12) if hi > lo else False
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

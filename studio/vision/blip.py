@@ -224,12 +224,16 @@ class Blip2Captioner(_HFCaptioner):
     kind = "blip2"
     what = "BLIP-2 captioner"
     default_model_id = "Salesforce/blip2-opt-2.7b"
+    MODEL_IDS: ClassVar[tuple[str, ...]] = ("Salesforce/blip2-opt-2.7b", "Salesforce/blip2-flan-t5-xl")
     model_class = "Blip2ForConditionalGeneration"
     processor_class = "Blip2Processor"
 
     def _prefix_len(self, inputs: Any) -> int:
-        # The OPT decoder returns its input ids (image tokens, BOS, prompt) before the new
-        # tokens; without text the model builds image tokens + BOS itself.
+        # A decoder-only language model (OPT) returns its input ids (image tokens, BOS,
+        # prompt) before the new tokens; without text the model builds image tokens + BOS
+        # itself. Flan-T5 variants are encoder-decoders and return only new tokens.
+        if not getattr(self.model.config, "use_decoder_only_language_model", True):
+            return 0
         if "input_ids" in inputs:
             return int(inputs["input_ids"].shape[1])
         return int(self.model.config.num_query_tokens) + 1

@@ -185,7 +185,8 @@ def build_clap(out_dir: Path, *, seed: int = 0) -> Path:
                               max_position_embeddings=40)
     audio_cfg = ClapAudioConfig(spec_size=128, window_size=4, num_mel_bins=64, intermediate_size=32, depths=[1, 1],
                                 num_attention_heads=[2, 2], num_hidden_layers=2, hidden_size=16, projection_dim=16,
-                                patch_size=4, patch_stride=4, patch_embed_input_channels=4)
+                                patch_size=4, patch_stride=4, patch_embed_input_channels=1, patch_embeds_hidden_size=8,
+                                enable_fusion=False)
     model = ClapModel(ClapConfig(text_config=text_cfg.to_dict(), audio_config=audio_cfg.to_dict(), projection_dim=16))
     fe = ClapFeatureExtractor(feature_size=64, sampling_rate=48000, max_length_s=2, truncation="rand_trunc")
     processor = ClapProcessor(feature_extractor=fe, tokenizer=tok)

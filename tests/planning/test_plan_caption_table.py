@@ -30,8 +30,7 @@ def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles):
     import numpy as np
 
     from studio.generation.catalogue import CATALOGUE
-    from studio.planning.rules import caption_text, catalogue_matrix
-    from studio.text_embed import embed
+    from studio.planning.rules import caption_text, catalogue_matrix, embed_texts
 
     def plan_types(row):
         style = styles[row.style]
@@ -40,7 +39,7 @@ def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles):
 
     def nearest(row):
         text, extra = caption_text(row.caption())
-        vec = embed([" ; ".join([text, *extra])])[0]
+        vec = embed_texts([" ; ".join([text, *extra])])[0]
         return [CATALOGUE[i].name for i in np.argsort(-(catalogue_matrix() @ vec))[:3]], []
 
     ours, base = evaluate(plan_types, ROWS), evaluate(nearest, ROWS)

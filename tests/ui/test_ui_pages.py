@@ -190,13 +190,14 @@ def test_compare_two_variants_and_keep_one(data_dir):
     at.switch_page("pages/compare.py").run()
     _no_errors(at)
     at.radio(key="compare.count").set_value(2).run()
+    at.selectbox(key="compare.length").set_value("15 s").run()
     at.number_input(key="compare.seed.0").set_value(1).run()
     at.number_input(key="compare.seed.1").set_value(2).run()
     at.button(key="compare.render").click().run()
     _no_errors(at)
     variants = at.session_state["compare.results"]
     assert [v.config.seed for v in variants] == [1, 2]
-    assert all(v.soundscape.frames == 30 * 48_000 for v in variants)
+    assert all(v.soundscape.frames == 15 * 48_000 for v in variants)
     assert len(at.get("audio")) == 2
     assert any("Players are matched to" in c.value for c in at.caption)
     assert any("Coherence scores" in c.value for c in at.caption)
@@ -213,8 +214,10 @@ def test_compare_two_variants_and_keep_one(data_dir):
 
 
 def test_library_reopen_rerender_delete(data_dir):
+    from studio.mixing import resolve_events
+
     lib = Library(data_dir)
-    plan = make_plan(duration_s=10.0, caption="rain on a tin roof")
+    plan = resolve_events(make_plan(duration_s=10.0, caption="rain on a tin roof"))
     entry = lib.add(make_manifest(plan), image=png_bytes())
     at = _app()
     at.switch_page("pages/library.py").run()
@@ -225,7 +228,7 @@ def test_library_reopen_rerender_delete(data_dir):
     at.button(key=f"library.rerender.{entry.id}").click().run()
     _no_errors(at)
     entries = Library(data_dir).entries()
-    assert len(entries) == 2 and entries[0].plan() == entries[1].plan()
+    assert len(entries) == 2 and entries[0].plan() == plan and entries[1].plan() == plan
     assert entries[0].mix_path is not None and sf.info(str(entries[0].mix_path)).frames == 10 * 48_000
 
     at.button(key=f"library.delete.{entries[0].id}").click().run()

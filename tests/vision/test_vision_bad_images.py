@@ -55,6 +55,14 @@ def _save(img: Image.Image, fmt: str, **kw) -> bytes:
     return buf.getvalue()
 
 
+def png_rgb48(rgb16: tuple[int, int, int], size: int = 16) -> bytes:
+    """A 16-bit-per-channel RGB PNG (Pillow cannot write these, so it is built by hand)."""
+    row = b"\x00" + struct.pack(">HHH", *rgb16) * size
+    ihdr = struct.pack(">IIBBBBB", size, size, 16, 2, 0, 0, 0)
+    idat = zlib.compress(row * size)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
 def exif_rotated() -> bytes:
     arr = np.zeros((20, 40, 3), np.uint8)
     arr[:, :20] = (255, 0, 0)  # left half red
@@ -111,6 +119,7 @@ CORPUS: list[tuple[str, Callable[[], bytes], "Ok | str"]] = [
     ("declared_20000x20000.png", lambda: png_declaring(20_000, 20_000), r"decompression bomb"),
     ("declared_20000x20000.jpg", lambda: jpeg_declaring(20_000, 20_000), r"decompression bomb"),
     ("declared_20000x20000.bmp", lambda: bmp_declaring(20_000, 20_000), r"decompression bomb"),
+    ("declared_12000x10000.png", lambda: png_declaring(12_000, 10_000), r"120 megapixels\), more than the 80-megapixel limit"),
     ("declared_9000x9000.png", lambda: png_declaring(9_000, 9_000), r"81 megapixels\), more than the 80-megapixel limit"),
     ("one_by_one.png", lambda: encode(np.zeros((1, 1, 3), np.uint8), "PNG"), r"only 1x1 px; images must be at least 8 px"),
     ("sliver_2000x10.png", lambda: encode(np.zeros((10, 2000, 3), np.uint8), "PNG"), r"aspect ratio beyond 30:1"),
@@ -120,6 +129,8 @@ CORPUS: list[tuple[str, Callable[[], bytes], "Ok | str"]] = [
     ("icon.ppm", lambda: _save(Image.fromarray(NOISE), "PPM"), r"not an image this app can read; choose a JPEG, PNG"),
     # Valid but awkward inputs: each must come out as a correct RGB image.
     ("cmyk.jpg", lambda: _save(Image.new("CMYK", (32, 32), (255, 0, 0, 0)), "JPEG"), lambda im: near(_rgb(im), (0, 255, 255), 20)),
+    ("rgb48.png", lambda: png_rgb48((65535, 32896, 0)), lambda im: near(_rgb(im), (255, 128, 0), 1)),
+    ("cmyk.tif", lambda: _save(Image.new("CMYK", (32, 32), (0, 255, 255, 0)), "TIFF"), lambda im: near(_rgb(im), (255, 0, 0), 20)),
     ("grey16.png", lambda: encode(np.full((32, 32), 32896, np.uint16), "PNG"), lambda im: near(_rgb(im), (128, 128, 128), 1)),
     ("grey16_white.tif", lambda: encode(np.full((32, 32), 65535, np.uint16), "TIFF"), lambda im: near(_rgb(im), (255, 255, 255), 0)),
     ("float32.tif", lambda: encode(np.full((32, 32), 0.25, np.float32), "TIFF"), lambda im: near(_rgb(im), (64, 64, 64), 1)),
@@ -128,6 +139,7 @@ CORPUS: list[tuple[str, Callable[[], bytes], "Ok | str"]] = [
     ("half_transparent.webp", lambda: _save(Image.new("RGBA", (32, 32), (0, 0, 0, 128)), "WEBP", lossless=True), lambda im: near(_rgb(im), (127, 127, 127), 2)),
     ("bilevel.bmp", lambda: _save(Image.new("1", (32, 32), 1), "BMP"), lambda im: near(_rgb(im), (255, 255, 255), 0)),
     ("animated.gif", animated_gif, lambda im: near(_rgb(im), (255, 0, 0), 2) and im.info["studio"]["animated"]),
+    ("gif_cut_after_first_frame.gif", lambda: animated_gif()[: len(animated_gif()) // 2], lambda im: near(_rgb(im), (255, 0, 0), 2)),
     ("multipage.tif", multipage_tiff, lambda im: near(_rgb(im), (0, 255, 0), 0)),
     ("exif_rotated.jpg", exif_rotated, lambda im: im.size == (20, 40) and near(_rgb(im, (10, 5)), (255, 0, 0), 40) and near(_rgb(im, (10, 35)), (0, 0, 255), 40)),
     ("corrupt_scan_data.jpg", _mid_corrupt_jpeg, lambda im: im.size == (64, 64)),
@@ -178,3 +190,34 @@ def test_unsupported_source_type():
         load_image(12345)  # type: ignore[arg-type]
     with pytest.raises(ImageError, match=r"binary mode"):
         load_image(io.StringIO("not bytes"))
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SEEDS = {
+    fmt: encode(NOISE[:24, :24], fmt)
+    for fmt in ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
+}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.sampled_from(sorted(_SEEDS)),
+    cut=st.floats(0.0, 1.0),
+    flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), max_size=6),
+)
+def test_mutated_files_never_escape_as_other_errors(fmt, cut, flips):
+    """Truncated and byte-flipped files give an RGB image or an ImageError, nothing else."""
+    data = bytearray(_SEEDS[fmt])
+    for where, value in flips:
+        data[min(len(data) - 1, int(where * len(data)))] = value
+    data = bytes(data[: max(0, int(cut * len(data)) if cut < 0.98 else len(data))])
+    try:
+        img = load_image(data, filename=f"fuzz.{fmt.lower()}")
+    except ImageError as exc:
+        assert "\n" not in str(exc) and "fuzz." in str(exc)
+    else:
+        assert img.mode == "RGB" and min(img.size) >= 8

@@ -167,3 +167,35 @@ def test_xmp_with_entities_is_not_parsed():
     evil = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + XMP
     facts = load_image(encode(GRADIENT, "JPEG", xmp=evil)).info["studio"]
     assert facts["keywords"] == [] and facts["alt_text"] is None
+
+
+def test_srgb_tagged_and_cmyk_profile_images_convert():
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    tagged = load_image(encode(GRADIENT, "PNG", icc_profile=srgb))
+    assert np.array_equal(np.asarray(tagged), GRADIENT)  # already sRGB: untouched
+    broken = load_image(encode(GRADIENT, "PNG", icc_profile=b"not a profile"))
+    assert np.array_equal(np.asarray(broken), GRADIENT)  # a broken profile is ignored
+
+
+def test_multipage_tiff_is_not_called_animated():
+    pages = [Image.new("RGB", (24, 24), c) for c in ((0, 255, 0), (255, 0, 0))]
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    facts = load_image(buf.getvalue()).info["studio"]
+    assert facts["format"] == "TIFF" and facts["animated"] is False
+
+
+def test_damaged_exif_is_ignored_quietly():
+    import warnings
+
+    exif = Image.Exif()
+    exif[0x010E] = "A long description that will be cut off in the middle"
+    exif[0x0112] = 6
+    damaged = exif.tobytes()[:-20]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        img = load_image(encode(GRADIENT, "JPEG", exif=damaged))
+    assert img.mode == "RGB"
+    assert [str(w.message) for w in caught] == []

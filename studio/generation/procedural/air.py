@@ -64,13 +64,10 @@ def wind_gusty(ctx: Ctx):
 def wind_leaves(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
     g = _gusts(ctx, 0.15, 0.5 + 0.4 * i)
-    frng = ctx.fixed_rng("leaves")
-    grains = dsp.burst_bank(frng, 24, int(0.012 * ctx.sr), (1500, 3500), (6000, 12000), (0.001, 0.004), ctx.sr)
     rate = (600 + 1400 * d) * (g.mean(axis=0) ** 1.5)  # more leaves move in a gust
     onsets = dsp.poisson_times(ctx.rng, ctx.n, rate, ctx.sr)
-    gains = dsp.pan_gains(ctx.rng.uniform(-0.95, 0.95, len(onsets))) * ctx.rng.lognormal(0, 0.5, len(onsets))
-    rustle = dsp.overlap_add_bank(ctx.n, onsets, grains, ctx.rng.integers(0, len(grains), len(onsets)), gains)
-    rustle = dsp.normalise_rms(rustle, 1.0)
+    rustle = dsp.burst_train(ctx.rng, ctx.n, onsets, ctx.rng.lognormal(0, 0.5, len(onsets)), ctx.rng.uniform(-0.95, 0.95, len(onsets)), (0.001, 0.002, 0.004), ctx.sr)
+    rustle = dsp.normalise_rms(dsp.bandpass(rustle, 1800, 10000, 2), 1.0)
     air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(50, 1500, 1.5), shared=0.25)
     return rustle + 0.5 * air * dsp.upsample(g, ctx.n, ctx.sr)
 

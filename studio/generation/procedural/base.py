@@ -37,6 +37,7 @@ class Ctx:
     t0_s: float = 0.0
     sr: int = SR
     loop_n: Optional[int] = None  # when looping: the clip length, for generators that can be exactly periodic
+    total_n: int = 0  # frames in the whole render (all chunks), for generators that tile a period
 
     @property
     def duration_s(self) -> float:
@@ -62,6 +63,7 @@ class Generator:
     coherent: bool = False  # a pure function of absolute time: chunk seams cross-fade linearly
     colour: bool = True  # apply generic distance / brightness shaping
     params: tuple[str, ...] = field(default_factory=tuple)  # type-specific params it reads
+    impulsive: bool = False  # sparse clicks/taps: transient peaks are softly limited, see engine
 
 
 GENERATORS: dict[str, Generator] = {}

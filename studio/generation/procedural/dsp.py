@@ -239,13 +239,14 @@ def linear_fades(n: int) -> tuple[np.ndarray, np.ndarray]:
 def jittered_times(rng: np.random.Generator, duration_s: float, per_min: float, jitter: float = 0.4, start_s: float = 0.0) -> np.ndarray:
     """Event onsets (s) at ``per_min`` per minute: one per slot of ``60/per_min`` seconds,
     placed at the slot centre plus up to ±``jitter``/2 of a slot. The count is deterministic
-    (``round(duration*rate)``), so measured rates match requests."""
+    (``round(duration*rate)``, at least one), so measured rates match requests."""
     if per_min <= 0 or duration_s <= 0:
         return np.zeros(0)
     step = 60.0 / per_min
     count = int(round(duration_s / step))
     if count <= 0:
-        return np.zeros(0)
+        # a clip shorter than one interval still gets its one event (a bed is never empty)
+        return np.array([start_s + duration_s * (0.15 + 0.3 * rng.random())])
     centres = start_s + (np.arange(count) + 0.5) * step
     return centres + (rng.random(count) - 0.5) * jitter * step
 

@@ -41,14 +41,14 @@ def render(gen: Generator, p: dict[str, Any], *, n: int, seed: int, sr: int, pro
         x = _chunks(gen, p, total=n + extra, loop_n=n if p["loop"] else None, seed=seed, sr=sr, cb=cb)
         if extra:
             x = _fold_loop(x, n, extra, gen.coherent)
-        x = _finish_bed(x, sr, loop=p["loop"])
+        x = _finish_bed(x, sr, loop=p["loop"], impulsive=gen.impulsive)
     cb(1.0, f"{gen.name}: done")
     return x
 
 
-def _ctx(gen: Generator, p: dict, n: int, seed: int, sr: int, chunk: int, t0_s: float, loop_n: Optional[int] = None) -> Ctx:
+def _ctx(gen: Generator, p: dict, n: int, seed: int, sr: int, chunk: int, t0_s: float, loop_n: Optional[int] = None, total_n: int = 0) -> Ctx:
     rng = dsp.make_rng(seed, gen.name, "chunk", chunk)
-    return Ctx(n=n, p=p, seed=seed, type_name=gen.name, rng=rng, t0_s=t0_s, sr=sr, loop_n=loop_n)
+    return Ctx(n=n, p=p, seed=seed, type_name=gen.name, rng=rng, t0_s=t0_s, sr=sr, loop_n=loop_n, total_n=total_n or n)
 
 
 def _chunk_bounds(total: int, sr: int) -> list[tuple[int, int]]:
@@ -69,14 +69,16 @@ def _chunks(gen: Generator, p: dict, *, total: int, loop_n: Optional[int], seed:
     bounds = _chunk_bounds(total, sr)
     xf = int(CHUNK_XFADE_S * sr)
     fade_in, fade_out = dsp.linear_fades(xf) if gen.coherent else dsp.equal_power(xf)
-    out = np.zeros((2, total), np.float32)
+    out = None if len(bounds) == 1 else np.zeros((2, total), np.float32)
     for k, (start, length) in enumerate(bounds):
         cb(k / len(bounds), f"{gen.name}: part {k + 1}/{len(bounds)}")
-        ctx = _ctx(gen, p, length, seed, sr, k, start / sr, loop_n)
+        ctx = _ctx(gen, p, length, seed, sr, k, start / sr, loop_n, total)
         seg = np.asarray(gen.bed(ctx), dtype=np.float32)
         assert seg.shape == (2, length), (gen.name, seg.shape, length)
         seg = _colour(seg, ctx) if gen.colour else seg
         seg = _breath(seg, p, start, sr, loop_n)
+        if out is None:
+            return seg
         if k > 0:
             seg[:, :xf] *= fade_in
             out[:, start : start + xf] *= fade_out
@@ -141,11 +143,28 @@ def _event(gen: Generator, p: dict, *, n: int, seed: int, sr: int) -> np.ndarray
     return x
 
 
-def _finish_bed(x: np.ndarray, sr: int, *, loop: bool) -> np.ndarray:
+def _finish_bed(x: np.ndarray, sr: int, *, loop: bool, impulsive: bool = False) -> np.ndarray:
     x -= x.mean(axis=1, keepdims=True)
-    if not loop:
+    if impulsive:
+        # Crackles, taps and ticks have crest factors of 30 dB or more; scaling the whole bed
+        # under the peak ceiling would leave it near silence. Instead the rare tops of the
+        # transients (above 12 dB over the RMS) are rounded off by a memoryless soft knee,
+        # which on sub-millisecond noise clicks is inaudible.
+        x = _level(x, BED_RMS, ceiling=False)
+        _soft_knee(x, 4.0 * BED_RMS, PEAK_MAX)
+    x = _level(x, BED_RMS)
+    if not loop:  # last, so nothing after it can lift the first samples off zero
         _fade_ends(x, int(0.01 * sr), int(0.05 * sr))
-    return _level(x, BED_RMS)
+    return x
+
+
+def _soft_knee(x: np.ndarray, knee: float, ceiling: float) -> None:
+    over = np.abs(x) > knee
+    if not np.any(over):
+        return
+    v = x[over]
+    room = ceiling - knee
+    x[over] = np.sign(v) * (knee + room * np.tanh((np.abs(v) - knee) / room))
 
 
 def _finish_event(x: np.ndarray, sr: int) -> np.ndarray:
@@ -154,7 +173,8 @@ def _finish_event(x: np.ndarray, sr: int) -> np.ndarray:
     _fade_ends(x, min(int(0.002 * sr), n // 10), max(1, n // 20))
     # loudness of the loudest 400 ms, so short and long events sit at similar levels
     win = max(1, min(n, int(0.4 * sr)))
-    power = np.convolve((x.astype(np.float64) ** 2).mean(axis=0), np.ones(win) / win, mode="valid")
+    csum = np.concatenate([[0.0], np.cumsum((x.astype(np.float64) ** 2).mean(axis=0))])
+    power = (csum[win:] - csum[:-win]) / win  # moving mean over the window
     loud = float(np.sqrt(power.max())) if power.size else 0.0
     if loud > 1e-9:
         x *= np.float32(EVENT_RMS / loud)
@@ -168,12 +188,13 @@ def _fade_ends(x: np.ndarray, fin: int, fout: int) -> None:
         x[:, -fout:] *= (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fout))).astype(np.float32)
 
 
-def _level(x: np.ndarray, rms_target: Optional[float]) -> np.ndarray:
+def _level(x: np.ndarray, rms_target: Optional[float], ceiling: bool = True) -> np.ndarray:
     if rms_target is not None:
-        rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+        flat = x.reshape(-1)
+        rms = float(np.sqrt(max(float(np.dot(flat, flat)), 0.0) / max(flat.size, 1)))
         if rms > 1e-12:
             x *= np.float32(rms_target / rms)
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    peak = float(np.max(np.abs(x))) if x.size and ceiling else 0.0
     if peak > PEAK_MAX:
         x *= np.float32(PEAK_MAX / peak)
     return x.astype(np.float32, copy=False)

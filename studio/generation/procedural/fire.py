@@ -15,7 +15,7 @@ from studio.generation.procedural import dsp
 from studio.generation.procedural.base import Ctx, generator
 
 
-@generator("campfire")
+@generator("campfire", impulsive=True)
 def campfire(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     i, d = ctx.u("intensity"), ctx.u("density")

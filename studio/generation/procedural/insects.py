@@ -38,7 +38,7 @@ def _cricket_period(rng, sr: int) -> tuple[np.ndarray, float]:
     return wave.astype(np.float32), pulse_hz
 
 
-@generator("crickets", params=("events_per_min",))
+@generator("crickets", coherent=True)
 def crickets(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     d = ctx.u("density")
@@ -80,6 +80,9 @@ def cicadas(ctx: Ctx):
         cycle = frng.uniform(12, 25)
         ph = (tc + ctx.t0_s + frng.uniform(0, cycle)) / cycle % 1.0
         swell = np.clip(np.sin(np.pi * ph) * 1.6, 0, 1) ** 2 * (0.5 + 0.5 * i) + 0.05
+        # many species pulse their song a few times a second on top of the long swell
+        pulse_hz = frng.uniform(0.7, 2.5)
+        swell = swell * (0.6 + 0.4 * np.cos(2 * np.pi * pulse_hz * (tc + ctx.t0_s) + frng.uniform(0, 6.28)))
         src = np.roll(band, int(frng.integers(0, n)), axis=1).mean(axis=0) if c else band[0]
         out += dsp.pan_gains(pans[c] + frng.uniform(-0.1, 0.1))[:, None] * (src * buzz * dsp.upsample(swell, n, sr))
     return out + 0.03 * band

@@ -82,14 +82,14 @@ def _tick(rng, sr: int, base: float) -> np.ndarray:
     return (x + 0.3 * click).astype(np.float32)
 
 
-@generator("clock_ticking", events_per_min=60.0, params=("events_per_min",))
+@generator("clock_ticking", impulsive=True, events_per_min=60.0, params=("events_per_min",))
 def clock_ticking(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     frng = ctx.fixed_rng("clock")
     base = frng.uniform(2200, 3200) * (0.8 + 0.4 * ctx.u("brightness"))
     bank = np.stack([_tick(frng, sr, base), _tick(frng, sr, base * 0.84)])  # tick, tock
     step = 60.0 / ctx.p["events_per_min"]
-    first = (-ctx.t0_s) % step  # stay on the same beat grid across chunks
+    first = (0.5 * step - ctx.t0_s) % step  # the same beat grid across chunks, off the loop seam
     times = np.arange(first, ctx.duration_s, step) + rng.normal(0, 0.0015, int(np.ceil((ctx.duration_s - first) / step)))
     beat = np.round((times + ctx.t0_s) / step).astype(np.int64)
     onsets = (times * sr).astype(np.int64)
@@ -132,7 +132,7 @@ def footsteps_event(ctx: Ctx):
     return dsp.stereo_reverb(out, ctx.fixed_rng("yard"), rt60_s=0.4, wet=0.3, damping_hz=5000.0)
 
 
-@generator("footsteps_gravel", event=footsteps_event, events_per_min=100.0, params=("events_per_min",))
+@generator("footsteps_gravel", impulsive=True, event=footsteps_event, events_per_min=100.0, params=("events_per_min",))
 def footsteps_gravel(ctx: Ctx):
     rng = ctx.rng
     times = _step_times(rng, ctx.duration_s, ctx.p["events_per_min"])

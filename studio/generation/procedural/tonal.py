@@ -73,7 +73,8 @@ def _chord(p, brightness: float) -> list[tuple[float, float, float]]:
 
 @generator("drone_pad", coherent=True, params=("key", "mode", "fundamental_hz"))
 def drone_pad(ctx: Ctx):
-    period = ctx.loop_n if ctx.loop_n and ctx.loop_n <= int(120 * ctx.sr) else int(DRONE_PERIOD_S * ctx.sr)
+    # one period, tiled: the loop itself when looping (exact seam), else up to a minute
+    period = ctx.loop_n if ctx.loop_n and ctx.loop_n <= int(120 * ctx.sr) else min(ctx.total_n, int(DRONE_PERIOD_S * ctx.sr))
     period = max(period, int(0.5 * ctx.sr))
     loop = _line_spectrum(ctx.fixed_rng("drone"), period, _chord(ctx.p, ctx.u("brightness")), ctx.sr)
     # slow breathing of the whole pad (periodic with the loop, so tiling stays seamless)
@@ -253,7 +254,8 @@ def binaural_freqs(p, loop_n: int | None, sr: int) -> tuple[float, float]:
 def binaural_beats(ctx: Ctx):
     left, right = binaural_freqs(ctx.p, ctx.loop_n, ctx.sr)
     t = ctx.t0_s + np.arange(ctx.n) / ctx.sr
-    return np.stack([np.sin(2 * np.pi * left * t), np.sin(2 * np.pi * right * t)]).astype(np.float32)
+    ph = ctx.fixed_rng("phase").random(2)  # the seed sets the starting phases (and so the beat's)
+    return np.stack([dsp.sine_cycles(left * t + ph[0]), dsp.sine_cycles(right * t + ph[1])])
 
 
 assert set(BANDS) == {"delta", "theta", "alpha", "beta"}

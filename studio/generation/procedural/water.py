@@ -43,7 +43,7 @@ def _wash(ctx: Ctx, lo: float, hi: float, exponent: float = 1.0, shared: float =
     return dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(lo, hi, exponent), shared=shared)
 
 
-@generator("rain_light")
+@generator("rain_light", impulsive=True)
 def rain_light(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
     bank = _rain_bank(ctx.fixed_rng("bank"), 16, ctx.sr, ctx.u("brightness"))
@@ -52,11 +52,16 @@ def rain_light(ctx: Ctx):
     return drops + (0.25 + 0.35 * i) * wash
 
 
-@generator("rain_heavy")
+@generator("rain_heavy", impulsive=True)
 def rain_heavy(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
     bank = _rain_bank(ctx.fixed_rng("bank"), 16, ctx.sr, ctx.u("brightness"))
-    drops = dsp.normalise_rms(_drops(ctx, (500 + 1000 * d) * (0.7 + 0.6 * i), bank, sigma=0.8), 1.0)
+    rng = ctx.rng
+    # too many drops to place one by one: envelopes from an impulse train gate fresh noise
+    onsets = dsp.poisson_times(rng, ctx.n, (500 + 1000 * d) * (0.7 + 0.6 * i), ctx.sr)
+    field = dsp.burst_train(rng, ctx.n, onsets, rng.lognormal(0, 0.8, len(onsets)), rng.uniform(-0.95, 0.95, len(onsets)), (0.0015, 0.003, 0.006), ctx.sr)
+    field = dsp.bandpass(field, 900 + 1200 * ctx.u("brightness"), 13000, 2)
+    drops = dsp.normalise_rms(field, 1.0) + 0.5 * dsp.normalise_rms(_drops(ctx, 60.0, bank, sigma=0.8), 1.0)
     m = dsp.ctrl_len(ctx.n, ctx.sr)
     swell = dsp.upsample(10 ** (2.5 * dsp.smooth_random(ctx.rng, m, 0.08)[0] / 20), ctx.n, ctx.sr)
     wash = _wash(ctx, 250, 14000, 0.9) * swell
@@ -64,7 +69,7 @@ def rain_heavy(ctx: Ctx):
     return 0.7 * drops + (0.9 + 0.4 * i) * wash + (0.3 + 0.3 * i) * body
 
 
-@generator("rain_on_roof")
+@generator("rain_on_roof", impulsive=True)
 def rain_on_roof(ctx: Ctx):
     i, d, b = ctx.u("intensity"), ctx.u("density"), ctx.u("brightness")
     frng = ctx.fixed_rng("roof")
@@ -111,7 +116,7 @@ def ocean_surf(ctx: Ctx):
     return 0.9 * roar * lo + (0.5 + 0.4 * i) * crash_n * hi + 0.35 * foam * hi * fizz
 
 
-@generator("lake_lapping")
+@generator("lake_lapping", impulsive=True)
 def lake_lapping(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     i, d = ctx.u("intensity"), ctx.u("density")

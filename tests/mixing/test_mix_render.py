@@ -1,0 +1,218 @@
+"""render_soundscape: loudness, true peak, exact length, stems, events, mono, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyloudnorm
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.signal import resample_poly
+
+from mixing_helpers import noise_take, simple_plan, simple_sources, tone_take
+from studio.errors import AudioError, PlanError
+from studio.mixing import render_soundscape
+from studio.mixing.loudness import integrated_lufs
+from studio.mixing.master import fade_envelope
+from studio.types import EventSpec, LayerSource, LayerSpec, MasterSpec, ScenePlan
+
+SR = 48_000
+
+
+def true_peak_4x_dbtp(x: np.ndarray) -> float:
+    """Independent 4x-oversampled true peak (scipy's polyphase resampler)."""
+    return float(20 * np.log10(np.abs(resample_poly(x.astype(np.float64), 4, 1, axis=-1)).max()))
+
+
+def reference_lufs(x: np.ndarray) -> float:
+    return float(pyloudnorm.Meter(SR).integrated_loudness(x.T.astype(np.float64)))
+
+
+layer_st = st.fixed_dictionaries({
+    "role": st.sampled_from(["background", "background", "foreground"]),
+    "gain_db": st.floats(-20.0, 6.0),
+    "pan": st.floats(-1.0, 1.0),
+    "width": st.floats(0.0, 2.0),
+    "mute": st.booleans(),
+    "solo": st.sampled_from([False, False, False, True]),
+    "rate": st.sampled_from([22_050, 32_000, 44_100, 48_000]),
+    "channels": st.sampled_from([1, 2]),
+    "take_s": st.floats(0.6, 9.0),
+    "tilt": st.floats(0.0, 2.0),
+    "level_db": st.floats(-20.0, 6.0),
+    "seed": st.integers(0, 2**32 - 1),
+})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    layers=st.lists(layer_st, min_size=1, max_size=4),
+    duration_s=st.floats(5.0, 10.0),
+    target=st.floats(-26.0, -12.0),
+    ceiling=st.floats(-3.0, -0.5),
+    fade_in=st.floats(0.0, 3.0),
+    fade_out=st.floats(0.0, 4.0),
+)
+def test_property_every_output_meets_loudness_peak_length_and_mono(layers, duration_s, target, ceiling, fade_in, fade_out):
+    rng = np.random.default_rng(len(layers))
+    specs, sources = [], []
+    for i, d in enumerate(layers):
+        events = None
+        if d["role"] == "foreground":
+            events = EventSpec(mean_interval_s=2.0, event_s=0.8, min_gap_s=0.3, level_db=d["level_db"], takes=2)
+        spec = LayerSpec(name=f"layer-{i}", role=d["role"], prompt="p", seed=d["seed"], gain_db=d["gain_db"],
+                         pan=d["pan"], width=d["width"], mute=d["mute"], solo=d["solo"], events=events)
+        if d["role"] == "background":
+            clips = (noise_take(rng, d["take_s"], d["rate"], d["channels"], d["tilt"]),)
+        else:
+            clips = tuple(tone_take(0.8, 500.0 + 200 * k, d["rate"]) for k in range(2))
+        specs.append(spec)
+        sources.append(LayerSource(spec, clips, "synthetic"))
+    plan = ScenePlan(style="focus", duration_s=duration_s, seed=1, layers=tuple(specs),
+                     master=MasterSpec(target_lufs=target, ceiling_dbtp=ceiling, fade_in_s=fade_in, fade_out_s=fade_out))
+    any_solo = any(s.solo for s in specs)
+    audible = [s for s in specs if not s.mute and (s.solo or not any_solo)]
+    if not audible:
+        with pytest.raises(AudioError, match="silent"):
+            render_soundscape(plan, sources)
+        return
+    sc = render_soundscape(plan, sources)
+    mix = sc.mix_clip().samples
+    frames = int(round(duration_s * SR))
+    assert mix.shape == (2, frames) and sc.frames == frames
+    for stem in sc.stems:
+        assert stem.clip().samples.shape == (2, frames)
+    assert abs(reference_lufs(mix) - target) <= 0.3
+    assert abs(sc.master["integrated_lufs"] - target) <= 0.3
+    assert true_peak_4x_dbtp(mix) <= ceiling + 1e-4
+    mono = integrated_lufs((mix[0] + mix[1])[None], SR)
+    assert integrated_lufs(mix, SR) - mono <= 3.0 + 1e-6
+    assert sc.master["mono_loudness_drop_db"] <= 3.0 + 1e-6
+
+
+def test_exact_length_for_odd_durations():
+    plan = simple_plan(duration_s=7.123456)
+    sc = render_soundscape(plan, simple_sources(plan))
+    assert sc.frames == round(7.123456 * SR)
+    assert sum(c.shape[1] for c in sc.iter_mix(chunk_frames=50_000)) == sc.frames
+
+
+def test_master_report_keys_and_values(rendered):
+    sc, mix = rendered
+    m = sc.master
+    for key in ("gain_db", "target_lufs", "ceiling_dbtp", "integrated_lufs", "true_peak_dbtp",
+                "limiter_max_reduction_db", "mono_loudness_drop_db"):
+        assert key in m
+    assert abs(m["integrated_lufs"] - reference_lufs(mix)) < 0.01
+    assert abs(m["true_peak_dbtp"] - true_peak_4x_dbtp(mix)) < 0.01
+    assert m["true_peak_dbtp"] <= m["ceiling_dbtp"]
+    assert sc.sources and len(sc.sources) == len(sc.plan.layers)
+
+
+def test_stems_sum_through_master_gain_is_the_mix_where_the_limiter_rests(rendered):
+    sc, mix = rendered
+    total = sum(stem.clip().samples for stem in sc.stems)
+    fade = fade_envelope(sc.plan.master, sc.frames, SR, 0, sc.frames)
+    predicted = total * fade * np.float32(10 ** (sc.master["gain_db"] / 20))
+    # The limiter only ever lowers the level, by at most its reported maximum reduction...
+    ratio_floor = 10 ** (-(sc.master["limiter_max_reduction_db"] + 0.01) / 20)
+    big = np.abs(predicted) > 1e-3
+    ratio = mix[big] / predicted[big]
+    assert ratio.min() >= ratio_floor and ratio.max() <= 1.0 + 1e-4
+    # ...and leaves most samples untouched.
+    assert np.mean(np.abs(mix - predicted) <= 1e-5) > 0.9
+
+
+def test_events_are_at_their_times_with_their_spacing(rendered):
+    sc, _ = rendered
+    ev = sc.plan.layers[2].events
+    assert ev.resolved and len(ev.times_s) >= 3
+    for a, b in zip(ev.times_s, ev.times_s[1:]):
+        assert b - a >= ev.event_s + ev.min_gap_s - 1e-9
+    owl = sc.stems[2].clip().samples
+    env = np.abs(owl).max(axis=0)
+    onsets = np.flatnonzero((env[1:] > 1e-4) & (env[:-1] <= 1e-4)) + 1
+    # One onset per event, within a few ms of its scheduled time.
+    assert len(onsets) == len(ev.times_s)
+    assert np.allclose(onsets / SR, ev.times_s, atol=0.01)
+
+
+def test_events_never_exceed_the_bed_by_more_than_level_db():
+    ev = EventSpec(mean_interval_s=3.0, event_s=1.5, min_gap_s=0.5, level_db=-6.0, takes=2)
+    plan = simple_plan(duration_s=20.0, events=ev)
+    plan = plan.replace_layer("owl", gain_db=9.0)  # a raised gain must not lift events past the ceiling
+    sc = render_soundscape(plan, simple_sources(plan))
+    beds = sc.stems[0].clip().samples + sc.stems[1].clip().samples
+    bed_lufs = integrated_lufs(beds, SR)
+    owl = sc.stems[2].clip().samples
+    for t in sc.plan.layers[2].events.times_s:
+        a = int(t * SR)
+        event_lufs = integrated_lufs(owl[:, a : a + int(1.5 * SR)], SR)
+        assert event_lufs <= bed_lufs - 6.0 + 0.5
+
+
+def test_mute_and_solo():
+    plan = simple_plan(duration_s=8.0).replace_layer("wind", mute=True)
+    sc = render_soundscape(plan, simple_sources(plan))
+    assert not sc.stems[1].clip().samples.any()
+    plan = simple_plan(duration_s=8.0).replace_layer("owl", solo=True)
+    sc = render_soundscape(plan, simple_sources(plan))
+    assert not sc.stems[0].clip().samples.any() and not sc.stems[1].clip().samples.any()
+    assert sc.stems[2].clip().samples.any()
+
+
+def test_all_muted_is_a_clear_error():
+    plan = simple_plan(duration_s=6.0)
+    for name in ("rain", "wind", "owl"):
+        plan = plan.replace_layer(name, mute=True)
+    with pytest.raises(AudioError, match="silent.*unmute"):
+        render_soundscape(plan, simple_sources(plan))
+
+
+def test_same_input_same_bytes_and_chunking_does_not_matter():
+    plan = simple_plan(duration_s=9.0)
+    a = render_soundscape(plan, simple_sources(plan))
+    b = render_soundscape(plan, simple_sources(plan))
+    ma = a.mix_clip().samples
+    assert ma.tobytes() == b.mix_clip().samples.tobytes()
+    assert np.concatenate(list(a.iter_mix(chunk_frames=33_333)), axis=1).tobytes() == ma.tobytes()
+    other = plan.replace_layer("rain", seed=99)
+    c = render_soundscape(other, simple_sources(other))
+    assert c.mix_clip().samples.tobytes() != ma.tobytes()
+
+
+def test_fades_and_sleep_fade():
+    plan = simple_plan(duration_s=30.0, fade_in_s=2.0, fade_out_s=2.0, sleep_fade_s=20.0)
+    sc = render_soundscape(plan, simple_sources(plan))
+    mix = sc.mix_clip().samples
+    assert np.abs(mix[:, :48]).max() < 1e-3 and np.abs(mix[:, -48:]).max() < 1e-6
+    rms = lambda x: np.sqrt(np.mean(x**2))  # noqa: E731
+    # The sleep fade makes the last 10 s far quieter than the first 10 s.
+    assert 20 * math.log10(rms(mix[:, -10 * SR :]) / rms(mix[:, 2 * SR : 10 * SR])) < -12
+
+
+def test_very_wide_anti_phase_layer_is_kept_mono_compatible(rng):
+    n = 6 * SR
+    s = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    wide = np.stack([s, -0.9 * s + 0.1 * (0.1 * rng.standard_normal(n)).astype(np.float32)])
+    spec = LayerSpec(name="wide", role="background", prompt="p", seed=1, width=2.0)
+    plan = ScenePlan(style="focus", duration_s=10.0, seed=0, layers=(spec,), master=MasterSpec(target_lufs=-16.0))
+    from studio.types import AudioClip
+
+    sc = render_soundscape(plan, [LayerSource(spec, (AudioClip(wide, SR),), "synthetic")])
+    mix = sc.mix_clip().samples
+    assert sc.master["mono_side_gain"] < 1.0
+    drop = integrated_lufs(mix, SR) - integrated_lufs((mix[0] + mix[1])[None], SR)
+    assert drop <= 3.0
+    assert abs(reference_lufs(mix) + 16.0) <= 0.3
+
+
+def test_sources_must_match_the_plan():
+    plan = simple_plan(duration_s=6.0)
+    sources = simple_sources(plan)
+    with pytest.raises(PlanError, match="must follow plan order"):
+        render_soundscape(plan, [sources[1], sources[0], sources[2]])
+    with pytest.raises(PlanError, match="2 layer sources for 3 plan layers"):
+        render_soundscape(plan, sources[:2])

@@ -1,0 +1,107 @@
+"""``python -m studio models`` / ``models download`` / ``doctor`` and the model catalogue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import put_in_cache
+from studio import models
+from studio.cli import main
+from studio.errors import InputError, ModelUnavailableError
+
+REQUIRED_IDS = [
+    "facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large", "facebook/musicgen-melody",
+    "facebook/musicgen-stereo-small", "stabilityai/stable-audio-open-1.0", "cvssp/audioldm2",
+    "facebook/audiogen-medium", "laion/clap-htsat-unfused", "Salesforce/blip2-opt-2.7b",
+    "Salesforce/blip-image-captioning-large", "openai/clip-vit-large-patch14", "Qwen/Qwen2.5-1.5B-Instruct",
+    "Qwen/Qwen2.5-0.5B-Instruct",
+]
+
+
+def test_catalogue_defaults_match_the_backends():
+    from studio.generation.audiogen import AudioGenBackend
+    from studio.generation.audioldm2 import AudioLDM2Backend
+    from studio.generation.musicgen import MusicGenBackend
+    from studio.generation.stable_audio import StableAudioBackend
+
+    for cls in (MusicGenBackend, StableAudioBackend, AudioLDM2Backend, AudioGenBackend):
+        assert models.default_model(cls.name).id == cls.default_model_id
+    assert models.get_model("stabilityai/stable-audio-open-1.0").gated
+    assert "non-commercial" in models.licence_for("facebook/musicgen-small")
+    with pytest.raises(InputError, match="unknown model 'nope/nope'; known models: facebook/musicgen-small"):
+        models.get_model("nope/nope")
+
+
+def test_models_list_shows_cache_state(musicgen_mono, hf_cache, capsys):
+    put_in_cache(hf_cache, "facebook/musicgen-small", musicgen_mono)
+    assert main(["models", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)["models"]}
+    assert set(REQUIRED_IDS) <= set(rows)
+    assert rows["facebook/musicgen-small"]["cached"] is True
+    assert rows["cvssp/audioldm2"]["cached"] is False
+    assert rows["sentence-transformers/all-MiniLM-L6-v2"]["cached"] is True  # packaged
+    for row in rows.values():
+        assert row["licence"] and row["size_gb"] > 0 and row["kind"]
+
+    assert main(["models"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["id", "kind", "size", "cached"]
+    line = next(ln for ln in table if ln.startswith("facebook/musicgen-small "))
+    assert " yes " in line and "CC-BY-NC-4.0" in line and "musicgen" in line
+    assert "[gated]" in next(ln for ln in table if ln.startswith("stabilityai/"))
+
+
+def test_download_honours_offline_mode(offline, capsys):
+    assert main(["models", "download", "facebook/musicgen-small"]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot download 'facebook/musicgen-small': offline mode is on" in err
+    with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE"):
+        models.download("cvssp/audioldm2")
+    with pytest.raises(InputError, match="owner/name"):
+        models.download("not-an-id")
+
+
+def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tmp_path):
+    import huggingface_hub
+    from huggingface_hub.errors import GatedRepoError
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    calls = []
+
+    def fake_snapshot_download(**kwargs):
+        calls.append(kwargs)
+        if kwargs["repo_id"].startswith("stabilityai/"):
+            err = GatedRepoError.__new__(GatedRepoError)  # as raised by the hub client on a 401/403
+            Exception.__init__(err, "401 Client Error: access to this model is restricted")
+            raise err
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    from tqdm.auto import tqdm
+
+    assert models.download("facebook/musicgen-small", tqdm_class=tqdm) == tmp_path
+    assert calls[-1]["repo_id"] == "facebook/musicgen-small" and calls[-1]["tqdm_class"] is tqdm
+    with pytest.raises(ModelUnavailableError, match="gated: accept its licence .*hf auth login"):
+        models.download("stabilityai/stable-audio-open-1.0")
+
+
+def test_doctor_reports_device_versions_and_availability(musicgen_mono, hf_cache, offline, capsys):
+    assert main(["doctor", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["torch"]["device"] == "cpu" and report["torch"]["dtype"] == "float32"
+    assert report["libraries"]["torch"].startswith("2.13.0")
+    assert report["hub"]["offline"] is True and report["hub"]["cache"] == str(hf_cache)
+    backends = report["available"]["audio backends"]
+    assert set(backends) >= {"samples", "musicgen", "stable-audio", "audioldm2", "audiogen"}
+    assert backends["musicgen"]["ok"] is False and "models download facebook/musicgen-small" in backends["musicgen"]["reason"]
+    assert backends["samples"]["ok"] is True
+    assert {"captioners", "sound taggers", "planners"} <= set(report["available"])
+
+    put_in_cache(hf_cache, "facebook/musicgen-small", musicgen_mono)
+    assert main(["doctor"]) == 0
+    text = capsys.readouterr().out
+    assert "torch device: cpu (float32)" in text
+    assert any(ln.strip().startswith("ok") and " musicgen " in ln for ln in text.splitlines())

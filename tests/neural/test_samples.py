@@ -1,0 +1,182 @@
+"""The samples backend on generated folders: free layout with sidecars, ESC-50's layout, mixed
+formats and rates; matching, seeded choice, exact duration, caching and refresh, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.errors import InputError
+from studio.generation import BACKENDS
+from studio.generation.samples import OUTPUT_RATE, SamplesBackend
+from studio.generation.samples_index import SampleIndex
+
+
+def tone(freq_hz: float, seconds: float, rate: int, channels: int = 1) -> np.ndarray:
+    """(frames, channels) sine, for soundfile."""
+    t = np.arange(int(seconds * rate)) / rate
+    x = 0.3 * np.sin(2 * np.pi * freq_hz * t).astype(np.float32)
+    return np.stack([x] * channels, axis=1)
+
+
+def dominant_hz(samples: np.ndarray, rate: int) -> float:
+    mono = samples.mean(axis=0)
+    spec = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
+    return float(np.fft.rfftfreq(len(mono), 1 / rate)[np.argmax(spec)])
+
+
+@pytest.fixture
+def library(tmp_path) -> Path:
+    """Free layout: folder names, file names and a sidecar carry the meaning; each file has
+    its own frequency so the output shows which file was used."""
+    root = tmp_path / "my-recordings"
+    (root / "water").mkdir(parents=True)
+    (root / "animals").mkdir()
+    (root / "misc").mkdir()
+    sf.write(root / "water" / "heavy_rain_on_roof.wav", tone(500, 3.0, 44100, 2), 44100)
+    sf.write(root / "animals" / "dogBarking.flac", tone(900, 2.0, 22050), 22050)
+    sf.write(root / "misc" / "clip01.ogg", tone(1500, 2.0, 48000), 48000)
+    (root / "misc" / "clip01.txt").write_text("church bells ringing in a village")
+    return root
+
+
+@pytest.fixture
+def esc50(tmp_path) -> Path:
+    """ESC-50's layout: audio/<fold>-<id>-<take>-<target>.wav and meta/esc50.csv."""
+    root = tmp_path / "ESC-50-master"
+    (root / "audio").mkdir(parents=True)
+    (root / "meta").mkdir()
+    rows = [("1-100032-A-0.wav", 1, 0, "dog", 700), ("1-17367-A-10.wav", 1, 10, "rain", 300),
+            ("2-102414-A-17.wav", 2, 17, "pouring_water", 1100), ("3-144510-A-12.wav", 3, 12, "crackling_fire", 1900)]
+    with (root / "meta" / "esc50.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["filename", "fold", "target", "category", "esc10", "src_file", "take"])
+        for name, fold, target, cat, freq in rows:
+            w.writerow([name, fold, target, cat, "False", name.split("-")[1], "A"])
+            sf.write(root / "audio" / name, tone(freq, 5.0, 44100), 44100)
+    return root
+
+
+def test_prompt_picks_the_matching_recording(library):
+    backend = BACKENDS.create("samples", folder=str(library))
+    assert isinstance(backend, SamplesBackend)
+    cases = {"rain pouring on the roof": 500, "a dog barking": 900, "bells from a church": 1500}
+    for prompt, freq in cases.items():
+        # top_k=1: always the best match
+        clip = backend.generate(prompt, duration_s=1.0, seed=0, top_k=1)
+        assert clip.sample_rate == OUTPUT_RATE
+        assert clip.frames == OUTPUT_RATE
+        assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - freq) < 5  # resampled without pitch change
+    meta = backend.metadata("a dog barking", top_k=1)
+    assert meta["matches"][0]["file"] == "animals/dogBarking.flac"
+    assert meta["chosen"][0]["file"] == "misc/clip01.ogg"  # the last generate
+    assert 0 < meta["chosen"][0]["similarity"] <= 1
+
+
+def test_esc50_layout_uses_csv_categories(esc50):
+    index = SampleIndex.load_or_build(esc50)
+    texts = {e.path: e.text for e in index.entries}
+    assert texts["audio/1-17367-A-10.wav"].startswith("rain")
+    assert texts["audio/3-144510-A-12.wav"].startswith("crackling fire")
+    backend = SamplesBackend(esc50)
+    for prompt, freq in {"steady rain": 300, "a dog": 700, "campfire crackling": 1900}.items():
+        clip = backend.generate(prompt, duration_s=2.0, seed=1, top_k=1)
+        assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - freq) < 5
+        assert clip.channels == 1
+
+
+def test_exact_duration_by_chaining_and_cropping(library):
+    backend = SamplesBackend(library)
+    # longer than any file: several clips chained with crossfades, stereo because one is
+    long_clip = backend.generate("water and rain", duration_s=7.3, seed=5)
+    assert long_clip.samples.shape == (2, int(round(7.3 * OUTPUT_RATE)))
+    chosen = backend.metadata()["chosen"]
+    assert len(chosen) >= 3
+    assert all(a["file"] != b["file"] for a, b in zip(chosen, chosen[1:]))  # no immediate repeats
+    # no silent gaps at the joins
+    env = np.abs(long_clip.samples).reshape(2, -1, 480).max(axis=(0, 2))
+    assert env.min() > 0.05
+    # shorter than the file: a seeded crop
+    short = backend.generate("rain on the roof", duration_s=0.5, seed=5, top_k=1)
+    assert short.frames == OUTPUT_RATE // 2
+
+
+def test_seeded_choice_is_reproducible_and_varies(library):
+    backend = SamplesBackend(library)
+    a = backend.generate("sounds", duration_s=1.0, seed=3, top_k=3)
+    b = backend.generate("sounds", duration_s=1.0, seed=3, top_k=3)
+    assert np.array_equal(a.samples, b.samples)
+    outs = {backend.generate("sounds", duration_s=1.0, seed=s, top_k=3).samples.tobytes() for s in range(8)}
+    assert len(outs) > 1
+
+
+def test_index_is_cached_and_refreshed_when_files_change(library):
+    first = SampleIndex.load_or_build(library)
+    assert first.embedded == 3 and first.refreshed
+    meta = json.loads((library / ".studio-index.json").read_text())
+    assert len(meta["entries"]) == 3 and (library / ".studio-index.npy").is_file()
+
+    again = SampleIndex.load_or_build(library)
+    assert again.embedded == 0 and not again.refreshed
+    assert np.array_equal(again.vectors, first.vectors)
+
+    # a new file is embedded alone; a changed sidecar re-describes its file
+    sf.write(library / "water" / "ocean_waves.wav", tone(200, 1.0, 16000), 16000)
+    (library / "misc" / "clip01.txt").write_text("crickets chirping at night")
+    later = os.stat(library / "misc" / "clip01.ogg").st_mtime_ns + 10**9
+    os.utime(library / "misc" / "clip01.txt", ns=(later, later))
+    refreshed = SampleIndex.load_or_build(library)
+    assert refreshed.refreshed and refreshed.embedded == 2 and len(refreshed) == 4
+    assert {e.path: e.text for e in refreshed.entries}["misc/clip01.ogg"] == "crickets chirping at night; clip; misc"
+    backend = SamplesBackend(library)
+    clip = backend.generate("crickets at night", duration_s=0.5, seed=0, top_k=1)
+    assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - 1500) < 5
+
+    # a removed file leaves the index
+    (library / "animals" / "dogBarking.flac").unlink()
+    assert len(SampleIndex.load_or_build(library)) == 3
+
+
+def test_read_only_folder_caches_elsewhere(library, tmp_path):
+    cache = tmp_path / "cache"
+    SampleIndex.load_or_build(library, cache_dir=cache)
+    assert not (library / ".studio-index.json").exists()
+    assert len(list(cache.glob("*.studio-index.json"))) == 1
+    assert SampleIndex.load_or_build(library, cache_dir=cache).embedded == 0
+
+
+def test_empty_missing_and_unreadable_folders(tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "notes.txt").write_text("no audio here")
+    with pytest.raises(InputError, match="has no audio files; add WAV, FLAC, OGG or MP3"):
+        SamplesBackend(empty)
+    with pytest.raises(InputError, match="does not exist"):
+        SamplesBackend(tmp_path / "missing")
+    with pytest.raises(InputError, match="needs a folder"):
+        BACKENDS.create("samples")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "rain.wav").write_bytes(b"RIFF not really a wav")
+    from studio.errors import AudioError
+
+    with pytest.raises(AudioError, match="cannot read sample"):
+        SamplesBackend(broken).generate("rain", duration_s=1.0, seed=0)
+
+
+def test_mp3_files_are_indexed_and_read(tmp_path):
+    root = tmp_path / "mp3s"
+    root.mkdir()
+    try:
+        sf.write(root / "wind_howling.mp3", tone(440, 2.0, 44100), 44100, format="MP3")
+    except (sf.LibsndfileError, TypeError, ValueError) as exc:  # pragma: no cover - build without MP3
+        pytest.skip(f"this libsndfile cannot write MP3: {exc}")
+    clip = SamplesBackend(root).generate("wind", duration_s=1.0, seed=0)
+    assert clip.frames == OUTPUT_RATE
+    assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - 440) < 5
