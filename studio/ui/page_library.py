@@ -53,7 +53,6 @@ def _open(entry: LibraryEntry) -> None:
 
         data = entry.thumbnail_path.read_bytes()
         sess.image = ImageInput(image=Image.open(entry.thumbnail_path).convert("RGB"), data=data, filename=f"{entry.title} (thumbnail)", info=dict(entry.manifest().get("image") or {}))
-        sess.ui["input_token"] = f"library:{entry.id}"
     sync_settings(sess, sess.soundscape.plan)
     flash(f"Opened “{entry.title}” from the library (re-rendered exactly from its manifest).")
     st.switch_page(page_path("studio"))

@@ -109,10 +109,13 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
 # --------------------------------------------------------------------------- input
 
 
-def _load(sess: StudioSession, token: str, data: bytes, filename: str) -> None:
-    if sess.ui.get("input_token") == token:
+def _load(sess: StudioSession, source: str, token: str, data: bytes, filename: str) -> None:
+    """Load and caption an image once per new upload/choice. ``source`` is ``upload`` or
+    ``example``: each remembers its own last token, so a rerun never swaps back to an older
+    input."""
+    if sess.ui.get(f"{source}_token") == token:
         return
-    sess.ui["input_token"] = token  # even when it fails, so a bad file is reported once per upload
+    sess.ui[f"{source}_token"] = token  # even when it fails, so a bad file is reported once
     sess.load_image(data, filename)
     sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
     sess.ui["captioned_by"] = sess.pipeline.captioner
@@ -142,13 +145,12 @@ def _input(sess: StudioSession) -> None:
 
     with guarded():
         if upload is not None:
-            token = f"upload:{upload.file_id}"
-            _load(sess, token, upload.getvalue(), upload.name)
+            _load(sess, "upload", upload.file_id, upload.getvalue(), upload.name)
         chosen = st.session_state.pop(K + "chosen_example", None)
         if chosen:
             path = Path(chosen)
-            sess.ui["input_token"] = None  # choosing an example always loads it
-            _load(sess, f"example:{path.name}:{random.random()}", path.read_bytes(), path.name)
+            # A fresh token: choosing an example (or surprise) always loads it, even the same one.
+            _load(sess, "example", f"{path.name}:{random.random()}", path.read_bytes(), path.name)
 
 
 def _recaption_if_needed(sess: StudioSession) -> None:

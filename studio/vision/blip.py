@@ -178,8 +178,9 @@ class _HFCaptioner:
         if self.model is None:
             raise BackendError(f"{self.what} {self.model_id!r} was unloaded; create the captioner again")
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        if self.prompt:
-            inputs = self.processor(images=rgb, text=self.prompt, return_tensors="pt")
+        text = self._processor_text()
+        if text is not None:
+            inputs = self.processor(images=rgb, text=text, return_tensors="pt")
         else:
             inputs = self.processor(images=rgb, return_tensors="pt")
         inputs = inputs.to(self.device)
@@ -207,6 +208,9 @@ class _HFCaptioner:
 
     def _prefix_len(self, inputs: Any) -> int:
         raise NotImplementedError
+
+    def _processor_text(self) -> Optional[str]:
+        return self.prompt
 
     def _compose(self, answer: str) -> str:
         prompt = self.prompt
@@ -237,6 +241,14 @@ class Blip2Captioner(_HFCaptioner):
         if "input_ids" in inputs:
             return int(inputs["input_ids"].shape[1])
         return int(self.model.config.num_query_tokens) + 1
+
+    def _processor_text(self) -> Optional[str]:
+        # Without text, BLIP-2's generate builds its start tokens from the text config's
+        # bos_token_id, which T5 configs lack; an empty text gives the processor's image
+        # tokens + EOS instead, the encoder input Flan-T5 variants expect.
+        if self.prompt is None and not getattr(self.model.config, "use_decoder_only_language_model", True):
+            return ""
+        return self.prompt
 
 
 class BlipCaptioner(_HFCaptioner):

@@ -97,6 +97,8 @@ def test_upload_generate_listen_download(studio_server, tmp_path):
     image = tmp_path / "quiet_lake_forest.png"
     image.write_bytes(png_bytes(320, 240))
     ARTIFACTS.mkdir(exist_ok=True)
+    # The first run of the server pays the imports and the planner's sentence model.
+    expect.set_options(timeout=120_000)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -104,7 +106,7 @@ def test_upload_generate_listen_download(studio_server, tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
             page.goto(url)
-            expect(page.get_by_role("heading", name="Studio")).to_be_visible()
+            expect(page.locator('[data-testid="stFileUploader"]')).to_be_visible(timeout=180_000)
 
             _choose(page, "Length", "custom")
             seconds = page.get_by_label("Custom length (seconds)")
@@ -125,7 +127,10 @@ def test_upload_generate_listen_download(studio_server, tmp_path):
             for label in ("Mix (WAV)", "Stems (zip)", "Manifest (JSON)"):
                 expect(page.get_by_role("button", name=label)).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
-            page.screenshot(path=str(ARTIFACTS / "studio-e2e.png"), full_page=True)
+            # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
+            page.set_viewport_size({"width": 1400, "height": 2800})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "studio-e2e.png"))
         finally:
             browser.close()
     assert "Traceback" not in log_path.read_text(errors="replace")

@@ -255,3 +255,25 @@ def test_models_page_lists_models_and_download_is_explained(data_dir):
     at.button(key="models.download").click().run()
     assert not at.exception
     assert any("offline mode is on" in e.value for e in at.error)
+
+
+def test_gallery_and_surprise_load_example_images(data_dir):
+    from studio.ui.gallery import example_images, label
+
+    examples = example_images()
+    if not examples:
+        pytest.skip("examples/images/ has no images")
+    at = _app()
+    sess = at.session_state[SESSION]
+    at.selectbox(key="studio.example").set_value(label(examples[0])).run()
+    _no_errors(at)
+    assert sess.image.filename == examples[0].name and sess.caption.source == "analysis"
+    first_caption = sess.caption.text
+    at.button(key="studio.surprise").click().run()
+    _no_errors(at)
+    assert sess.image.filename in {p.name for p in examples}
+    # An upload afterwards wins, and later reruns keep it (no swap back to the example).
+    _upload(at)
+    at.run()
+    assert sess.image.filename == "quiet_lake_forest.png"
+    assert first_caption

@@ -12,16 +12,17 @@ sys.path.insert(0, str(Path(__file__).parent))  # tiny_models lives beside the t
 
 @pytest.fixture(scope="session")
 def tiny_dirs(tmp_path_factory) -> dict[str, Path]:
-    """Folders holding save_pretrained'd tiny BLIP-2, BLIP and CLIP checkpoints."""
+    """Folders holding save_pretrained'd tiny BLIP-2 (OPT and T5), BLIP and CLIP checkpoints."""
     import torch
 
-    from tiny_models import build_tiny_blip, build_tiny_blip2, build_tiny_clip
+    from tiny_models import build_tiny_blip, build_tiny_blip2, build_tiny_blip2_t5, build_tiny_clip
 
     torch.set_num_threads(1)  # see _one_torch_thread
 
     root = tmp_path_factory.mktemp("tiny-vision")
     return {
         "blip2": build_tiny_blip2(root / "blip2"),
+        "blip2_t5": build_tiny_blip2_t5(root / "blip2_t5"),
         "blip": build_tiny_blip(root / "blip"),
         "clip": build_tiny_clip(root / "clip"),
     }

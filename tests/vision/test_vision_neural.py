@@ -65,6 +65,22 @@ def test_caption_is_the_decoded_generation(tiny_dirs, photo, kind, prompt):
         assert cap.text.startswith(prompt + " ")
 
 
+@pytest.mark.parametrize("prompt", [None, "a photograph of"])
+def test_blip2_with_an_encoder_decoder_t5_language_model(tiny_dirs, photo, prompt):
+    """Flan-T5 variants return only new tokens: nothing may be sliced off."""
+    import torch
+
+    folder = tiny_dirs["blip2_t5"]
+    captioner = Blip2Captioner.from_pretrained(str(folder), device="cpu", prompt=prompt, num_beams=1, max_new_tokens=6)
+    assert captioner.model.config.use_decoder_only_language_model is False
+    cap = captioner.caption(photo)
+    inputs = captioner.processor(images=photo, text=prompt or "", return_tensors="pt")
+    with torch.inference_mode():
+        out = captioner.model.generate(**inputs, max_new_tokens=6, num_beams=1)
+    answer = captioner.processor.tokenizer.decode(out[0], skip_special_tokens=True).strip()
+    assert answer and cap.text == (f"{prompt} {answer}" if prompt else answer)
+
+
 @pytest.mark.parametrize("kind", ["blip2", "blip"])
 def test_question_prompt_returns_only_the_answer(tiny_dirs, photo, kind):
     question = "question what can you hear? answer:"

@@ -208,3 +208,51 @@ def build_tiny_clip(folder: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+def build_tiny_blip2_t5(folder: Path, *, num_query_tokens: int = 4, seed: int = 0) -> Path:
+    """A tiny BLIP-2 with a T5 (encoder-decoder) language model, like blip2-flan-t5-xl."""
+    import torch
+    from tokenizers import processors
+    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, PreTrainedTokenizerFast
+
+    tok = _bpe(["<pad>", "</s>", "<unk>"])
+    pad, eos = tok.token_to_id("<pad>"), tok.token_to_id("</s>")
+    tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", eos)])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+    processor = Blip2Processor(
+        image_processor=_image_processor("BlipImageProcessor"), tokenizer=tokenizer, num_query_tokens=num_query_tokens
+    )
+    config = Blip2Config(
+        vision_config=dict(_VISION),
+        qformer_config={
+            "hidden_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 4,
+            "intermediate_size": 37,
+            "encoder_hidden_size": 32,
+            "cross_attention_frequency": 1,
+            "max_position_embeddings": 64,
+        },
+        text_config={
+            "model_type": "t5",
+            "vocab_size": len(processor.tokenizer),
+            "d_model": 32,
+            "d_kv": 8,
+            "d_ff": 37,
+            "num_layers": 1,
+            "num_decoder_layers": 1,
+            "num_heads": 4,
+            "decoder_start_token_id": pad,
+            "eos_token_id": eos,
+            "pad_token_id": pad,
+        },
+        num_query_tokens=num_query_tokens,
+        image_token_index=processor.tokenizer.convert_tokens_to_ids("<image>"),
+    )
+    torch.manual_seed(seed)
+    model = Blip2ForConditionalGeneration(config).eval()
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder

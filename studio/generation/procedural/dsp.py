@@ -86,18 +86,22 @@ def _mag_from_fn(fn, m: int, sr: int) -> np.ndarray:
 def _mag_array(spec: tuple, m: int, sr: int) -> np.ndarray:
     """Magnitude for a spec: ``("band", lo, hi, exponent, order)`` or a ``("sum", (gain,
     spec), ...)`` of independent parts (powers add). Read-only float32."""
-    f = np.maximum(np.fft.rfftfreq(m, 1.0 / sr), 1e-3)
     if spec[0] == "sum":
-        power = sum((g * _mag_array(s, m, sr).astype(np.float64)) ** 2 for g, s in spec[1:])
+        power = sum(np.square(np.float32(g) * _mag_array(s, m, sr)) for g, s in spec[1:])
         w = np.sqrt(power)
     else:
         _, lo, hi, exponent, order = spec
-        w = f ** (-exponent / 2.0)
+        f = np.arange(m // 2 + 1, dtype=np.float32) * np.float32(sr / m)
+        f[0] = 1e-3
+        w = np.ones_like(f) if exponent == 0 else f ** np.float32(-exponent / 2.0)
+        # Butterworth-like edges: 1/sqrt(1 + (lo/f)^(2*order)) and 1/sqrt(1 + (f/hi)^(2*order))
         if lo:
-            w /= np.sqrt(1.0 + (lo / f) ** (2 * order))
+            r = np.float32(lo) / f
+            w /= np.sqrt(np.float32(1.0) + r ** (2 * order))
         if hi:
-            w /= np.sqrt(1.0 + (f / hi) ** (2 * order))
-    w = w.astype(np.float32)
+            r = f / np.float32(hi)
+            w /= np.sqrt(np.float32(1.0) + r ** (2 * order))
+    w = np.nan_to_num(w.astype(np.float32), nan=0.0, posinf=0.0)
     w[0] = 0.0
     w.setflags(write=False)
     return w

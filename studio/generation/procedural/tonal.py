@@ -42,14 +42,18 @@ def _line_spectrum(rng, m: int, partials, sr: int, shared: float = 0.4) -> np.nd
         if g.sum() <= 0:
             continue
         spec_mag[lo:hi] += a * g / np.sqrt(np.sum(g**2))
-    common = rng.uniform(0, 2 * np.pi, k)
-    out = []
-    for _ in range(2):
-        own = rng.uniform(0, 2 * np.pi, k)
-        # blend phases: shared part keeps a centre image, own part decorrelates
-        ph = np.where(rng.random(k) < shared, common, own)
-        out.append(sfft.irfft(spec_mag * np.exp(1j * ph), n=m, workers=1))
-    return np.stack(out)
+    live = np.flatnonzero(spec_mag)  # only the bins that carry partials need phases
+    mag = spec_mag[live].astype(np.float32)
+    common = rng.random(len(live), dtype=np.float32)
+    out = np.empty((2, m), np.float32)
+    for c in range(2):
+        own = rng.random(len(live), dtype=np.float32)
+        # blend phases: the shared part keeps a centre image, the own part decorrelates
+        ph = np.where(rng.random(len(live)) < shared, common, own) * np.float32(2 * np.pi)
+        spec = np.zeros(k, np.complex64)
+        spec[live] = mag * (np.cos(ph) + 1j * np.sin(ph))
+        out[c] = sfft.irfft(spec, n=m, workers=1)
+    return out
 
 
 def _chord(p, brightness: float) -> list[tuple[float, float, float]]:
@@ -78,10 +82,9 @@ def drone_pad(ctx: Ctx):
     period = max(period, int(0.5 * ctx.sr))
     loop = _line_spectrum(ctx.fixed_rng("drone"), period, _chord(ctx.p, ctx.u("brightness")), ctx.sr)
     # slow breathing of the whole pad (periodic with the loop, so tiling stays seamless)
-    t = np.arange(period) / ctx.sr
     cycles = max(1, round(period / ctx.sr / 20.0))
-    loop *= 1.0 + 0.15 * np.sin(2 * np.pi * cycles * t / (period / ctx.sr))
-    return loop[:, dsp.periodic_index(ctx.t0_s, ctx.n, period, ctx.sr)].astype(np.float32)
+    loop *= np.float32(1.0) + np.float32(0.15) * dsp.sine_cycles(np.arange(period) * (cycles / period))
+    return loop[:, dsp.periodic_index(ctx.t0_s, ctx.n, period, ctx.sr)]
 
 
 # --------------------------------------------------------------------------- bowls

@@ -159,10 +159,11 @@ def river(ctx: Ctx):
     i = ctx.u("intensity")
     m = dsp.ctrl_len(ctx.n, ctx.sr)
     surge = dsp.upsample(10 ** (1.5 * dsp.smooth_random(ctx.rng, m, 0.2, 2) / 20), ctx.n, ctx.sr)
-    rush = _wash(ctx, 80, 5000, 1.1, shared=0.25) * surge
-    body = _wash(ctx, 30, 250, 2.0, shared=0.4)
+    # the rush and the low body of the water in one noise (their powers add), surging together
+    spec = dsp.mix_mag((1.0, dsp.band_mag(80, 5000, 1.1)), (0.4 + 0.3 * i, dsp.band_mag(30, 250, 2.0)))
+    rush = dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.3) * surge
     bub = _bubbles(ctx, 40 + 40 * ctx.u("density"), 200, 900, 0.4)
-    return rush + (0.4 + 0.3 * i) * body + 0.3 * bub
+    return rush + 0.3 * bub
 
 
 @generator("waterfall")
@@ -170,9 +171,8 @@ def waterfall(ctx: Ctx):
     i = ctx.u("intensity")
     m = dsp.ctrl_len(ctx.n, ctx.sr)
     surge = dsp.upsample(10 ** (1.0 * dsp.smooth_random(ctx.rng, m, 0.5, 2) / 20), ctx.n, ctx.sr)
-    roar = _wash(ctx, 60, 12000, 0.6, shared=0.15) * surge
-    rumble = _wash(ctx, 20, 160, 2.0, shared=0.3)
-    return roar + (0.5 + 0.5 * i) * rumble
+    spec = dsp.mix_mag((1.0, dsp.band_mag(60, 12000, 0.6)), (0.5 + 0.5 * i, dsp.band_mag(20, 160, 2.0)))
+    return dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.2) * surge
 
 
 def _drip_bank(ctx: Ctx) -> np.ndarray:
