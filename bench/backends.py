@@ -150,7 +150,7 @@ def main() -> None:
 
     import torch
 
-    import tiny_models
+    import neural_tiny_models
     from studio.generation import BACKENDS
 
     torch.set_num_threads(1)  # steadier timings on a shared machine; tiny models gain nothing
@@ -159,11 +159,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         cases = [
-            ("musicgen", tiny_models.build_musicgen(tmp_path / "mg", max_positions=160), 1.0, {}, None),
-            ("musicgen-stereo", tiny_models.build_musicgen(tmp_path / "mgs", stereo=True, max_positions=160), 1.0, {}, None),
-            ("stable-audio", tiny_models.build_stable_audio(tmp_path / "sa"), 1.0, {"steps": 8},
+            ("musicgen", neural_tiny_models.build_musicgen(tmp_path / "mg", max_positions=160), 1.0, {}, None),
+            ("musicgen-stereo", neural_tiny_models.build_musicgen(tmp_path / "mgs", stereo=True, max_positions=160), 1.0, {}, None),
+            ("stable-audio", neural_tiny_models.build_stable_audio(tmp_path / "sa"), 1.0, {"steps": 8},
              ("audio_end_in_s", 7.0)),
-            ("audioldm2", tiny_models.build_audioldm2(tmp_path / "al"), 0.5, {"steps": 4}, ("audio_length_in_s", 3.5)),
+            ("audioldm2", neural_tiny_models.build_audioldm2(tmp_path / "al"), 0.5, {"steps": 4}, ("audio_length_in_s", 3.5)),
         ]
         for label, folder, duration_s, params, diff in cases:
             backend = BACKENDS.create(label.split("-stereo")[0], model_id=str(folder), device="cpu")

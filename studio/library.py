@@ -163,7 +163,8 @@ class Library:
         entry_id = uuid.uuid4().hex[:16]
         created = datetime.now(timezone.utc).replace(microsecond=0)
         caption = plan.caption.text if plan.caption is not None else ""
-        title = (title or caption or plan.style).strip()[:120] or plan.style
+        title = " ".join((title or caption or plan.style).split())
+        title = (title[:117].rstrip() + "…") if len(title) > 120 else (title or plan.style)
         thumbnail = make_thumbnail(image) if image is not None else None
         tmp = self.renders_dir / f".tmp-{entry_id}"
         final = self.renders_dir / entry_id

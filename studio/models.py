@@ -8,6 +8,7 @@ string travels into every stem's metadata so users see it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -69,6 +70,7 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
 )
 
 _BY_ID = {m.id: m for m in KNOWN_MODELS}
+_HUB_ID_RE = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def known_model(model_id: str) -> Optional[KnownModel]:
@@ -138,7 +140,7 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
     """Fetch ``model_id`` into the local Hugging Face cache (``huggingface_hub.snapshot_download``)
     with a progress bar; returns the snapshot folder.
 
-    Any ``owner/name`` hub id is accepted (known ones get their licence shown by the CLI).
+    Any hub id is accepted (known ones get their licence shown by the CLI).
     Raises ModelUnavailableError when offline mode is on, the repo is gated and no token
     accepted it, or the hub cannot be reached.
     """
@@ -147,8 +149,11 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
     entry = _BY_ID.get(model_id)
     if entry is not None and entry.packaged:
         return Path(".")
-    if model_id.count("/") != 1 or model_id.startswith((".", "/")):
-        raise InputError(f"model id must look like 'owner/name' (a Hugging Face hub id); got {model_id!r}")
+    if not _HUB_ID_RE.match(model_id):
+        raise InputError(
+            f"model id must be a Hugging Face hub id like 'owner/name' (or a legacy 'name' such as 't5-large'); "
+            f"got {model_id!r}"
+        )
     if is_offline():
         raise ModelUnavailableError(
             f"cannot download {model_id!r}: offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); "
@@ -163,9 +168,15 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
     if tqdm_class is not None:
         kwargs["tqdm_class"] = tqdm_class
     elif not progress:
-        from huggingface_hub.utils import disable_progress_bars
+        # a silent bar for this call only (disable_progress_bars() would be process-wide)
+        from tqdm.auto import tqdm as _tqdm
 
-        disable_progress_bars()
+        class _SilentTqdm(_tqdm):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+
+        kwargs["tqdm_class"] = _SilentTqdm
     try:
         return Path(snapshot_download(**kwargs))
     except GatedRepoError:

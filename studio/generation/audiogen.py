@@ -36,9 +36,26 @@ class AudioGenBackend(NeuralBackend):
 
     @classmethod
     def _load(cls, path: str, device: str, dtype: Any) -> Any:
+        import os
+
         from audiocraft.models import AudioGen
 
-        model = AudioGen.get_pretrained(path, device=device)
+        # audiocraft's checkpoints are full pickles, which torch >= 2.6 refuses by default
+        # (weights_only=True). Allow them only for Meta's official checkpoints (and the
+        # built-in debug model); any other checkpoint needs the user's own opt-in
+        # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1), because unpickling can run code.
+        trusted = path == "debug" or path.startswith("facebook/") or "/models--facebook--" in path
+        previous = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+        if trusted:
+            os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+        try:
+            model = AudioGen.get_pretrained(path, device=device)
+        finally:
+            if trusted:
+                if previous is None:
+                    os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+                else:
+                    os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = previous
         return {"model": model}
 
     def _describe(self, components: Any) -> dict[str, Any]:

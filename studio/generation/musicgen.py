@@ -1,5 +1,6 @@
 """MusicGen (transformers ``MusicgenForConditionalGeneration``), default
-``facebook/musicgen-small``; medium, large, melody and stereo variants load the same way.
+``facebook/musicgen-small``; medium, large, melody and stereo variants load the same way
+(melody variants are used text-only: no melody conditioning).
 
 - Rate: the EnCodec rate (32 kHz); channels: 1, or 2 for the ``-stereo-`` variants.
 - Longest clip per call: 30 s (what the models were trained on), less when the decoder's
@@ -35,11 +36,17 @@ class MusicGenBackend(NeuralBackend):
 
         config = AutoConfig.from_pretrained(path)
         if getattr(config, "model_type", "") == "musicgen_melody":
+            from transformers import AutoTokenizer
             from transformers import MusicgenMelodyForConditionalGeneration as Model
+
+            # Text-only generation needs only the tokenizer; the melody processor's chroma
+            # feature extractor would require torchaudio, which has no build for our torch.
+            processor = AutoTokenizer.from_pretrained(path)
         else:
             from transformers import MusicgenForConditionalGeneration as Model
+
+            processor = AutoProcessor.from_pretrained(path)
         model = Model.from_pretrained(path, dtype=dtype).to(device).eval()
-        processor = AutoProcessor.from_pretrained(path)
         return {"model": model, "processor": processor}
 
     def _describe(self, components: Any) -> dict[str, Any]:

@@ -188,6 +188,21 @@ def modules_present(*names: str) -> Optional[str]:
     return None
 
 
+_DTYPES = ("float32", "float16", "bfloat16")
+
+
+def _torch_dtype(dtype: Any) -> Any:
+    """A torch dtype from a torch dtype or its name (``"float16"``, ``"fp16"``...)."""
+    if not isinstance(dtype, str):
+        return dtype
+    import torch
+
+    name = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}.get(dtype.lower(), dtype.lower())
+    if name not in _DTYPES:
+        raise InputError(f"unknown dtype {dtype!r}; choose one of: {', '.join(_DTYPES)}")
+    return getattr(torch, name)
+
+
 # ----------------------------------------------------------------------------- base class
 
 
@@ -255,7 +270,7 @@ class NeuralBackend:
             raise ModelUnavailableError(f"the {cls.name} backend needs the {missing!r} package; {cls.install_hint}")
         model_id = model_id or cls.default_model_id
         resolved_device = pick_device(device)
-        resolved_dtype = dtype if dtype is not None else pick_dtype(resolved_device)
+        resolved_dtype = _torch_dtype(dtype) if dtype is not None else pick_dtype(resolved_device)
         # Free the resident model first so the new one never shares memory with it.
         RESIDENT.unload()
         path = cls._resolve(model_id)

@@ -13,6 +13,7 @@ The weights are gated: accept the Stability AI Community License on the model pa
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 from studio.generation.neural_base import NeuralBackend, diffusers_step_kwargs, load_diffusers_pipeline
@@ -53,7 +54,10 @@ class StableAudioBackend(NeuralBackend):
         from studio.devices import torch_generator
 
         guidance = opts["guidance_scale"] if opts["guidance_scale"] is not None else DEFAULT_GUIDANCE
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            # torchsde's Brownian interval warns about float rounding at the interval ends on
+            # every call ("Should have tb>=t0"); harmless, and noise on the user's console
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torchsde\.")
             out = pipe(
                 prompt,
                 negative_prompt=opts["negative_prompt"],

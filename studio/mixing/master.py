@@ -9,8 +9,12 @@ Signal chain for every frame ``n`` (float32 throughout)::
 
 ``gain_db`` is found by measuring the BS.1770 loudness of ``pre`` in one chunked pass, then
 checked by a second pass that measures the limited output; if the limiter pulled the loudness
-away from the target by more than :data:`TOLERANCE_LU` the gain is corrected and the pass
-repeated (at most :data:`MAX_PASSES` times). Tracks up to :data:`CACHE_LIMIT_FRAMES` keep ``pre``
+away from the target by more than :data:`TOLERANCE_LU` the gain is corrected (secant steps, as
+loudness grows more slowly than gain once the limiter works hard) and the pass repeated (at most
+:data:`MAX_PASSES` passes; only heavily limited masters need more than one). The make-up gain
+is capped at :data:`MAX_EXTRA_GAIN_DB` and stops when the limiter saturates: a target that
+cannot be reached under the ceiling without gross distortion (say -12 LUFS at -3 dBTP for one
+hard-panned noise layer) is missed and reported as ``target_reached: False``. Tracks up to :data:`CACHE_LIMIT_FRAMES` keep ``pre``
 in memory between passes, longer ones re-render it so memory stays bounded.
 
 Mono guard: if summing L+R would lose more than :data:`MONO_DROP_LIMIT_DB` of loudness
@@ -36,7 +40,10 @@ from studio.types import MasterSpec, Progress, no_progress
 CHUNK_FRAMES = 192_000  # 4 s at 48 kHz, a whole number of 100 ms loudness hops
 LIMITER_MARGIN_DB = 0.1
 TOLERANCE_LU = 0.05
-MAX_PASSES = 4
+REPORT_TOLERANCE_LU = 0.3  # beyond this the report says target_reached = False
+MAX_PASSES = 8
+MIN_SLOPE = 0.1  # LU of loudness per dB of gain below which the limiter counts as saturated
+MAX_EXTRA_GAIN_DB = 6.0  # most gain added over the unlimited estimate to make up for limiting
 MONO_DROP_LIMIT_DB = 3.0
 MONO_GUARD_TARGET_DB = 2.5
 CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
@@ -230,6 +237,8 @@ class MasterRun:
         threshold_dbtp = self.spec.ceiling_dbtp - LIMITER_MARGIN_DB
 
         passes = 0
+        first_gain_db = gain_db
+        history: list[tuple[float, float]] = []
         while True:
             passes += 1
             settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec)
@@ -244,7 +253,22 @@ class MasterRun:
             error = self.spec.target_lufs - result.integrated_lufs
             if abs(error) <= TOLERANCE_LU or passes >= MAX_PASSES or not math.isfinite(error):
                 break
-            gain_db = round(gain_db + error, 4)
+            # Secant step: under heavy limiting loudness rises by less than the gain added, so
+            # estimate that slope from the previous pass (clamped to 0.1..1 for stability).
+            slope = 1.0
+            if history:
+                (g0, l0) = history[-1]
+                if gain_db != g0:
+                    slope = (result.integrated_lufs - l0) / (gain_db - g0)
+                    if slope < MIN_SLOPE:
+                        # The limiter is saturated: more gain would only add distortion.
+                        break
+                    slope = min(1.0, slope)
+            history.append((gain_db, result.integrated_lufs))
+            step = min(error / slope, first_gain_db + MAX_EXTRA_GAIN_DB - gain_db)
+            if step <= 0 and error > 0:
+                break
+            gain_db = round(gain_db + step, 4)
         progress(1.0, "mastered")
         return settings, self._report(settings, pre, pre_lufs, result, limiter, passes)
 
@@ -291,6 +315,11 @@ class MasterRun:
             "sleep_fade_s": spec.sleep_fade_s,
             "reverb_send_db": spec.reverb_send_db,
             "passes": passes,
+            "target_reached": bool(
+                out.integrated_lufs is not None
+                and math.isfinite(out.integrated_lufs)
+                and abs(out.integrated_lufs - spec.target_lufs) <= REPORT_TOLERANCE_LU
+            ),
             "sample_rate": self.sr,
             "frames": self.frames,
             "duration_s": self.frames / self.sr,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from studio.generation.catalogue import BY_NAME
 from studio.planning.guardrails import LayerChoice, clamp
+from studio.planning.lexicon import DEFAULT_DISTANCE
 from studio.planning.prompts import layer_prompt
 from studio.types import MAX_SEED, Caption, EventSpec, LayerSpec, MasterSpec, ScenePlan, slugify
 
@@ -98,7 +99,7 @@ def assemble_plan(
     for choice in choices:
         kind = BY_NAME[choice.type]
         intensity = clamp(choice.intensity, 0.0, 1.0, 0.5)
-        distance = clamp(choice.distance, 0.0, 1.0, 0.5)
+        distance = clamp(choice.distance, 0.0, 1.0, DEFAULT_DISTANCE)
         if choice.tamed:
             intensity, distance = min(intensity, 0.3), max(distance, 0.85)
         name = unique_name(choice.name or choice.type.replace("_", "-"), taken)
@@ -108,7 +109,8 @@ def assemble_plan(
                 params[key] = value
         if choice.type == "binaural_beats":
             params.setdefault("band", DEFAULT_BINAURAL_BAND)
-        if choice.type == "drone_pad":
+        if kind.category == "tonal" and choice.type != "binaural_beats":
+            # Every tuned layer shares the style's key and mode, so bowls and chimes agree with the drone.
             params.setdefault("key", style.key)
             params.setdefault("mode", style.mode)
         if choice.tamed:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from studio.generation.catalogue import BY_NAME
-from studio.planning.lexicon import CONFLICTS, GENTLER
+from studio.planning.lexicon import CONFLICTS, DEFAULT_DISTANCE, GENTLER
 
 if TYPE_CHECKING:  # pragma: no cover
     from studio.planning.styles import Style
@@ -43,7 +43,7 @@ class LayerChoice:
     score: float = 1.0
     source: str = "explicit"
     intensity: float = 0.5
-    distance: float = 0.5
+    distance: float = DEFAULT_DISTANCE
     interval_factor: float = 1.0
     tamed: bool = False
     name: Optional[str] = None

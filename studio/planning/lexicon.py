@@ -23,6 +23,7 @@ from typing import Optional
 EXPLICIT_SCORE = 1.0
 IMPLIED_SCORE = 0.8
 WEAK_SCORE = 0.6  # implied by a vague word (sky, path): used only when there is room
+DEFAULT_DISTANCE = 0.3  # the procedural engine's default: fairly close, a little air
 
 
 @dataclass(frozen=True)
@@ -282,11 +283,11 @@ def clause_modifiers(clause: str) -> dict[str, float]:
         intensity = 0.3
     if STRONG.search(clause):
         intensity = 0.85
-    distance = 0.5
+    distance = DEFAULT_DISTANCE
     if FAR.search(clause):
         distance = 0.85
     elif NEAR.search(clause):
-        distance = 0.2
+        distance = 0.1
     interval_factor = 1.0
     if SPARSE.search(clause):
         interval_factor = 1.6

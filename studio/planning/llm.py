@@ -34,7 +34,7 @@ from studio.planning.guardrails import enforce_style
 from studio.planning.json_extract import ExtractionError, extract_json
 from studio.planning.llm_schema import LLMPlan, compact_schema, to_choices, validate_plan
 from studio.planning.prompts import TEMPLATES_DIR, clean_text, phrasing_rule, quote_data, render_template
-from studio.planning.rules import RulePlanner, check_request
+from studio.planning.rules import RulePlanner, check_request, scene_constraints
 from studio.types import Caption, ScenePlan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,6 +43,15 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 CPU_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # the lighter choice for CPU-only machines
 MAX_REPLY_IN_REPAIR = 4000  # characters of the bad reply shown back to the model
+
+
+def default_model_id() -> str:
+    """The model the registry uses when none is named: the 1.5B model when it is in the local
+    cache, else the 0.5B CPU choice when that is, else the 1.5B id (for the download hint)."""
+    for model_id in (DEFAULT_MODEL, CPU_MODEL):
+        if model_in_cache(model_id) is not None:
+            return model_id
+    return DEFAULT_MODEL
 
 
 @lru_cache(maxsize=1)
@@ -149,13 +158,15 @@ class LLMPlanner:
         so a missing model becomes a noted fallback instead of an error. ``model``/``model_id``,
         ``device``, ``max_new_tokens``, ``temperature``, ``backend``, ``tonal_backend``,
         ``fallback`` are accepted."""
-        model_id = opts.pop("model_id", None) or opts.pop("model", None) or DEFAULT_MODEL
+        model_id = opts.pop("model_id", None) or opts.pop("model", None) or default_model_id()
         load = {k: opts.pop(k) for k in ("device", "max_new_tokens", "temperature") if k in opts}
         return cls(opts.pop("generate", None), model_id=model_id, load_options=load, **opts)
 
     @classmethod
-    def availability(cls, model_id: str = DEFAULT_MODEL) -> tuple[bool, str]:
-        """Whether transformers is importable and ``model_id`` is in the local cache (no loading)."""
+    def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
+        """Whether transformers is importable and ``model_id`` (default: the 1.5B model, or
+        the 0.5B one when only that is present) is in the local cache, without loading it."""
+        model_id = model_id or default_model_id()
         if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("torch") is None:
             return False, "the LLM planner needs transformers and torch; run `pip install -r requirements.txt`"
         if model_in_cache(model_id) is None:
@@ -169,6 +180,11 @@ class LLMPlanner:
     def _generator(self) -> ChatGenerator:
         if self._generate is None:
             if self._load_error is not None:
+                raise RuntimeError(self._load_error)
+            if model_in_cache(self.model_id) is None:
+                # Planning never starts a multi-gigabyte download; the Models page or
+                # `python -m studio models download` does that on request.
+                self._load_error = self.availability(self.model_id)[1]
                 raise RuntimeError(self._load_error)
             try:
                 self._generate = HFChatGenerator.from_pretrained(self.model_id, **self.load_options)
@@ -210,7 +226,18 @@ class LLMPlanner:
                 ]
         assert parsed is not None
         explicit = lx.explicit_types(caption.text.lower())
-        chosen = enforce_style(to_choices(parsed, explicit), style, notes)
+        negated, excluded = scene_constraints(caption)
+        proposed = []
+        for choice in to_choices(parsed, explicit):
+            # The model's judgement, but not against the caption: "no birds" means no birds,
+            # and frogs on a frozen lake stay out unless the caption asks for them.
+            if choice.type in negated:
+                notes.append(f"dropped {choice.type}: the caption rules it out")
+            elif choice.type in excluded and choice.source != "explicit":
+                notes.append(f"dropped {choice.type}: contradicts the scene ({', '.join(excluded[choice.type])})")
+            else:
+                proposed.append(choice)
+        chosen = enforce_style(proposed, style, notes)
         scene_beds = [c for c in chosen if c.role == "background" and c.source != "style"]
         if not [c for c in chosen if c.source != "style"]:
             return self._fall_back(caption, style, duration_s, seed, "LLM plan had no layer the style allows")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from studio.generation.catalogue import BY_NAME
 from studio.planning.guardrails import LayerChoice
+from studio.planning.lexicon import DEFAULT_DISTANCE
 from studio.planning.prompts import clean_text
 
 MAX_LLM_LAYERS = 64  # only this many proposed layers are read; the style then cuts further
@@ -164,7 +165,7 @@ def to_choices(plan: LLMPlan, explicit_types: set[str]) -> list[LayerChoice]:
                 layer.role or BY_NAME[layer.type].default_role,
                 source="explicit" if layer.type in explicit_types else "llm",
                 intensity=0.5 if layer.intensity is None else layer.intensity,
-                distance=0.5 if layer.distance is None else layer.distance,
+                distance=DEFAULT_DISTANCE if layer.distance is None else layer.distance,
                 name=layer.name or None,
                 sound=layer.sound or None,
                 gain_db=layer.gain_db,

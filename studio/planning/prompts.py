@@ -45,7 +45,7 @@ def qualifiers(intensity: float, distance: float) -> list[str]:
         words.append("intense")
     if distance >= 0.75:
         words.append("distant")
-    elif distance <= 0.3:
+    elif distance <= 0.15:
         words.append("close")
     return words
 
@@ -104,7 +104,7 @@ def layer_prompt(
     *,
     sound: Optional[str] = None,
     intensity: float = 0.5,
-    distance: float = 0.5,
+    distance: float = 0.3,
     params: Optional[dict[str, Any]] = None,
 ) -> tuple[str, str]:
     """``(prompt, negative_prompt)`` for one layer, phrased for ``backend``."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from studio.errors import InputError
+from studio.errors import InputError, PlanError
 from studio.generation.catalogue import BY_NAME, CATALOGUE
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
@@ -114,6 +114,19 @@ def caption_text(caption: Caption) -> tuple[str, list[str]]:
     return text, extra
 
 
+def scene_constraints(caption: Caption) -> tuple[set[str], dict[str, list[str]]]:
+    """What the caption rules out, for any planner: the negated types, and for each type a
+    scene context excludes (unless named outright), the contexts that exclude it."""
+    text, extra = caption_text(caption)
+    negated, cleaned, _ = lx.negations(text)
+    contexts = lx.detect_contexts(" ; ".join([cleaned, *extra]))
+    excluded: dict[str, list[str]] = {}
+    for ctx in sorted(contexts):
+        for type_name in lx.EXCLUDES.get(ctx, ()):
+            excluded.setdefault(type_name, []).append(ctx)
+    return negated, excluded
+
+
 class RulePlanner:
     """Deterministic planner: keywords, scene rules and MiniLM similarity with a style preset.
 
@@ -149,15 +162,31 @@ class RulePlanner:
 
     # ------------------------------------------------------------------ analysis
 
-    def analyse(self, caption: Caption) -> Analysis:
-        out = Analysis()
+    @staticmethod
+    def _read(caption: Caption) -> tuple[set[str], str, list[str], list[str]]:
+        """Negated types, the cleaned text, its clauses and the negated phrases."""
         text, extra = caption_text(caption)
-        out.negated, cleaned, phrases = lx.negations(text)
+        negated, cleaned, phrases = lx.negations(text)
+        cleaned = " ; ".join([cleaned, *extra])
+        return negated, cleaned, lx.split_clauses(cleaned) or [cleaned], phrases
+
+    def warm(self, captions: Sequence["Caption | str"]) -> None:
+        """Embed the clauses of many captions in one batch, so planning them all (a bench, a
+        side-by-side comparison) costs one model call instead of one per caption."""
+        texts: list[str] = []
+        for caption in captions:
+            _, cleaned, clauses, _ = self._read(Caption(text=caption) if isinstance(caption, str) else caption)
+            texts += [*clauses, cleaned]
+        catalogue_matrix()
+        embed_texts(texts)
+
+    def analyse(self, caption: Caption) -> Analysis:
+        """Candidates, contexts, negations and exclusions read from ``caption``."""
+        out = Analysis()
+        out.negated, cleaned, out.clauses, phrases = self._read(caption)
         if phrases:
             out.notes.append(f"caption rules out: {'; '.join(phrases)}")
-        cleaned = " ; ".join([cleaned, *extra])
         out.contexts = lx.detect_contexts(cleaned)
-        out.clauses = lx.split_clauses(cleaned) or [cleaned]
 
         def propose(type_name: str, score: float, source: str, clause: str) -> None:
             old = out.candidates.get(type_name)
@@ -250,6 +279,8 @@ class RulePlanner:
             roof = out.candidates["rain_on_roof"]
             intensity = 0.85 if "rain_heavy" in out.candidates else roof.intensity
             out.candidates["rain_on_roof"] = replace(roof, intensity=intensity, sound=best.sound)
+            for plain in ("rain_heavy", "rain_light"):  # the roof layer is that rain, heard on the roof
+                out.candidates.pop(plain, None)
 
     # ------------------------------------------------------------------ planning
 
@@ -272,22 +303,34 @@ class RulePlanner:
             if filler is not None:
                 notes.append(f"style {style.name!r} wants an event; added {filler.type} (similarity {filler.score:.2f})")
                 chosen = enforce_style([*[c for c in chosen if c.source != "style"], filler], style, notes)
+        if not chosen:
+            # The scene rules out everything the style allows (a nature walk in outer space):
+            # a plan needs a layer, so take the most similar type the style allows at all.
+            filler = self._filler(analysis, style, set(), "background", relaxed=True)
+            if filler is None:
+                raise PlanError(f"style {style.name!r} allows no layer type for this caption; choose another style")
+            notes.append(f"nothing that fits the scene is allowed by style {style.name!r}; added {filler.type}")
+            chosen = enforce_style([filler], style, notes)
         return chosen
 
-    def _filler(self, analysis: Analysis, style: "Style", present: set[str], role: str) -> Optional[LayerChoice]:
+    def _filler(
+        self, analysis: Analysis, style: "Style", present: set[str], role: str, *, relaxed: bool = False
+    ) -> Optional[LayerChoice]:
         """The allowed ``role`` type most similar to the whole caption; a neutral bed (breeze
         outdoors, brown noise indoors) when even the best is a weak match."""
         sims = catalogue_matrix() @ analysis.caption_vector
 
         def allowed(kind) -> bool:
+            if banned_reason(kind.name, style) or (kind.sudden and not style.allow_sudden):
+                return False
+            if relaxed:  # only the style's own limits count
+                return True
             return not (
                 kind.default_role != role
                 or kind.name in present
                 or kind.name in analysis.negated
                 or kind.name in analysis.excluded
                 or kind.category == "tonal"
-                or banned_reason(kind.name, style)
-                or (kind.sudden and not style.allow_sudden)
             )
 
         best: Optional[tuple[float, str]] = None
@@ -298,6 +341,8 @@ class RulePlanner:
                     best = (score, kind.name)
         if best is None:
             return None
+        if relaxed:
+            return LayerChoice(best[1], BY_NAME[best[1]].default_role, score=best[0], source="similar", intensity=0.4)
         if role == "background" and best[0] < NEUTRAL_FILLER_BELOW:
             inside = analysis.contexts & {"indoor", "space", "cave", "asleep"}
             for neutral in ("brown_noise", "pink_noise") if inside else ("breeze", "pink_noise"):

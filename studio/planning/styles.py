@@ -22,7 +22,7 @@ from studio.errors import InputError, PlanError
 
 STYLES_DIR = Path(__file__).resolve().parents[2] / "prompt_templates" / "styles"
 
-BINAURAL_BANDS = ("delta", "theta", "alpha", "beta", "gamma")
+BINAURAL_BANDS = ("delta", "theta", "alpha", "beta")  # the procedural engine's presets
 SUDDEN_POLICIES = ("tame", "drop")
 
 

@@ -155,6 +155,7 @@ class StudioSession:
     plan_serial: int = 0  # bumped whenever ``plan`` is replaced (the table restarts from it)
     ui: dict[str, Any] = field(default_factory=dict)  # the page's bookkeeping (input token, plan key)
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _stem_cache: dict[tuple, tuple[bytes, float]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.pipeline is None:
@@ -308,17 +309,21 @@ class StudioSession:
 
     def stem_wav(self, name: str) -> tuple[bytes, float]:
         """WAV bytes of one stem (the first :data:`STEM_PREVIEW_MAX_S` seconds of long tracks)
-        and the seconds it holds."""
+        and the seconds it holds. A re-mix that leaves a stem as it was (same source, same
+        layer settings, same mute/solo state) reuses its bytes."""
         scape = self._require()
         stem = next((s for s in scape.stems if s.spec.name == name), None)
         if stem is None:
             raise InputError(f"no stem named {name!r}; stems are {[s.spec.name for s in scape.stems]}")
         frames = min(stem.frames, int(STEM_PREVIEW_MAX_S * stem.sample_rate))
-
-        def make() -> tuple[bytes, float]:
-            return wav_bytes(stem.render(0, frames), stem.sample_rate), frames / stem.sample_rate
-
-        return self._cached(f"stem:{name}", make)
+        source = self.sources.get(name)
+        key = (name, id(source), stem.spec.model_dump_json(), tuple((l.mute, l.solo) for l in scape.plan.layers), frames)
+        if key not in self._stem_cache:
+            self._stem_cache[key] = (wav_bytes(stem.render(0, frames), stem.sample_rate), frames / stem.sample_rate)
+        live = {(n, id(self.sources.get(n))) for n in (s.spec.name for s in scape.stems)}
+        for k in [k for k in self._stem_cache if (k[0], k[1]) not in live]:
+            del self._stem_cache[k]
+        return self._stem_cache[key]
 
     def _require(self) -> Soundscape:
         if self.soundscape is None:
@@ -366,12 +371,22 @@ class StudioSession:
 
     # ------------------------------------------------------------------ library
 
+    def default_title(self) -> str:
+        """A short library title: the image's name (``Lake at dusk``) or the caption's start."""
+        if self.image is not None and self.image.filename:
+            stem = Path(self.image.filename).stem.replace("_", " ").replace("-", " ").strip()
+            if stem:
+                return stem[:1].upper() + stem[1:]
+        text = " ".join((self.caption.text if self.caption else "").split())
+        return text if len(text) <= 60 else text[:57].rstrip() + "…"
+
     def save_to_library(self, library: Any, *, title: Optional[str] = None, background: bool = False) -> Any:
         """Save the current result (manifest, FLAC mix, thumbnail). With ``background`` the
         FLAC encoding runs in a thread and the thread is returned; else the entry."""
         scape = self._require()
         manifest = self.manifest()
         samples = self.mix_samples()
+        title = title or self.default_title()
         image = self.image.data if self.image else None
         extra = {
             "integrated_lufs": scape.master.get("integrated_lufs"),

@@ -69,7 +69,7 @@ def _keep(variant: Variant) -> None:
     sess.adopt(variant.plan, variant.sources, variant.soundscape)
     sync_settings(sess, variant.plan)
     try:
-        sess.save_to_library(library(), title=f"{variant.plan.caption.text if variant.plan.caption else ''} ({variant.config.label})", background=True)
+        sess.save_to_library(library(), title=f"{sess.default_title()} · {variant.config.label}", background=True)
         flash(f"Kept variant {variant.config.label}: it is now the Studio's result and saved to the library.")
     except StudioError as exc:
         flash(f"Kept variant {variant.config.label}; not saved to the library: {exc}", "warning")

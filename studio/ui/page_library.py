@@ -70,6 +70,11 @@ def _rerender(manifest: dict, title: str) -> None:
     st.rerun()
 
 
+def _escape(text: str) -> str:
+    """Markdown-safe text (titles come from captions and file names)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
+
+
 def _entry_card(entry: LibraryEntry) -> None:
     with st.container(border=True):
         thumb, body, actions = st.columns([1, 4, 2])
@@ -77,7 +82,7 @@ def _entry_card(entry: LibraryEntry) -> None:
             thumb.image(str(entry.thumbnail_path), width="stretch")
         else:
             thumb.markdown(":material/image_not_supported:")
-        body.markdown(f"**{entry.title}**")
+        body.markdown(f"**{_escape(entry.title)}**")
         if entry.caption and entry.caption != entry.title:
             body.caption(entry.caption)
         lufs = entry.extra.get("integrated_lufs")

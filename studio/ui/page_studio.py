@@ -30,7 +30,7 @@ from studio.ui.state import flash, library, session, show_flashes
 log = logging.getLogger("studio.ui")
 
 K = "studio."  # widget key prefix
-SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format")]
+SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format", "result_tab")]
 CANCELLED = K + "cancelled"
 CAPTION_SOURCES = {
     "analysis": "the offline image analyser",
@@ -355,13 +355,17 @@ def _results(sess: StudioSession) -> None:
     st.divider()
     st.subheader("Listen")
     widgets.mix_player(sess)
-    tab_stems, tab_views, tab_models = st.tabs(["Stems", "Waveform & spectrogram", "Which models made what"])
-    with tab_stems:
-        widgets.stem_players(sess)
-    with tab_views:
-        widgets.plots_for(sess)
-    with tab_models:
-        st.dataframe(sess.layer_facts(), hide_index=True, width="stretch")
+    # Only the open tab is drawn (plots of a long track cost a second or two).
+    tab_stems, tab_views, tab_models = st.tabs(["Stems", "Waveform & spectrogram", "Which models made what"], key=K + "result_tab", on_change="rerun")
+    if tab_stems.open:
+        with tab_stems:
+            widgets.stem_players(sess)
+    if tab_views.open:
+        with tab_views:
+            widgets.plots_for(sess)
+    if tab_models.open:
+        with tab_models:
+            st.dataframe(sess.layer_facts(), hide_index=True, width="stretch")
     _downloads(sess)
 
 

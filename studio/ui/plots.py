@@ -12,6 +12,7 @@ import numpy as np
 WAVE_BINS = 1200
 SPEC_COLUMNS = 600
 SPEC_NFFT = 2048
+FRAMES_PER_COLUMN = 4
 
 
 def waveform_envelope(samples: np.ndarray, bins: int = WAVE_BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -29,25 +30,30 @@ def waveform_envelope(samples: np.ndarray, bins: int = WAVE_BINS) -> tuple[np.nd
 def spectrogram_db(samples: np.ndarray, sample_rate: int, *, columns: int = SPEC_COLUMNS, n_fft: int = SPEC_NFFT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(times_s, freqs_hz, power_db)`` with power_db shaped ``(freqs, columns)``.
 
-    Frames are non-overlapping Hann windows; adjacent frames are averaged in power so the
-    whole track fits ``columns`` columns. Power is in dB relative to full scale (floor -120).
+    Frames are non-overlapping Hann windows; each column averages the power of up to
+    :data:`FRAMES_PER_COLUMN` evenly spaced frames of its stretch, so the whole track fits
+    ``columns`` columns at a bounded cost. Power is in dB relative to full scale (floor -120).
     """
     mono = np.asarray(samples, np.float32)
     mono = mono.mean(axis=0) if mono.ndim == 2 else mono
-    n_frames = max(1, mono.size // n_fft)
-    frames = np.zeros((n_frames, n_fft), np.float32)
-    usable = mono[: n_frames * n_fft]
-    frames.reshape(-1)[: usable.size] = usable
+    total = max(1, mono.size // n_fft)
+    # Long tracks: analyse at most FRAMES_PER_COLUMN evenly spaced frames per column instead
+    # of every frame (a 60-minute track would otherwise need 84k FFTs for 600 columns).
+    group = max(1, int(np.ceil(total / columns)))
+    per_col = min(group, FRAMES_PER_COLUMN)
+    n_cols = int(np.ceil(total / group))
+    starts = (np.arange(n_cols)[:, None] * group + np.linspace(0, group - 1, per_col).astype(int)[None, :]).ravel()
+    starts = np.minimum(starts, total - 1) * n_fft
+    frames = np.zeros((starts.size, n_fft), np.float32)
+    for i, s0 in enumerate(starts):
+        chunk = mono[s0 : s0 + n_fft]
+        frames[i, : chunk.size] = chunk
     window = np.hanning(n_fft).astype(np.float32)
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (window.sum() ** 2 / 4)
-    group = max(1, int(np.ceil(n_frames / columns)))
-    pad = (-n_frames) % group
-    if pad:
-        power = np.concatenate([power, np.repeat(power[-1:], pad, axis=0)])
-    power = power.reshape(-1, group, power.shape[1]).mean(axis=1)
+    power = power.reshape(n_cols, per_col, power.shape[1]).mean(axis=1)
     power_db = 10 * np.log10(np.maximum(power, 1e-12)).T
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    times = (np.arange(power.shape[0]) + 0.5) * group * n_fft / sample_rate
+    times = np.minimum((np.arange(n_cols) + 0.5) * group * n_fft, mono.size) / sample_rate
     return times, freqs, np.maximum(power_db, -120.0)
 
 

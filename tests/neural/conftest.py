@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import tiny_models  # noqa: E402
+import neural_tiny_models  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -21,27 +21,32 @@ def tiny_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def musicgen_mono(tiny_dir) -> Path:
     # 48 positions: (48 - 3 delay - 1) / 50 frames per s = 0.88 s per call
-    return tiny_models.build_musicgen(tiny_dir / "musicgen-mono", max_positions=48)
+    return neural_tiny_models.build_musicgen(tiny_dir / "musicgen-mono", max_positions=48)
 
 
 @pytest.fixture(scope="session")
 def musicgen_stereo(tiny_dir) -> Path:
-    return tiny_models.build_musicgen(tiny_dir / "musicgen-stereo", stereo=True, max_positions=48)
+    return neural_tiny_models.build_musicgen(tiny_dir / "musicgen-stereo", stereo=True, max_positions=48)
+
+
+@pytest.fixture(scope="session")
+def musicgen_melody(tiny_dir) -> Path:
+    return neural_tiny_models.build_musicgen(tiny_dir / "musicgen-melody", melody=True, max_positions=48)
 
 
 @pytest.fixture(scope="session")
 def stable_audio_dir(tiny_dir) -> Path:
-    return tiny_models.build_stable_audio(tiny_dir / "stable-audio")
+    return neural_tiny_models.build_stable_audio(tiny_dir / "stable-audio")
 
 
 @pytest.fixture(scope="session")
 def audioldm2_dir(tiny_dir) -> Path:
-    return tiny_models.build_audioldm2(tiny_dir / "audioldm2")
+    return neural_tiny_models.build_audioldm2(tiny_dir / "audioldm2")
 
 
 @pytest.fixture(scope="session")
 def clap_dir(tiny_dir) -> Path:
-    return tiny_models.build_clap(tiny_dir / "clap")
+    return neural_tiny_models.build_clap(tiny_dir / "clap")
 
 
 @pytest.fixture
@@ -70,19 +75,6 @@ def hf_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     return cache
-
-
-def put_in_cache(cache: Path, repo_id: str, folder: Path) -> Path:
-    """Lay ``folder`` out as the cached snapshot of ``repo_id`` (what a download leaves)."""
-    import shutil
-
-    commit = "0" * 40
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snap = repo / "snapshots" / commit
-    shutil.copytree(folder, snap)
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / "main").write_text(commit)
-    return snap
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,11 @@ from conftest import CAPTION_TABLE
 ROWS = load_table(CAPTION_TABLE)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_table(rules):
+    rules.warm([r.caption() for r in ROWS])  # one batched embedding call for the whole table
+
+
 def test_table_size():
     assert len(ROWS) >= 25
     assert all(r.expect and r.contradict for r in ROWS)

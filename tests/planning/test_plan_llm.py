@@ -69,6 +69,28 @@ def test_almost_valid_replies_are_read_without_repair(scripted, styles, kind):
         assert plan.layers[0].gain_db == 0.0 and plan.layers[1].gain_db == -3.0
 
 
+def test_seeds_reach_the_model_and_the_plan_reproduces(scripted, styles):
+    style = styles["focus"]
+    first, fake = plan_with(scripted, ["nonsense", json.dumps(VALID)], style)
+    again, _ = plan_with(scripted, ["nonsense", json.dumps(VALID)], style)
+    assert first.to_json() == again.to_json()
+    seeds = []
+    LLMPlanner(lambda m, *, seed: seeds.append(seed) or "nope").plan(CABIN, style=style, duration_s=60, seed=11)
+    assert seeds == [11, 12]  # the repair round samples with the next seed
+
+
+def test_model_cannot_override_the_captions_negations_and_scene(scripted, styles):
+    reply = {"layers": [{"type": "lake_lapping"}, {"type": "frogs"}, {"type": "songbirds"}, {"type": "breeze"}]}
+    cap = Caption(text="a frozen lake at dawn, no birds")
+    plan, _ = plan_with(scripted, json.dumps(reply), styles["cinematic"], caption=cap)
+    assert types_of(plan) == ["breeze", "drone_pad"]
+    assert "dropped songbirds: the caption rules it out" in plan.notes
+    assert any(n.startswith("dropped frogs: contradicts the scene") and "frozen" in n for n in plan.notes)
+    # a sound the caption names stays, even where the scene would exclude it
+    plan, _ = plan_with(scripted, json.dumps(reply), styles["cinematic"], caption=Caption(text="frogs on a frozen lake"))
+    assert "frogs" in types_of(plan) and "lake_lapping" not in types_of(plan)
+
+
 def test_event_rate_and_level_are_clamped(scripted, styles):
     style = styles["meditation"]
     reply = {"layers": [{"type": "stream"}, {"type": "kalimba", "events_per_minute": 30, "level_db": 12}]}

@@ -197,3 +197,33 @@ def test_prompt_injection_caption_rules_planner(rules, styles):
     for name, style in styles.items():
         plan = rules.plan(Caption(text=text), style=style, duration_s=60, seed=0)
         assert limit_violations(plan, style) == [], name
+
+
+def test_wet_and_window_contexts(rules, styles):
+    plan = rules.plan(Caption(text="a rainy night by the window"), style=styles["cinematic"], duration_s=60, seed=0)
+    types = set(types_of(plan))
+    assert "rain_on_roof" in types and not types & {"crickets", "owl", "songbirds"}
+
+
+WORDS = ["forest", "lake", "frozen", "desert", "night", "dawn", "rain", "thunder", "birds", "frogs", "city", "cafe",
+         "nursery", "sleeping", "cave", "beach", "gulls", "wind", "meadow", "fire", "outer space", "clock", "temple"]
+
+
+def test_any_word_mix_gives_a_plan_within_the_style(rules, styles):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(
+        words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=5),
+        negate=st.lists(st.sampled_from(WORDS), max_size=2),
+        style_name=st.sampled_from(sorted(styles)),
+    )
+    def check(words, negate, style_name):
+        text = " and ".join(words) + "".join(f", no {w}" for w in negate)
+        style = styles[style_name]
+        plan = rules.plan(Caption(text=text), style=style, duration_s=60, seed=0)
+        assert limit_violations(plan, style) == [], (text, plan.notes)
+        assert len(plan.layers) >= 1
+
+    check()

@@ -12,7 +12,7 @@ BACKEND = ProceduralBackend()
 _CACHE: dict = {}
 
 
-def render(type_name: str, seconds: float = 8.0, seed: int = 0, **params) -> np.ndarray:
+def render(type_name: str, seconds: float = 6.0, seed: int = 0, **params) -> np.ndarray:
     """float32 (2, frames) for one type, cached per argument set (treat as read-only)."""
     key = (type_name, seconds, seed, tuple(sorted(params.items())))
     if key not in _CACHE:

@@ -83,7 +83,14 @@ def test_studio_generate_remix_download(data_dir):
     assert len(audio) == 1 + len(scape.stems)  # the mix and every stem
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Mix (WAV)", "Stems (zip)", "Manifest (JSON)"]
-    assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2  # waveform + spectrogram
+    assert len(at.get("image")) == 1  # only the uploaded image: the plots tab is not open
+    at.session_state["studio.result_tab"] = "Waveform & spectrogram"
+    at.run()
+    _no_errors(at)
+    assert len(at.get("audio")) == 1  # the stems tab is closed now: only the mix player
+    assert len(at.get("image")) == 3  # the image, the waveform and the spectrogram
+    at.session_state["studio.result_tab"] = "Stems"
+    at.run()
 
     # The player gets encoded WAV bytes at the mastered level (not peak-normalised numpy).
     wav, sr = sf.read(io.BytesIO(sess.mix_wav()), dtype="float32", always_2d=True)
@@ -277,3 +284,14 @@ def test_gallery_and_surprise_load_example_images(data_dir):
     at.run()
     assert sess.image.filename == "quiet_lake_forest.png"
     assert first_caption
+
+
+def test_missing_neural_captioner_falls_back_with_a_note(data_dir):
+    at = _app()
+    at.selectbox(key="studio.captioner").set_value("blip2").run()
+    _upload(at)
+    _no_errors(at)
+    sess = at.session_state[SESSION]
+    assert sess.caption.source == "analysis"  # the offline default made the caption
+    notes = [i.value for i in at.info]
+    assert any("blip2" in n and "analysis" in n for n in notes), notes

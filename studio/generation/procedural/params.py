@@ -20,7 +20,8 @@ carrier_hz        binaural carrier                            60..1000, 200
 breaths_per_min   breathing-pace swell on any bed             2..30 (absent = off)
 breath_depth      how deep the swell dips                     0..1, 0.5
 loop              seamless end-to-start loop                  bool, False
-as_event          one event decaying to silence               bool, False
+as_event          one event decaying to silence (wins over    bool, False
+                  loop)
 ================  ==========================================  =========================
 """
 
@@ -168,7 +169,10 @@ def resolve_params(prompt: str, params: Mapping[str, Any], *, type_name: str, de
     out["loop"] = _flag("loop", params.get("loop", False))
     out["as_event"] = _flag("as_event", params.get("as_event", False))
     if out["loop"] and out["as_event"]:
-        raise InputError("loop and as_event cannot both be true: an event decays to silence, a loop never ends")
+        # the pipeline sets as_event on foreground layers whatever else the plan says: an
+        # event decays to silence, so it cannot loop; as_event wins and the note says so
+        out["loop"] = False
+        out["note"] = "loop ignored: as_event renders one event that decays to silence"
     return out
 
 

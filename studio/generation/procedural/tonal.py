@@ -155,7 +155,7 @@ CHIME_AMPS = np.array([1.0, 0.45, 0.2])
 def _chime_notes(ctx: Ctx) -> tuple[list[float], np.ndarray]:
     root = root_hz(ctx.p, 5)
     notes = scale_hz(root, "pentatonic" if len(MODES[ctx.p["mode"]]) >= 7 else ctx.p["mode"], range(6))
-    pans = np.linspace(-0.6, 0.6, len(notes))
+    pans = np.linspace(-0.8, 0.8, len(notes))
     ctx.fixed_rng("chime-pans").shuffle(pans)
     return notes, pans
 
@@ -170,7 +170,9 @@ def _chime_events(ctx: Ctx, onsets: np.ndarray, rng) -> np.ndarray:
         for i in range(len(notes))
     ])
     gains = dsp.pan_gains(pans[idx]) * rng.uniform(0.3, 1.0, len(onsets))
-    return dsp.overlap_add_bank(ctx.n, onsets, bank, idx, gains)
+    dry = dsp.overlap_add_bank(ctx.n, onsets, bank, idx, gains)
+    # the porch or garden around them: a short diffuse tail, different in each ear
+    return dsp.stereo_reverb(dry, ctx.fixed_rng("garden"), rt60_s=1.2, wet=0.5, damping_hz=7000.0)
 
 
 def wind_chimes_event(ctx: Ctx):

@@ -59,14 +59,15 @@ def rain_heavy(ctx: Ctx):
     rng = ctx.rng
     # too many drops to place one by one: envelopes from an impulse train gate fresh noise
     onsets = dsp.poisson_times(rng, ctx.n, (500 + 1000 * d) * (0.7 + 0.6 * i), ctx.sr)
-    field = dsp.burst_train(rng, ctx.n, onsets, rng.lognormal(0, 0.8, len(onsets)), rng.uniform(-0.95, 0.95, len(onsets)), (0.0015, 0.003, 0.006), ctx.sr)
-    field = dsp.bandpass(field, 900 + 1200 * ctx.u("brightness"), 13000, 2)
+    field = dsp.burst_train(rng, ctx.n, onsets, rng.lognormal(0, 0.8, len(onsets)), rng.uniform(-0.95, 0.95, len(onsets)), (0.002, 0.005), ctx.sr)
+    field = dsp.highpass(field, 900 + 1200 * ctx.u("brightness"), 2)
     drops = dsp.normalise_rms(field, 1.0) + 0.5 * dsp.normalise_rms(_drops(ctx, 60.0, bank, sigma=0.8), 1.0)
     m = dsp.ctrl_len(ctx.n, ctx.sr)
     swell = dsp.upsample(10 ** (2.5 * dsp.smooth_random(ctx.rng, m, 0.08)[0] / 20), ctx.n, ctx.sr)
-    wash = _wash(ctx, 250, 14000, 0.9) * swell
-    body = _wash(ctx, 40, 350, 2.0, shared=0.4)
-    return 0.7 * drops + (0.9 + 0.4 * i) * wash + (0.3 + 0.3 * i) * body
+    # the wash of countless drops and the low body of the downpour, swelling together
+    spec = dsp.mix_mag((0.9 + 0.4 * i, dsp.band_mag(250, 14000, 0.9)), (0.3 + 0.3 * i, dsp.band_mag(40, 350, 2.0)))
+    wash = dsp.spectral_noise(rng, ctx.n, spec, shared=0.25) * swell
+    return 0.7 * drops + wash
 
 
 @generator("rain_on_roof", impulsive=True)
@@ -108,12 +109,12 @@ def ocean_surf(ctx: Ctx):
         env_lo += size * body * g
         env_hi += size * crash * g
     roar = _wash(ctx, 30, 700, 2.0, shared=0.3)
-    crash_n = _wash(ctx, 300, 9000, 1.0, shared=0.1)
-    foam = _wash(ctx, 2000, 14000, 0.3, shared=0.0)
-    fizz = dsp.upsample(np.abs(dsp.smooth_random(rng, m, 40.0, 2)), n, sr)  # bubbling foam texture
+    # the crash and the fizzing foam after it: one noise, its level flickering with bubbles
+    crash = dsp.spectral_noise(rng, n, dsp.mix_mag((0.5 + 0.4 * i, dsp.band_mag(300, 9000, 1.0)), (0.35, dsp.band_mag(2000, 14000, 0.3))), shared=0.1)
+    fizz = np.float32(0.6) + np.float32(0.4) * dsp.upsample(np.abs(dsp.smooth_random(rng, m, 40.0, 2)), n, sr)
     lo = dsp.upsample(env_lo + 0.08, n, sr)
     hi = dsp.upsample(env_hi + 0.03, n, sr)
-    return 0.9 * roar * lo + (0.5 + 0.4 * i) * crash_n * hi + 0.35 * foam * hi * fizz
+    return 0.9 * roar * lo + crash * hi * fizz
 
 
 @generator("lake_lapping", impulsive=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import put_in_cache
+from neural_tiny_models import put_in_cache
 from studio import models
 from studio.cli import main
 from studio.errors import InputError, ModelUnavailableError
@@ -60,7 +60,7 @@ def test_download_honours_offline_mode(offline, capsys):
     with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE"):
         models.download("cvssp/audioldm2")
     with pytest.raises(InputError, match="owner/name"):
-        models.download("not-an-id")
+        models.download("../not/an id")
 
 
 def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tmp_path):
@@ -84,6 +84,10 @@ def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tm
 
     assert models.download("facebook/musicgen-small", tqdm_class=tqdm) == tmp_path
     assert calls[-1]["repo_id"] == "facebook/musicgen-small" and calls[-1]["tqdm_class"] is tqdm
+    models.download("facebook/musicgen-small", progress=False)  # quiet: a disabled bar for this call only
+    quiet_bar = calls[-1]["tqdm_class"](total=3)
+    assert quiet_bar.disable
+    quiet_bar.close()
     with pytest.raises(ModelUnavailableError, match="gated: accept its licence .*hf auth login"):
         models.download("stabilityai/stable-audio-open-1.0")
 
@@ -105,3 +109,19 @@ def test_doctor_reports_device_versions_and_availability(musicgen_mono, hf_cache
     text = capsys.readouterr().out
     assert "torch device: cpu (float32)" in text
     assert any(ln.strip().startswith("ok") and " musicgen " in ln for ln in text.splitlines())
+
+
+def test_this_area_keeps_import_light():
+    """Backends, catalogue, scorer and commands import without torch/transformers/diffusers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, studio.generation.musicgen, studio.generation.stable_audio, studio.generation.audioldm2, "
+        "studio.generation.audiogen, studio.generation.samples, studio.generation.candidates, studio.models, "
+        "studio.evaluation.clap, studio.cli.cmd_models, studio.cli.cmd_doctor; "
+        "heavy = [m for m in ('torch', 'transformers', 'diffusers', 'streamlit', 'sentence_transformers') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -40,8 +40,13 @@ def roberta_tokenizer(model_max_length: int = 32):
     return RobertaTokenizer(vocab=vocab, merges=merges, model_max_length=model_max_length)
 
 
-def build_musicgen(out_dir: Path, *, stereo: bool = False, max_positions: int = 160, seed: int = 0) -> Path:
-    """A tiny MusicGen at 32 kHz; ``(max_positions - delay - 1) / 50`` s per call (3 s at 160)."""
+def build_musicgen(out_dir: Path, *, stereo: bool = False, melody: bool = False, max_positions: int = 160,
+                   seed: int = 0) -> Path:
+    """A tiny MusicGen at 32 kHz; ``(max_positions - delay - 1) / 50`` s per call (3 s at 160).
+
+    ``melody``: a MusicGen-Melody (``musicgen_melody`` config), saved with its tokenizer only:
+    its chroma feature extractor needs torchaudio, and text-only generation does not use it.
+    """
     import torch
     from transformers import (
         EncodecConfig,
@@ -61,28 +66,37 @@ def build_musicgen(out_dir: Path, *, stereo: bool = False, max_positions: int = 
         upsampling_ratios=[8, 5, 4, 4], target_bandwidths=[2.2], codebook_size=codebook_size,
         codebook_dim=16, num_lstm_layers=1, normalize=False,
     )
-    decoder = MusicgenDecoderConfig(
+    decoder_kwargs = dict(
         vocab_size=codebook_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, ffn_dim=64,
         num_codebooks=8 if stereo else 4, audio_channels=2 if stereo else 1,
         max_position_embeddings=max_positions, pad_token_id=codebook_size, bos_token_id=codebook_size,
     )
-    config = MusicgenConfig(
-        text_encoder=text.to_dict(), audio_encoder=encodec.to_dict(), decoder=decoder.to_dict(),
-        decoder_start_token_id=codebook_size, pad_token_id=codebook_size,
-    )
+    parts = dict(text_encoder=text.to_dict(), audio_encoder=encodec.to_dict(),
+                 decoder_start_token_id=codebook_size, pad_token_id=codebook_size)
     torch.manual_seed(seed)
-    model = MusicgenForConditionalGeneration(config)
+    if melody:
+        from transformers import MusicgenMelodyConfig, MusicgenMelodyDecoderConfig, MusicgenMelodyForConditionalGeneration
+
+        config = MusicgenMelodyConfig(decoder=MusicgenMelodyDecoderConfig(**decoder_kwargs).to_dict(),
+                                      num_chroma=12, chroma_length=50, **parts)
+        model = MusicgenMelodyForConditionalGeneration(config)
+    else:
+        config = MusicgenConfig(decoder=MusicgenDecoderConfig(**decoder_kwargs).to_dict(), **parts)
+        model = MusicgenForConditionalGeneration(config)
     # EnCodec's codebooks start as zeros (the real ones come from k-means); give them random
     # entries so different codes decode to different audio.
     with torch.no_grad():
         for layer in model.audio_encoder.quantizer.layers:
             layer.codebook.embed.normal_(0.0, 1.0)
             layer.codebook.embed_avg.copy_(layer.codebook.embed)
-    processor = MusicgenProcessor(feature_extractor=EncodecFeatureExtractor(feature_size=1, sampling_rate=32000),
-                                  tokenizer=tok)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    processor.save_pretrained(out_dir)
+    if melody:
+        tok.save_pretrained(out_dir)
+    else:
+        processor = MusicgenProcessor(feature_extractor=EncodecFeatureExtractor(feature_size=1, sampling_rate=32000),
+                                      tokenizer=tok)
+        processor.save_pretrained(out_dir)
     return out_dir
 
 
@@ -193,3 +207,16 @@ def build_clap(out_dir: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     return out_dir
+
+
+def put_in_cache(cache: Path, repo_id: str, folder: Path) -> Path:
+    """Lay ``folder`` out as the cached snapshot of ``repo_id`` (what a download leaves)."""
+    import shutil
+
+    commit = "0" * 40
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snap = repo / "snapshots" / commit
+    shutil.copytree(folder, snap)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snap

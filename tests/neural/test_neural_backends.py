@@ -14,6 +14,7 @@ from studio.protocols import AudioBackend
 CASES = {
     "musicgen-mono": ("musicgen", "musicgen_mono", 32000, 1, 0.88, 0.2, {}),
     "musicgen-stereo": ("musicgen", "musicgen_stereo", 32000, 2, 0.88, 0.2, {}),
+    "musicgen-melody": ("musicgen", "musicgen_melody", 32000, 1, 0.88, 0.2, {}),
     "stable-audio": ("stable-audio", "stable_audio_dir", 8000, 2, 1.024, 0.5, {"steps": 3}),
     "audioldm2": ("audioldm2", "audioldm2_dir", 16000, 1, 0.512, 0.2, {"steps": 2}),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import put_in_cache
+from neural_tiny_models import put_in_cache
 from studio.errors import ModelUnavailableError
 from studio.generation import BACKENDS
 from studio.generation.neural_base import RESIDENT, unload_all
@@ -83,7 +83,7 @@ def test_audiogen_unavailable_without_audiocraft():
     import importlib.util
 
     if importlib.util.find_spec("audiocraft") is not None:
-        pytest.skip("audiocraft is installed here; test_audiogen covers it")
+        pytest.skip("audiocraft is installed here; test_neural_audiogen covers it")
     ok, reason = BACKENDS.availability("audiogen")
     assert not ok
     assert "audiocraft" in reason and "docs/models.md" in reason

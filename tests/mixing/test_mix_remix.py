@@ -1,0 +1,66 @@
+"""remix: new mix settings without regeneration; regeneration-only changes are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from mixing_helpers import simple_plan, simple_sources
+from studio.errors import PlanError
+from studio.mixing import remix, render_soundscape
+from studio.mixing.presets import apply_preset
+
+SR = 48_000
+
+
+@pytest.fixture(scope="module")
+def base():
+    plan = simple_plan(duration_s=12.0)
+    return render_soundscape(plan, simple_sources(plan))
+
+
+def test_gain_change_remasters_to_target(base):
+    new = remix(base, base.plan.replace_layer("rain", gain_db=-12.0))
+    mix = new.mix_clip().samples
+    assert abs(pyloudnorm.Meter(SR).integrated_loudness(mix.T.astype(np.float64)) - new.plan.master.target_lufs) <= 0.3
+    # The rain stem is the old one scaled by exactly -12 dB; the others are unchanged (the owl's
+    # events follow the bed, which got quieter).
+    old_rain = base.stems[0].clip().samples
+    new_rain = new.stems[0].clip().samples
+    assert np.allclose(new_rain, old_rain * 10 ** (-12 / 20), atol=1e-6)
+    assert np.array_equal(new.stems[1].clip().samples, base.stems[1].clip().samples)
+    # Sources are reused, not regenerated.
+    assert new.sources is base.sources or all(a is b for a, b in zip(new.sources, base.sources))
+
+
+def test_same_plan_remix_is_identical(base):
+    again = remix(base, base.plan)
+    assert again.mix_clip().samples.tobytes() == base.mix_clip().samples.tobytes()
+
+
+def test_master_preset_change(base):
+    plan = base.plan.model_copy(update={"master": apply_preset(base.plan.master, "apple-podcasts")})
+    new = remix(base, plan)
+    assert new.master["target_lufs"] == -16.0 and abs(new.master["integrated_lufs"] + 16.0) <= 0.3
+
+
+def test_pan_width_mute_solo(base):
+    plan = base.plan.replace_layer("wind", pan=-1.0, width=0.0).replace_layer("owl", mute=True)
+    new = remix(base, plan)
+    wind = new.stems[1].clip().samples
+    assert np.abs(wind[1]).max() < 1e-6 < np.abs(wind[0]).max()  # hard left
+    assert not new.stems[2].clip().samples.any()
+
+
+@pytest.mark.parametrize("field, value", [("prompt", "thunder"), ("seed", 4242), ("backend", "musicgen"),
+                                          ("params", {"type": "rain_heavy"})])
+def test_regeneration_changes_are_refused(base, field, value):
+    with pytest.raises(PlanError, match=f"changed {field}; that needs a new render"):
+        remix(base, base.plan.replace_layer("rain", **{field: value}))
+
+
+def test_layer_count_change_is_refused(base):
+    plan = base.plan.model_copy(update={"layers": base.plan.layers[:2]})
+    with pytest.raises(PlanError, match="adding or removing layers needs a new render"):
+        remix(base, plan)
