@@ -7,8 +7,9 @@ Prints one JSON object::
 
 The 8 layers are synthetic (numpy): 6 beds of two 60-second takes each (coloured noise with
 slow swells, a drone) and 2 event layers with three short takes each, so the bench does not
-depend on any audio backend. ``wall_s`` covers render_soundscape + export_soundscape (mix and
-8 stems as 24-bit WAV plus the manifest). ``peak_rss_mb`` is measured before the pydub part
+depend on any audio backend. ``wall_s`` covers render_soundscape + export_soundscape (mix as
+24-bit WAV, 8 stems as float WAV, plus the manifest). ``cpu_s`` (process CPU time) is reported
+too, because on a shared machine wall time mostly measures the other tenants. ``peak_rss_mb`` is measured before the pydub part
 runs. The pydub comparison builds each layer at full length with AudioSegment concatenation
 (loops) and ``overlay`` (events), sums them with ``overlay`` and exports the WAV, the approach
 of a well-known image-to-audio demo; it has no loudness normalisation or limiting at all.
@@ -90,11 +91,12 @@ def run_ours(plan: ScenePlan, sources: list[LayerSource], out: Path) -> tuple[fl
     from studio.export import export_soundscape
     from studio.mixing import render_soundscape
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sc = render_soundscape(plan, sources)
     t_render = time.perf_counter() - t0
     export_soundscape(sc, out, manifest={"bench": True})
-    return time.perf_counter() - t0, {"render_s": round(t_render, 2), "master": dict(sc.master)}
+    return time.perf_counter() - t0, {"render_s": round(t_render, 2), "master": dict(sc.master),
+                                      "cpu_s": round(time.process_time() - c0, 2)}
 
 
 def run_pydub(plan: ScenePlan, sources: list[LayerSource], out: Path) -> float:
@@ -106,6 +108,7 @@ def run_pydub(plan: ScenePlan, sources: list[LayerSource], out: Path) -> float:
 
     total_ms = int(plan.duration_s * 1000)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     mix = AudioSegment.silent(duration=total_ms, frame_rate=SR).set_channels(2)
     for spec, src in zip(plan.layers, sources):
         takes = [seg(c.to_stereo().samples) for c in src.clips]
@@ -127,7 +130,7 @@ def run_pydub(plan: ScenePlan, sources: list[LayerSource], out: Path) -> float:
         mix = mix.overlay(layer)
         del layer
     mix.export(str(out / "pydub-mix.wav"), format="wav")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_remix(minutes: float) -> float:
@@ -136,11 +139,11 @@ def run_remix(minutes: float) -> float:
     plan, sources = build_sources(minutes)
     sc = render_soundscape(plan, sources)
     new_plan = sc.plan.replace_layer("rain", gain_db=-8.0).replace_layer("owl", mute=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sc2 = remix(sc, new_plan)
     wall = time.perf_counter() - t0
     assert abs(sc2.master["integrated_lufs"] - plan.master.target_lufs) <= 0.3
-    return wall
+    return wall, time.process_time() - c0
 
 
 def main() -> None:
@@ -159,8 +162,8 @@ def main() -> None:
         wall, extra = run_ours(plan, sources, out / "ours")
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         bytes_written = sum(p.stat().st_size for p in (out / "ours").rglob("*") if p.is_file())
-        pydub_wall = None if args.skip_pydub else run_pydub(plan, sources, out)
-    remix_s = run_remix(args.remix_minutes)
+        pydub_wall, pydub_cpu = (None, None) if args.skip_pydub else run_pydub(plan, sources, out)
+    remix_s, remix_cpu = run_remix(args.remix_minutes)
     master = extra["master"]
     print(json.dumps({
         "minutes": args.minutes,
@@ -171,6 +174,11 @@ def main() -> None:
         "speedup_vs_pydub": None if pydub_wall is None else round(pydub_wall / wall, 2),
         "remix_10min_s": round(remix_s, 2),
         "render_s": extra["render_s"],
+        "cpu_s": extra["cpu_s"],
+        "pydub_cpu_s": None if pydub_cpu is None else round(pydub_cpu, 2),
+        "speedup_vs_pydub_cpu": None if pydub_cpu is None else round(pydub_cpu / extra["cpu_s"], 2),
+        "remix_10min_cpu_s": round(remix_cpu, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
         "export_mb": round(bytes_written / 1e6, 1),
         "integrated_lufs": master["integrated_lufs"],
         "true_peak_dbtp": master["true_peak_dbtp"],

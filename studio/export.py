@@ -13,8 +13,8 @@ Everything is streamed: one pass renders each chunk of every stem once, writes i
 masters the sum, so memory stays bounded for 60-minute tracks. Every file is written to a hidden
 temp file in its final folder, fsynced and renamed only after all audio is complete; any failure
 (or Ctrl-C) removes the temp files and anything this call created. Output bytes are a pure
-function of the soundscape (no timestamps), so a re-export is byte-identical (WAV and FLAC;
-OGG and MP3 encoders are deterministic in libsndfile 1.2 too, checked in tests for WAV/FLAC).
+function of the soundscape (no timestamps), so a re-export is byte-identical in every format
+(OGG after pinning the random stream serial libsndfile picks, see studio/mixing/ogg.py).
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class _AudioSink:
     def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
                  info: Mapping[str, str], dither_seed: int) -> None:
         self.path = path
+        self.fmt = fmt
         self.atomic = AtomicFile(path)
         self.wav = None
         self.sf = None
@@ -93,8 +94,18 @@ class _AudioSink:
     def finish(self) -> None:
         if self.wav is not None:
             self.wav.close()
-        else:
-            self.sf.close()
+            return
+        self.sf.close()
+        if self.fmt == "ogg":
+            # libsndfile picks a random Ogg serial; pin it so re-exports are byte-identical.
+            from studio.mixing.ogg import fix_serial
+
+            fh = self.atomic.fh
+            fh.flush()
+            data = self.atomic.tmp.read_bytes()
+            fh.seek(0)
+            fh.write(fix_serial(data))
+            fh.truncate()
 
     def commit(self) -> Path:
         return self.atomic.commit()
@@ -334,13 +345,19 @@ def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional
     import soundfile as sf
 
     with sf.SoundFile(buf, "w", samplerate=soundscape.sample_rate, channels=2, format=major, subtype=sub) as f:
-        for key in ("title", "comment", "software"):
+        for key in ("title", "comment", "software", "artist", "genre"):
+            if not info.get(key):
+                continue
             try:
-                setattr(f, key, info[key])
+                setattr(f, key, str(info[key]))
             except Exception:  # noqa: BLE001
                 pass
         for chunk in soundscape.iter_mix():
             f.write(np.ascontiguousarray(chunk.T))
+    if fmt == "ogg":
+        from studio.mixing.ogg import fix_serial
+
+        return fix_serial(buf.getvalue())
     return buf.getvalue()
 
 

@@ -263,6 +263,7 @@ def _run(label: str, work, *, save: bool = False) -> None:
     if save:
         try:
             sess.save_to_library(library(), background=True)
+            sess.ui["saved_version"] = sess.version
         except StudioError as exc:
             flash(f"Not saved to the library: {exc}", "warning")
     if isinstance(result, str) and result:
@@ -317,7 +318,7 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
 def _downloads(sess: StudioSession) -> None:
     st.subheader("Downloads")
     stem = sess.file_stem()
-    cols = st.columns([1, 2, 2, 2])
+    cols = st.columns([1, 2, 2, 2, 2])
     fmt = cols[0].selectbox("Mix format", ["wav", "flac", "mp3"], key=K + "mix_format", label_visibility="collapsed")
     mimes = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
     cols[1].download_button(
@@ -332,6 +333,14 @@ def _downloads(sess: StudioSession) -> None:
         "Manifest (JSON)", data=sess.manifest_bytes(), file_name=f"{stem}-manifest.json", mime="application/json",
         icon=":material/description:", key=K + "dl_manifest", on_click="ignore", width="stretch",
     )
+    # Generate saves automatically; a re-mixed or re-taken result is saved when asked.
+    saved = sess.ui.get("saved_version") == sess.version
+    if cols[4].button("Saved" if saved else "Save to library", key=K + "save", icon=":material/bookmark_add:", disabled=saved, width="stretch"):
+        with guarded():
+            entry = sess.save_to_library(library())
+            sess.ui["saved_version"] = sess.version
+            flash(f"Saved “{entry.title}” to the library.")
+            st.rerun()
 
 
 def _deferred(make):

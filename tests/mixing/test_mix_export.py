@@ -52,6 +52,9 @@ def test_reexport_is_byte_identical(rendered, tmp_path):
     d = export_soundscape(sc, tmp_path / "d", manifest={})
     assert c["mix"].read_bytes() == d["mix"].read_bytes()
     assert export_mix_bytes(sc) == c["mix"].read_bytes()
+    for fmt in ("ogg", "mp3"):
+        e = export_soundscape(sc, tmp_path / f"e-{fmt}", manifest={}, mix_format=fmt)
+        assert export_mix_bytes(sc, fmt) == export_mix_bytes(sc, fmt) == e["mix"].read_bytes()
 
 
 @pytest.mark.parametrize("fmt, subtype", [("wav", "PCM_16"), ("wav", "FLOAT"), ("flac", None), ("ogg", None), ("mp3", None)])

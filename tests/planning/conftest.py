@@ -8,8 +8,6 @@ from typing import Callable, Iterable, Sequence
 
 import pytest
 
-CAPTION_TABLE = Path(__file__).with_name("captions.toml")
-
 
 class ScriptedLLM:
     """A fake chat model: returns the canned replies in order (the last one repeats) and

@@ -4,13 +4,13 @@ nearest-neighbour baseline."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from studio.planning.scoring import evaluate, load_table, score_row, style_layer_types
 
-from conftest import CAPTION_TABLE
-
-ROWS = load_table(CAPTION_TABLE)
+ROWS = load_table(Path(__file__).with_name("captions.toml"))
 
 
 @pytest.fixture(scope="module", autouse=True)

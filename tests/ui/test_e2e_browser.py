@@ -2,7 +2,8 @@
 Playwright with Debian's ``chromium`` (never a downloaded browser).
 
 Uploads an image, sets a 30-second length, clicks Generate, and checks that the mix and stem
-players and the three download buttons appear; saves a screenshot under ``test-artifacts/``.
+players and the three download buttons appear, that the mix and stems downloads deliver real
+files, and saves a screenshot under ``test-artifacts/``.
 Skipped (with the reason) only when ``/usr/bin/chromium`` is absent.
 """
 
@@ -14,9 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from ui_test_helpers import png_bytes
 
@@ -127,6 +130,21 @@ def test_upload_generate_listen_download(studio_server, tmp_path):
             for label in ("Mix (WAV)", "Stems (zip)", "Manifest (JSON)"):
                 expect(page.get_by_role("button", name=label)).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
+
+            # The deferred downloads really deliver: a 30-second 48 kHz stereo WAV and a zip.
+            with page.expect_download() as dl:
+                page.get_by_role("button", name="Mix (WAV)").click()
+            mix_path = tmp_path / "mix.wav"
+            dl.value.save_as(mix_path)
+            info = sf.info(str(mix_path))
+            assert (info.samplerate, info.channels, info.frames) == (48_000, 2, 30 * 48_000)
+            with page.expect_download() as dl:
+                page.get_by_role("button", name="Stems (zip)").click()
+            zip_path = tmp_path / "stems.zip"
+            dl.value.save_as(zip_path)
+            with zipfile.ZipFile(zip_path) as zf:
+                stems = [n for n in zf.namelist() if n.startswith("stems/")]
+            assert len(stems) == audio.count() - 1  # one stem per stem player
             # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
             page.set_viewport_size({"width": 1400, "height": 2800})
             page.wait_for_timeout(500)

@@ -117,6 +117,13 @@ def test_studio_generate_remix_download(data_dir):
     stem_after = sess.soundscape.stems[0].render(0, sess.soundscape.frames)
     assert 20 * np.log10(_rms(stem_after) / _rms(stem_before)) == pytest.approx(-12.0, abs=0.05)
 
+    # The re-mixed result is saved when asked (Generate saved the first one automatically).
+    at.button(key="studio.save").click().run()
+    _no_errors(at)
+    saved = Library(data_dir).entries()
+    assert len(saved) == 2 and saved[0].plan() == sess.soundscape.plan and saved[0].title == "Quiet lake forest"
+    assert at.button(key="studio.save").disabled
+
     # Downloads: mix in each format, the stems zip and the manifest.
     flac, sr = sf.read(io.BytesIO(sess.mix_file_bytes("flac")), always_2d=True)
     assert sr == 48_000 and flac.shape == (10 * 48_000, 2)

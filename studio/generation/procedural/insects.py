@@ -148,9 +148,14 @@ def insect_hum(ctx: Ctx):
         saw = cyc * np.float32(2.0) - np.float32(1.0)
         # fly-bys: level rises and falls as the bee comes and goes; its pan drifts
         level = np.clip(0.4 + 0.6 * wander[1], 0, None) ** 2 + 0.02
-        pan = np.tanh(0.9 * wander[2])
-        g = dsp.pan_gains(pan) * level
-        out += saw * dsp.upsample(g, n, sr)
+        home = -0.7 + 1.4 * b / max(count - 1, 1)  # bees spread over the meadow, drifting about
+        pan = np.clip(home + 0.4 * np.tanh(wander[2]), -1, 1)
+        g = dsp.upsample(dsp.pan_gains(pan) * level, n, sr)
+        # the far ear also hears it a fraction of a millisecond later (interaural delay)
+        itd = int(round(abs(home) * 0.0006 * sr))
+        far = 0 if home > 0 else 1
+        out[1 - far] += saw * g[1 - far]
+        out[far, itd:] += saw[: n - itd] * g[far, itd:]
     out = dsp.lowpass(dsp.highpass(out, 120, 2), 1500 + 1500 * ctx.u("brightness"), 2)
     meadow = dsp.spectral_noise(rng, n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
-    return dsp.normalise_rms(out, 1.0) + (0.15 + 0.1 * (1 - i)) * meadow
+    return dsp.normalise_rms(out, 1.0) + (0.25 + 0.1 * (1 - i)) * meadow

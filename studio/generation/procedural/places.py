@@ -140,6 +140,6 @@ def footsteps_gravel(ctx: Ctx):
     path = np.tanh(1.2 * dsp.smooth_random(rng, m, 0.05)[0])  # the walker wanders across
     ci = np.minimum((times * dsp.CTRL_HZ).astype(np.int64), m - 1)
     out = _steps(ctx, times, path[ci] + 0.08 * (np.arange(len(times)) % 2 - 0.5))
-    out = dsp.stereo_reverb(out, ctx.fixed_rng("yard"), rt60_s=0.4, wet=0.3, damping_hz=5000.0)
+    out = dsp.stereo_reverb(out, ctx.fixed_rng("yard"), rt60_s=0.5, wet=0.5, damping_hz=5000.0)
     air = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(60, 1500, 1.5), shared=0.2)
     return out + 0.01 * air

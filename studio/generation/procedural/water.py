@@ -124,15 +124,18 @@ def lake_lapping(ctx: Ctx):
     frng = ctx.fixed_rng("lap")
     length = int(1.2 * sr)
     t = np.arange(length) / sr
-    laps = []
-    for _ in range(10):
+    # a lap runs along the shore: the same swell of water, but different noise in each ear
+    sides = np.zeros((2, 10, length), np.float32)
+    for j in range(10):
         a, dec = frng.uniform(0.04, 0.15), frng.uniform(0.15, 0.45)
         env = np.minimum(1.0, t / a) * np.exp(-np.maximum(t - a, 0) / dec)
-        x = dsp.bandpass(frng.standard_normal(length)[None, :], 120, frng.uniform(700, 1600), 2, sr)[0] * env
-        laps.append(x / (np.max(np.abs(x)) + 1e-9))
-    bank = np.stack(laps).astype(np.float32)
+        x = dsp.bandpass(frng.standard_normal((2, length)), 120, frng.uniform(700, 1600), 2, sr) * env
+        sides[:, j] = x / (np.max(np.abs(x)) + 1e-9)
     lap_rate = (20 + 30 * d) / 60.0
-    laps_out = _drops(ctx, lap_rate * (0.7 + 0.6 * i), bank, spread=0.8, sigma=0.35)
+    onsets = dsp.poisson_times(rng, n, lap_rate * (0.7 + 0.6 * i), sr)
+    gains = dsp.pan_gains(rng.uniform(-0.6, 0.6, len(onsets))) * rng.lognormal(0.0, 0.35, len(onsets))
+    which = rng.integers(0, 10, len(onsets))
+    laps_out = np.stack([dsp.overlap_add_bank(n, onsets, sides[c], which, gains[c : c + 1])[0] for c in range(2)])
     plops = dsp.chirp_bank(frng, 12, int(0.08 * sr), 180, 700, (0.2, 0.8), (0.01, 0.03), sr)
     plop_out = _drops(ctx, lap_rate * 3.0, plops, spread=0.8, sigma=0.5)
     still = _wash(ctx, 40, 500, 1.5, shared=0.2)
