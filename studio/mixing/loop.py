@@ -35,16 +35,16 @@ def loop_frames(soundscape: Soundscape) -> int:
 
 def _pre_loop(soundscape: Soundscape, start: int, n: int) -> np.ndarray:
     state = mix_state(soundscape)
-    arr, settings = state.arrangement, state.settings
+    run, settings = state.run, state.settings
     x_frames = loop_xfade(soundscape.frames, soundscape.sample_rate)
     length = soundscape.frames - x_frames
-    x = _side_scale(arr.mix(start, n), settings.side_gain)
+    x = _side_scale(run.dry_wet(start, n), settings.side_gain)
     if start < x_frames:
         k = min(n, x_frames - start)
         t = (np.arange(start, start + k, dtype=np.float64) + 0.5) / x_frames
         fade_in = np.sin(0.5 * math.pi * t).astype(np.float32)
         fade_out = np.cos(0.5 * math.pi * t).astype(np.float32)
-        tail = _side_scale(arr.mix(length + start, k), settings.side_gain)
+        tail = _side_scale(run.dry_wet(length + start, k), settings.side_gain)
         x[:, :k] = x[:, :k] * fade_in + tail * fade_out
     return x
 

@@ -3,6 +3,7 @@
 Signal chain for every frame ``n`` (float32 throughout)::
 
     sum      = sum of the stems (each after its own gain, pan, width, mute, solo)
+               (+ the reverb send's wet signal when ``reverb_send_db`` is set)
     sided    = mid + side_gain * side of ``sum``   (mono guard; side_gain is 1 unless needed)
     pre      = sided * fade(n)                      (fade in, fade out, optional sleep fade)
     mix      = limiter(pre * 10^(gain_db / 20))     (true-peak limiter at ceiling - 0.1 dB)
@@ -164,6 +165,18 @@ class MasterRun:
         self.chunk = int(chunk_frames)
         self.frames = arrangement.frames
         self.sr = arrangement.sample_rate
+        self.reverb = None
+        if spec.reverb_send_db is not None:
+            from studio.mixing.reverb import ReverbSend
+
+            self.reverb = ReverbSend(arrangement.mix, self.sr, spec.reverb_send_db, arrangement.plan.seed)
+
+    def dry_wet(self, start: int, n: int, stems: Optional[list] = None) -> np.ndarray:
+        """Sum of stems (plus the reverb send's wet signal when on) for a frame window."""
+        x = self.arr.mix(start, n, stems)
+        if self.reverb is not None:
+            x = x + self.reverb.wet(start, n)
+        return x
 
     # ------------------------------------------------------------------ streams
 
@@ -172,7 +185,7 @@ class MasterRun:
         for start in range(0, self.frames, self.chunk):
             n = min(self.chunk, self.frames - start)
             stems: Optional[list] = [] if stems_out is not None else None
-            x = _side_scale(self.arr.mix(start, n, stems), side_gain)
+            x = _side_scale(self.dry_wet(start, n, stems), side_gain)
             fade = fade_envelope(self.spec, self.frames, self.sr, start, n)
             if fade is not None:
                 x = x * fade
@@ -233,7 +246,7 @@ class MasterRun:
             cache.close()
             cache = None
         pre_lufs = pre.loudness_with_side_gain(side_gain)[0]
-        gain_db = round(self.spec.target_lufs - pre_lufs, 4)
+        gain_db = float(round(self.spec.target_lufs - pre_lufs, 4))
         threshold_dbtp = self.spec.ceiling_dbtp - LIMITER_MARGIN_DB
 
         passes = 0
@@ -268,7 +281,7 @@ class MasterRun:
             step = min(error / slope, first_gain_db + MAX_EXTRA_GAIN_DB - gain_db)
             if step <= 0 and error > 0:
                 break
-            gain_db = round(gain_db + step, 4)
+            gain_db = float(round(gain_db + step, 4))
         progress(1.0, "mastered")
         return settings, self._report(settings, pre, pre_lufs, result, limiter, passes)
 

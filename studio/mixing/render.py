@@ -49,7 +49,7 @@ def soundscape_from(arr: Arrangement, sources: Sequence[LayerSource], progress: 
     plan = arr.plan
     run = MasterRun(arr, plan.master)
     settings, report = run.run(progress)
-    report["bed_reference_lufs"] = None if arr.bed_lufs is None else round(arr.bed_lufs, 3)
+    report["bed_reference_lufs"] = None if arr.bed_lufs is None else round(float(arr.bed_lufs), 3)
     stems = tuple(
         Stem(
             spec=spec,

@@ -54,7 +54,7 @@ SOUND_WORDS: tuple[Cue, ...] = (
     _cue(r"storms?|stormy|tempest", "rain_heavy thunder wind_gusty", IMPLIED_SCORE),
     _cue(r"surf|breakers|ocean waves|sea waves|crashing waves", "ocean_surf"),
     _cue(r"lapping|ripples?", "lake_lapping"),
-    _cue(r"brooks?|creeks?|streams?|babbling|trickl\w*|rivulets?", "stream"),
+    _cue(r"brooks?|creeks?|streams?|babbling|trickl\w*|rivulets?|fountains?", "stream"),
     _cue(r"rivers?|rapids|flowing water|rushing water", "river"),
     _cue(r"waterfalls?|cascad\w*", "waterfall"),
     _cue(r"drips?|dripping|droplets?", "cave_drips"),
@@ -153,7 +153,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "lake": r"lakes?|lakeside|loch|ponds?|lagoon|reservoir",
         "sea": r"oceans?|seas?|seaside|beach\w*|coast\w*|surf|harbou?rs?|bay",
         "water": r"water|lakes?|oceans?|seas?|beach|rivers?",
-        "urban": r"city|cities|streets?|urban|downtown|traffic",
+        "urban": r"city|cities|streets?|urban|downtown|traffic|markets?|bazaars?|crowded|crowds?",
         "cave": r"caves?|caverns?|grottos?|underground",
     "wet": r"rain|rains|raining|rainy|rainfall|drizzl\w*|downpours?|storms?|stormy|thunderstorms?|monsoon",
     "space": r"outer space|spaceship|space station|nebula|galaxy|orbit",
@@ -162,7 +162,7 @@ CONTEXTS: dict[str, re.Pattern] = {
 
 # Types a context rules out when they are only implied or merely similar.
 EXCLUDES: dict[str, tuple[str, ...]] = {
-    "frozen": tuple(f"frogs crickets cicadas insect_hum lake_lapping stream river waterfall {RAIN}".split()),
+    "frozen": tuple(f"frogs crickets cicadas insect_hum lake_lapping ocean_surf stream river waterfall {RAIN}".split()),
     "cold": tuple(f"frogs crickets cicadas insect_hum dawn_chorus {RAIN}".split()),
     "arid": tuple(f"ocean_surf lake_lapping stream river waterfall frogs seagulls cave_drips {RAIN}".split()),
     "asleep": tuple(f"{BIRDS} thunder city_traffic cafe_murmur footsteps_gravel wind_gusty rain_heavy cicadas clock_ticking white_noise".split()),

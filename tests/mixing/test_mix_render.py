@@ -235,3 +235,21 @@ def test_unreachable_target_is_reported_not_forced(rng):
     assert sc.master["target_reached"] is False
     assert sc.master["limiter_max_reduction_db"] < 20.0
     assert true_peak_4x_dbtp(sc.mix_clip().samples) <= -3.0 + 1e-4
+
+
+def test_reverb_send_adds_a_tail_and_still_meets_the_master():
+    dry_plan = simple_plan(duration_s=10.0, fade_out_s=0.0)
+    wet_plan = simple_plan(duration_s=10.0, fade_out_s=0.0, reverb_send_db=-6.0)
+    dry = render_soundscape(dry_plan, simple_sources(dry_plan))
+    wet = render_soundscape(wet_plan, simple_sources(wet_plan))
+    assert wet.master["reverb_send_db"] == -6.0
+    mix = wet.mix_clip().samples
+    assert abs(reference_lufs(mix) - wet_plan.master.target_lufs) <= 0.3
+    assert true_peak_4x_dbtp(mix) <= wet_plan.master.ceiling_dbtp + 1e-4
+    # The owl's events ring on after they end: right after an event the wet mix keeps more energy.
+    ev = wet.plan.layers[2].events
+    a = int((ev.times_s[0] + ev.event_s + 0.05) * SR)
+    owl_only = [s.clip().samples for s in wet.stems]
+    assert not owl_only[2][:, a : a + 2400].any()
+    corr = np.corrcoef(dry.mix_clip().samples[0], mix[0])[0, 1]
+    assert 0.3 < corr < 0.995  # related to the dry mix, but not the same signal

@@ -1,4 +1,4 @@
-"""The caption table (40 captions): the foundation's first ten per row, and the issue's goals
+"""The caption table (50 captions): the foundation's first ten per row, and the issue's goals
 over the whole table (recall >= 0.9, contradiction-free plans >= 95 %), ahead of a plain
 nearest-neighbour baseline."""
 

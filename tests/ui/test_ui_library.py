@@ -108,3 +108,12 @@ def test_concurrent_sessions_add_and_delete(tmp_path):
     listed = {e.id for e in Library(tmp_path).entries()}
     assert listed == set(ids) and len(listed) == 4 * 6
     assert sorted(p.name for p in (tmp_path / "renders").iterdir()) == sorted(listed)
+
+
+def test_long_titles_are_shortened_without_stray_spaces(tmp_path):
+    lib = Library(tmp_path)
+    long_caption = "Image analysis: " + "blue sky above calm water, " * 10
+    entry = lib.add(make_manifest(make_plan(caption=long_caption)))
+    assert len(entry.title) <= 118 and entry.title.endswith("…") and not entry.title[:-1].endswith(" ")
+    assert "  " not in entry.title and entry.title.startswith("Image analysis: blue sky")
+    assert entry.caption == long_caption

@@ -80,7 +80,7 @@ def rain_on_roof(ctx: Ctx):
     taps = _drops(ctx, (120 + 300 * d) * (0.6 + 0.8 * i), ticks, spread=0.95, sigma=0.5)
     for c in range(2):
         f = frng.uniform(500 + 1500 * b, 1800 + 3500 * b, 4)
-        sos = dsp.resonator_sos(f, frng.uniform(8, 14, 4), frng.uniform(6, 14, 4), ctx.sr)
+        sos = dsp.resonator_sos(f, frng.uniform(4, 8, 4), frng.uniform(2.5, 5, 4), ctx.sr)
         taps[c] = signal.sosfilt(sos, taps[c]).astype(np.float32)
     taps = dsp.normalise_rms(taps, 1.0)
     drum = _wash(ctx, 150, 6000, 1.2)  # the rain mass on the surface, muffled by it
@@ -103,7 +103,9 @@ def ocean_surf(ctx: Ctx):
         size = rng.uniform(0.5, 1.0)
         t = tc - s
         body = np.where(t < 0, 0.0, np.where(t < rise, (t / rise) ** 2, np.exp(-(t - rise) / decay)))
-        crash = np.where(t < rise, 0.0, np.exp(-(t - rise) / (0.45 * decay)))
+        # the crash builds over the last ~0.8 s of the rise (the lip curling over), then fades
+        onset = np.sin(0.5 * np.pi * np.clip((t - rise + 0.8) / 0.8, 0.0, 1.0)) ** 2
+        crash = np.where(t < rise, onset, np.exp(-(t - rise) / (0.45 * decay)))
         pan = np.clip(rng.uniform(-0.7, 0.7) + np.clip(t, 0, 8) * rng.uniform(-0.05, 0.05), -1, 1)
         g = dsp.pan_gains(pan)
         env_lo += size * body * g

@@ -1,0 +1,96 @@
+"""StudioSession without Streamlit: generation, partial regeneration, caching, library save."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.errors import CancelledError, InputError
+from studio.library import Library
+from studio.ui.engine import StudioSession
+from ui_test_helpers import png_bytes
+
+
+class Reporter:
+    def __init__(self, cancel_after: int | None = None) -> None:
+        self.fractions: list[float] = []
+        self.layer_calls: list[tuple[int, int, str, float]] = []
+        self.cancel_after = cancel_after
+
+    def overall(self, fraction: float, message: str) -> None:
+        self.fractions.append(fraction)
+        if self.cancel_after is not None and len(self.fractions) > self.cancel_after:
+            raise CancelledError("generation cancelled")
+
+    def layer(self, index: int, count: int, name: str, fraction: float, message: str) -> None:
+        self.layer_calls.append((index, count, name, fraction))
+
+
+@pytest.fixture(scope="module")
+def session():
+    sess = StudioSession()
+    sess.load_image(png_bytes(320, 240), "misty_lake_at_dawn.png")
+    plan = sess.make_plan(style="meditation", duration_s=6.0, seed=5)
+    rep = Reporter()
+    sess.generate(plan, rep)
+    sess.test_reporter = rep
+    return sess
+
+
+def test_generate_reports_progress_per_stage_and_layer(session):
+    rep = session.test_reporter
+    names = [l.name for l in session.soundscape.plan.layers]
+    assert rep.fractions == sorted(rep.fractions) and rep.fractions[-1] == 1.0
+    done = list(dict.fromkeys(n for i, c, n, f in rep.layer_calls if f == 1.0))
+    assert done == names and all(c == len(names) for _, c, _, _ in rep.layer_calls)
+    assert session.soundscape.frames == 6 * 48_000 and session.version == 1
+
+
+def test_player_bytes_keep_the_mastered_level(session):
+    wav, sr = sf.read(io.BytesIO(session.mix_wav()), dtype="float32", always_2d=True)
+    mix = session.mix_samples()
+    assert sr == 48_000 and np.max(np.abs(wav.T - mix)) <= 1.0 / 32768 + 1e-7
+    # Not peak-normalised: the peak stays where the master left it (below the ceiling).
+    assert np.max(np.abs(wav)) < 10 ** (session.soundscape.plan.master.ceiling_dbtp / 20) + 1e-3
+
+
+def test_stem_bytes_are_reused_when_a_remix_leaves_the_stem_alone(session):
+    plan = session.soundscape.plan
+    first, last = plan.layers[0].name, plan.layers[-1].name
+    before = {l.name: session.stem_wav(l.name)[0] for l in plan.layers}
+    kind = session.apply_plan(plan.replace_layer(first, gain_db=plan.layers[0].gain_db - 3.0))
+    assert kind == "remix" and session.version == 2
+    after = {l.name: session.stem_wav(l.name)[0] for l in session.soundscape.plan.layers}
+    assert after[last] is before[last]
+    assert after[first] is not before[first] and after[first] != before[first]
+
+
+def test_cancel_leaves_the_previous_result(session):
+    scape, version = session.soundscape, session.version
+    with pytest.raises(CancelledError):
+        session.regenerate_layer(session.soundscape.plan, session.soundscape.plan.layers[0].name, seed=1, reporter=Reporter(cancel_after=0))
+    assert session.soundscape is scape and session.version == version
+
+
+def test_library_save_in_background(session, tmp_path):
+    lib = Library(tmp_path)
+    thread = session.save_to_library(lib, background=True)
+    thread.join(timeout=60)
+    [entry] = lib.entries()
+    assert entry.title == "Misty lake at dawn" and entry.plan() == session.soundscape.plan
+    data, sr = sf.read(str(entry.mix_path), always_2d=True)
+    assert sr == 48_000 and data.shape == (6 * 48_000, 2)
+    assert entry.thumbnail_path.is_file()
+
+
+def test_errors_before_there_is_a_result():
+    sess = StudioSession()
+    with pytest.raises(InputError, match="add an image or type a caption"):
+        sess.make_plan(style="meditation", duration_s=10.0, seed=1)
+    with pytest.raises(InputError, match="generate a soundscape first"):
+        sess.mix_wav()
+    with pytest.raises(InputError, match="caption is empty"):
+        sess.set_caption_text("   ")
