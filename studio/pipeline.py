@@ -74,6 +74,10 @@ def derive_seed(seed: int, *parts: Any) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
+def _model_of(options: dict[str, Any]) -> Optional[str]:
+    return options.get("model_id") or options.get("model") or None
+
+
 @dataclass
 class SoundscapePipeline:
     """The four stages wired together. Components are created lazily and reused.
@@ -103,7 +107,7 @@ class SoundscapePipeline:
     def caption(self, image: "Image.Image") -> Caption:
         from studio.vision import CAPTIONERS, TAGGERS
 
-        name = self._usable(CAPTIONERS, self.captioner, DEFAULT_CAPTIONER)
+        name = self._usable(CAPTIONERS, self.captioner, DEFAULT_CAPTIONER, _model_of(self.captioner_options))
         opts = self.captioner_options if name == self.captioner else {}
         caption = self._component(CAPTIONERS, name, opts).caption(image)
         if self.tagger and self._usable(TAGGERS, self.tagger, None):
@@ -131,7 +135,7 @@ class SoundscapePipeline:
                 raise InputError("caption text is empty; describe the scene in a few words")
             caption = Caption(text=text[:2000], source="user")
         duration = validate_duration(style_obj.default_duration_s if duration_s is None else duration_s)
-        name = self._usable(PLANNERS, self.planner, DEFAULT_PLANNER)
+        name = self._usable(PLANNERS, self.planner, DEFAULT_PLANNER, _model_of(self.planner_options))
         opts = self.planner_options if name == self.planner else {}
         plan = self._component(PLANNERS, name, opts).plan(
             caption, style=style_obj, duration_s=duration, seed=validate_seed(seed)
@@ -144,7 +148,7 @@ class SoundscapePipeline:
         """The backend's takes for one layer (bed material or event takes)."""
         from studio.generation import BACKENDS
 
-        backend_name = self._usable(BACKENDS, spec.backend, "procedural", strict=bool(spec.model))
+        backend_name = self._usable(BACKENDS, spec.backend, "procedural", spec.model, strict=bool(spec.model))
         opts = dict(self.backend_options.get(backend_name, {}))
         if spec.model and backend_name == spec.backend:
             opts["model_id"] = spec.model
@@ -241,10 +245,12 @@ class SoundscapePipeline:
 
     # ------------------------------------------------------------------ helpers
 
-    def _usable(self, registry: Any, name: str, fallback: Optional[str], *, strict: bool = False) -> Optional[str]:
-        """``name`` when it can run here; otherwise the offline ``fallback`` with a note
-        (or the registry's error when fallback is off, ``strict`` or there is none)."""
-        ok, reason = registry.availability(name)
+    def _usable(
+        self, registry: Any, name: str, fallback: Optional[str], model_id: Optional[str] = None, *, strict: bool = False
+    ) -> Optional[str]:
+        """``name`` when it can run here (with ``model_id``); otherwise the offline
+        ``fallback`` with a note (or an error when fallback is off, ``strict`` or there is none)."""
+        ok, reason = registry.availability(name, model_id)
         if ok:
             return name
         if not self.fallback or strict or fallback is None:

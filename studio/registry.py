@@ -14,7 +14,8 @@ An implementation class may define:
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Generic, TypeVar, Union
+import inspect
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from studio.errors import InputError, ModelUnavailableError
 
@@ -70,17 +71,19 @@ class Registry(Generic[T]):
         factory = getattr(impl, "create", None)
         return factory(**opts) if callable(factory) else impl(**opts)
 
-    def is_available(self, name: str) -> bool:
-        return self.availability(name)[0]
+    def is_available(self, name: str, model_id: Optional[str] = None) -> bool:
+        return self.availability(name, model_id)[0]
 
-    def availability(self, name: str) -> tuple[bool, str]:
-        """``(ok, reason)``: whether ``name`` can run here, and if not, why."""
+    def availability(self, name: str, model_id: Optional[str] = None) -> tuple[bool, str]:
+        """``(ok, reason)``: whether ``name`` (with ``model_id``, when it takes one) can run
+        here, and if not, why. Loads no model."""
         try:
             impl = self.get(name)
         except ModelUnavailableError as exc:
             return False, str(exc)
         check = getattr(impl, "availability", None)
         if callable(check):
-            ok, reason = check()
+            takes_model = "model_id" in inspect.signature(check).parameters
+            ok, reason = check(model_id=model_id) if (model_id and takes_model) else check()
             return bool(ok), str(reason)
         return True, "ready"

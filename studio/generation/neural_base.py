@@ -302,20 +302,21 @@ class NeuralBackend:
                                    max_clip_s=opts.get("max_clip_s"))
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
-        """Cheap check, loading nothing: packages importable and the default model in the
-        local Hugging Face cache."""
+    def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
+        """Cheap check, loading nothing: packages importable and ``model_id`` (default: the
+        backend's default model) in the local Hugging Face cache."""
+        model_id = model_id or cls.default_model_id
         missing = modules_present(*cls.required_modules)
         if missing:
             return False, f"needs the {missing!r} package; {cls.install_hint}"
         from studio.hf import local_model_path
 
-        if local_model_path(cls.default_model_id) is None:
+        if local_model_path(model_id) is None:
             return False, (
-                f"model {cls.default_model_id!r} is not in the local Hugging Face cache; "
-                f"run `python -m studio models download {cls.default_model_id}`"
+                f"model {model_id!r} is not in the local Hugging Face cache; "
+                f"run `python -m studio models download {model_id}`"
             )
-        return True, f"ready ({cls.default_model_id})"
+        return True, f"ready ({model_id})"
 
     # -- subclass hooks -------------------------------------------------------------------
 

@@ -42,7 +42,9 @@ EVENT_REGEN_FIELDS = ("event_s", "takes")
 ARRANGE_FIELDS = ("width",)
 REMIX_FIELDS = ("gain_db", "pan", "mute", "solo")
 
-STEM_PREVIEW_MAX_S = 120.0  # stem players beyond this play the first two minutes only
+STEM_PREVIEW_MAX_S = 120.0
+# Stem metadata shown in "Which models made what" (licence and fallbacks above all).
+FACT_KEYS = ("licence", "device", "fallback", "generator", "matched", "type", "similarity", "clamped_from_s", "notes")  # stem players beyond this play the first two minutes only
 
 
 class Reporter(Protocol):
@@ -423,7 +425,13 @@ class StudioSession:
         rows = []
         for stem in self.soundscape.stems:
             meta = dict(stem.metadata)
-            rows.append({"layer": stem.spec.name, "backend": stem.backend, "model": stem.model or "—", **{k: meta[k] for k in meta if k in ("fallback", "matched", "type", "similarity", "clamped_from_s")}})
+            row = {"layer": stem.spec.name, "backend": stem.backend, "model": stem.model or "—"}
+            if stem.model and "licence" not in meta:
+                from studio.models import licence_for
+
+                meta["licence"] = licence_for(stem.model)
+            row.update({k: meta[k] for k in FACT_KEYS if k in meta})
+            rows.append({k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in row.items()})
         return rows
 
     def notes(self) -> list[str]:

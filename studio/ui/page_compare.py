@@ -15,6 +15,7 @@ from studio.ui.state import flash, library, session, show_flashes
 
 K = "compare."
 RESULTS = K + "results"
+CANCELLED = K + "cancelled"
 LENGTHS = {"15 s": 15.0, "30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0}
 
 
@@ -43,7 +44,8 @@ def _configs(base_seed: int) -> list[VariantConfig]:
 
 def _render_all(configs: list[VariantConfig]) -> None:
     sess = session()
-    st.button("Cancel", key=K + "cancel", icon=":material/cancel:", help="Stop; earlier variants are kept")
+    st.button("Cancel", key=K + "cancel", icon=":material/cancel:", help="Stop; the previous comparison is kept",
+              on_click=lambda: st.session_state.__setitem__(CANCELLED, True))
     variants: list[Variant] = []
     for i, cfg in enumerate(configs):
         st.caption(f"Variant {chr(65 + i)}: {cfg.label}")
@@ -117,6 +119,8 @@ def render() -> None:
         st.page_link(page_path("studio"), label="Go to the Studio", icon=":material/graphic_eq:")
         return
     st.caption(f"Caption: {sess.caption.text}")
+    if st.session_state.pop(CANCELLED, False):
+        st.warning("Rendering the variants was cancelled; the previous comparison (if any) is unchanged.")
     configs = _configs(int(st.session_state.get("studio.seed", 7)))
     if st.button("Render variants", type="primary", icon=":material/play_arrow:", key=K + "render"):
         _render_all(configs)

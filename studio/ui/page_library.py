@@ -17,13 +17,14 @@ from studio.ui.state import flash, library, session, show_flashes
 
 K = "library."
 PAGE_SIZE = 20
+CANCELLED = K + "cancelled"
 
 
 def _render_plan(plan, label: str) -> StudioSession | None:
     """Render ``plan`` exactly (progress + cancel) in a fresh session object; None if stopped."""
     sess = session()
     work = StudioSession(pipeline=sess.pipeline, work_dir=sess.work_dir)
-    st.button("Cancel", key=K + "cancel", icon=":material/cancel:")
+    st.button("Cancel", key=K + "cancel", icon=":material/cancel:", on_click=lambda: st.session_state.__setitem__(CANCELLED, True))
     rep = widgets.StreamlitReporter(label)
     try:
         work.caption = plan.caption
@@ -111,6 +112,8 @@ def render() -> None:
     st.title("Library")
     show_flashes()
     lib = library()
+    if st.session_state.pop(CANCELLED, False):
+        st.warning("Re-rendering was cancelled; nothing was changed.")
     st.caption(f"Every render is saved here · data directory `{lib.root}` (set STUDIO_DATA_DIR to move it)")
     search_col, upload_col = st.columns([2, 3])
     search = search_col.text_input("Search", key=K + "search", placeholder="caption, title or style")

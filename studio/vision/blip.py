@@ -154,9 +154,10 @@ class _HFCaptioner:
         return cls.from_pretrained(**opts)
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
-        """(ok, reason): transformers importable and the default model in the local cache."""
-        return model_availability(cls.default_model_id, cls.what)
+    def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
+        """(ok, reason): transformers importable and ``model_id`` (default: the class
+        default) in the local cache."""
+        return model_availability(model_id or cls.default_model_id, cls.what)
 
     @property
     def loaded(self) -> bool:

@@ -90,8 +90,8 @@ class ClipTagger:
         return cls.from_pretrained(**opts)
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
-        return model_availability(cls.default_model_id, cls.what)
+    def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
+        return model_availability(model_id or cls.default_model_id, cls.what)
 
     @property
     def labels(self) -> list[str]:

@@ -94,3 +94,11 @@ def test_errors_before_there_is_a_result():
         sess.mix_wav()
     with pytest.raises(InputError, match="caption is empty"):
         sess.set_caption_text("   ")
+
+
+def test_layer_facts_say_which_backend_made_each_layer(session):
+    facts = session.layer_facts()
+    assert [f["layer"] for f in facts] == [l.name for l in session.soundscape.plan.layers]
+    assert all(f["backend"] == "procedural" and f["model"] == "—" for f in facts)
+    # The procedural engine records the generator it used for each layer.
+    assert all(f.get("generator") == l.params.get("type") for f, l in zip(facts, session.soundscape.plan.layers) if l.params.get("type"))

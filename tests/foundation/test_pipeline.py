@@ -1,0 +1,89 @@
+"""The pipeline wires stages by name, falls back to offline defaults with a note, reports
+progress and can be cancelled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.errors import CancelledError, InputError, ModelUnavailableError
+from studio.pipeline import SoundscapePipeline, derive_seed, validate_duration, validate_seed
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return SoundscapePipeline()
+
+
+def test_validation_messages():
+    with pytest.raises(InputError, match=r"between 5 s and 60 min; got 0 s"):
+        validate_duration(0)
+    with pytest.raises(InputError, match="got 3601 s"):
+        validate_duration(3601)
+    assert validate_duration("90") == 90.0
+    with pytest.raises(InputError, match="seed must be a whole number"):
+        validate_seed(-1)
+    assert derive_seed(5, "take", 1) == derive_seed(5, "take", 1) != derive_seed(5, "take", 2)
+
+
+def test_missing_captioner_model_falls_back_to_analysis_with_a_note(scene_image):
+    pipe = SoundscapePipeline(captioner="blip2", captioner_options={"model_id": "Salesforce/blip2-opt-2.7b"})
+    caption = pipe.caption(pipe.load_image(scene_image))
+    assert caption.source == "analysis"
+    assert any("blip2" in note and "analysis" in note for note in pipe.notes)
+
+
+def test_missing_llm_falls_back_to_rules_with_the_reason_in_the_plan():
+    pipe = SoundscapePipeline(planner="llm", planner_options={"model_id": "Qwen/Qwen2.5-0.5B-Instruct"})
+    plan = pipe.plan("waves on a beach", style="meditation", duration_s=30, seed=1)
+    assert plan.planner.startswith("rules") or "rules" in plan.planner
+    assert any("llm" in note for note in plan.notes)
+
+
+def test_fallback_off_raises_a_clear_error():
+    pipe = SoundscapePipeline(captioner="blip2", fallback=False)
+    with pytest.raises(ModelUnavailableError, match="blip2"):
+        pipe._usable(__import__("studio.vision", fromlist=["CAPTIONERS"]).CAPTIONERS, "blip2", "analysis")
+
+
+def test_unavailable_backend_renders_procedurally_and_says_so(pipe):
+    plan = pipe.plan("gentle stream in a forest", style="focus", duration_s=6, seed=2)
+    layer = plan.layers[0]
+    neural = plan.replace_layer(layer.name, backend="musicgen")
+    source = pipe.generate_layer(neural.layers[0], neural)
+    assert source.backend == "procedural"
+    assert "musicgen unavailable" in source.metadata["fallback"]
+    assert source.clips[0].channels == 2
+
+
+def test_a_named_missing_model_is_an_error_not_a_silent_fallback(pipe):
+    plan = pipe.plan("gentle stream", style="focus", duration_s=6, seed=2)
+    strict = plan.replace_layer(plan.layers[0].name, backend="musicgen", model="facebook/musicgen-small")
+    with pytest.raises(ModelUnavailableError, match="musicgen-small"):
+        pipe.generate_layer(strict.layers[0], strict)
+
+
+def test_progress_is_monotonic_and_reaches_one(pipe):
+    seen: list[float] = []
+    scape = pipe.run(caption="rain on a window at night", style="sleep", duration_s=6, seed=4,
+                     progress=lambda f, m: seen.append(f))
+    assert seen[0] <= 0.1 and seen[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:]))
+    assert scape.frames == 6 * 48000
+    assert np.isfinite(scape.mix_clip().samples).all()
+
+
+def test_cancel_from_progress_stops_the_render(pipe):
+    def cancel(fraction: float, message: str) -> None:
+        if fraction > 0.2:
+            raise CancelledError("cancelled by the user")
+
+    with pytest.raises(CancelledError):
+        pipe.run(caption="ocean waves", style="meditation", duration_s=6, seed=1, progress=cancel)
+
+
+def test_caption_text_must_not_be_empty(pipe):
+    with pytest.raises(InputError, match="caption text is empty"):
+        pipe.plan("   ")
+    with pytest.raises(InputError, match="give an image or a caption"):
+        pipe.run()
