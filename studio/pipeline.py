@@ -83,7 +83,10 @@ class SoundscapePipeline:
     """The four stages wired together. Components are created lazily and reused.
 
     ``backend_options`` maps a backend name to the options for its ``create`` (for
-    example ``{"samples": {"folder": "~/recordings"}}``).
+    example ``{"samples": {"folder": "~/recordings"}}``). With ``fallback`` (default) a stage
+    whose model is missing runs on its offline default and a note is added to ``notes``.
+    With ``rank_takes`` a neural layer's takes are ordered best-first by CLAP when the CLAP
+    model is present (scores in the layer's metadata as ``take_scores``).
     """
 
     captioner: str = DEFAULT_CAPTIONER
@@ -93,6 +96,7 @@ class SoundscapePipeline:
     planner_options: dict[str, Any] = field(default_factory=dict)
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     fallback: bool = True
+    rank_takes: bool = True
     notes: list[str] = field(default_factory=list)
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
@@ -174,6 +178,8 @@ class SoundscapePipeline:
             clips.append(backend.generate(spec.prompt, duration_s=clip_s, seed=seed, progress=sub, **params))
             sub(1.0, f"{spec.name}: take {k + 1}/{takes}")
         meta: dict[str, Any] = {}
+        if len(clips) > 1 and backend_name != "procedural":
+            clips, meta["take_scores"] = self._rank_takes(spec.prompt, clips)
         describe = getattr(backend, "metadata", None)
         if callable(describe):
             meta.update(describe(spec.prompt, duration_s=clip_s, **params))
@@ -244,6 +250,21 @@ class SoundscapePipeline:
         self._cache.clear()
 
     # ------------------------------------------------------------------ helpers
+
+    def _rank_takes(self, prompt: str, clips: list) -> tuple[list, Optional[list[float]]]:
+        """Best take first by CLAP text-audio similarity when the CLAP model is present here;
+        otherwise generation order and no scores (the user chooses)."""
+        key = ("scorer", "clap")
+        if key not in self._cache:
+            from studio.evaluation.clap import ClapScorer
+
+            self._cache[key] = ClapScorer.if_available() if self.rank_takes else None
+        scorer = self._cache[key]
+        if scorer is None:
+            return clips, None
+        scores = [float(s) for s in scorer.score(prompt, clips)]
+        order = sorted(range(len(clips)), key=lambda i: -scores[i])
+        return [clips[i] for i in order], [scores[i] for i in order]
 
     def _usable(
         self, registry: Any, name: str, fallback: Optional[str], model_id: Optional[str] = None, *, strict: bool = False

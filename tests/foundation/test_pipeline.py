@@ -87,3 +87,42 @@ def test_caption_text_must_not_be_empty(pipe):
         pipe.plan("   ")
     with pytest.raises(InputError, match="give an image or a caption"):
         pipe.run()
+
+
+class _ToneBackend:
+    """A fake neural backend: a 16 kHz mono tone whose level depends on the seed."""
+
+    name = "tone-test"
+    sample_rate = 16000
+    max_clip_s = 4.0
+
+    def generate(self, prompt, *, duration_s, seed, progress=None, **params):
+        from studio.types import AudioClip
+
+        t = np.arange(int(duration_s * self.sample_rate)) / self.sample_rate
+        level = 0.05 + (seed % 97) / 200
+        return AudioClip((level * np.sin(2 * np.pi * 220 * t)).astype(np.float32), self.sample_rate)
+
+
+class _RmsScorer:
+    def score(self, text, clips):
+        return np.array([float(np.sqrt(np.mean(c.samples**2))) for c in clips])
+
+
+def test_neural_takes_are_ranked_best_first_and_clamped(monkeypatch):
+    from studio.generation import BACKENDS
+    from studio.types import EventSpec, LayerSpec, ScenePlan
+
+    monkeypatch.setitem(BACKENDS._targets, "tone-test", _ToneBackend)
+    pipe = SoundscapePipeline()
+    pipe._cache[("scorer", "clap")] = _RmsScorer()
+    layer = LayerSpec(name="bell", role="foreground", prompt="a bell", backend="tone-test", seed=9,
+                      events=EventSpec(event_s=6.0, takes=3))
+    plan = ScenePlan(style="meditation", duration_s=30, seed=1, layers=[layer])
+    source = pipe.generate_layer(plan.layers[0], plan)
+    scores = source.metadata["take_scores"]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 3
+    rms = [float(np.sqrt(np.mean(c.samples**2))) for c in source.clips]
+    assert rms == pytest.approx(scores, rel=1e-6)
+    assert all(c.duration_s == pytest.approx(4.0) for c in source.clips)  # clamped to max_clip_s
+    assert source.metadata["clamped_from_s"] == 6.0
