@@ -27,6 +27,7 @@ from studio.mixing.loudness import TP_CONTEXT, true_peak_bound_factor, true_peak
 
 LOOKAHEAD_S = 0.005
 HOLD_S = 0.030
+GAIN_GRID = float(2**24)
 
 
 @dataclass
@@ -102,12 +103,35 @@ def gated_envelope(buf: np.ndarray, threshold: float) -> tuple[np.ndarray, np.nd
     return env, need
 
 
+def apply_recorded(chunks: Iterable[np.ndarray], recorded: dict[int, tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+    """Replay a recorded limiter on the same input: bit-identical to running it again."""
+    pos = 0
+    for cur in chunks:
+        rec = recorded.get(pos)
+        if rec is None:
+            yield cur
+        else:
+            idx, vals = rec
+            out = cur.copy()
+            out[:, idx] = cur[:, idx] * vals
+            yield out
+        pos += cur.shape[1]
+
+
 class TruePeakLimiter:
     """Limit a stream of float32 ``(2, n)`` chunks to ``threshold`` (linear, true peak)."""
 
-    def __init__(self, threshold: float, sample_rate: int, measure_peak: bool = True) -> None:
+    def __init__(self, threshold: float, sample_rate: int, measure_peak: bool = True,
+                 record_limit: int = 0) -> None:
         self.threshold = float(threshold)
         self.measure_peak = measure_peak
+        # With record_limit > 0 the gains below 1 are kept (frame index -> gain, sparse, up to
+        # record_limit frames) so a later pass over the same input can skip detection.
+        self.record_limit = int(record_limit)
+        self.recorded: Optional[dict[int, tuple[np.ndarray, np.ndarray]]] = {} if record_limit > 0 else None
+        self._recorded_frames = 0
+        self._pos = 0
+        self.last_changed = False  # whether the chunk just yielded had any gain below 1
         self.lookahead = max(1, int(round(LOOKAHEAD_S * sample_rate)))
         self.hold = int(round(HOLD_S * sample_rate))
         self.before = self.hold + self.lookahead + TP_CONTEXT
@@ -134,6 +158,7 @@ class TruePeakLimiter:
                 after = np.pad(after, ((0, 0), (0, self.after - after.shape[1])))
             buf = np.concatenate([tail, cur, after], axis=1)
             yield self._limit(buf, cur)
+            self._pos += cur.shape[1]
             tail = np.concatenate([tail, cur], axis=1)[:, -self.before :]
             cur = ahead.pop(0) if ahead else None
 
@@ -143,6 +168,7 @@ class TruePeakLimiter:
         cur_env = env[self.hold + self.lookahead : self.hold + self.lookahead + n]
         cur_computed = computed[self.hold + self.lookahead : self.hold + self.lookahead + n]
         if not (env > self.threshold).any():
+            self.last_changed = False
             self._report(cur, cur_env, cur_computed, None)
             return cur
         need = np.ones(env.shape, np.float64)
@@ -154,13 +180,25 @@ class TruePeakLimiter:
         held = minimum_filter1d(need, width, mode="constant", cval=1.0)
         # held[j - hold + width // 2] = min(need[j - hold : j + lookahead]); see docstring.
         shift = width // 2 - self.hold
-        csum = np.concatenate([[0.0], np.cumsum(held)])
         # Smoothed gain for frame m of cur: mean of held-min over the lookahead frames ending at m.
+        # Gains are floored to a 2^-24 grid and summed as integers, so each mean is exact and
+        # independent of where the buffer starts: the output is bit-identical for any chunking.
+        held_q = np.floor(held * GAIN_GRID).astype(np.int64)
+        csum = np.concatenate([[0], np.cumsum(held_q)])
         m = np.arange(n) + self.hold + self.lookahead  # env index of each cur frame
         hi = m + shift + 1
         lo = hi - self.lookahead
-        gain = np.minimum((csum[hi] - csum[lo]) / self.lookahead, 1.0)
-        out = (cur * gain.astype(np.float32)).astype(np.float32)
+        gain = np.minimum((csum[hi] - csum[lo]) / (self.lookahead * GAIN_GRID), 1.0)
+        gain32 = gain.astype(np.float32)
+        self.last_changed = bool((gain32 < 1.0).any())
+        out = (cur * gain32).astype(np.float32)
+        if self.recorded is not None:
+            idx = np.flatnonzero(gain32 < 1.0).astype(np.int32)
+            self._recorded_frames += idx.size
+            if self._recorded_frames > self.record_limit:
+                self.recorded = None  # too much limiting to keep; later passes re-detect
+            elif idx.size:
+                self.recorded[self._pos] = (idx, gain32[idx])
         self._report(out, cur_env, cur_computed, gain)
         return out
 

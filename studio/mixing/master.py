@@ -34,7 +34,7 @@ import numpy as np
 
 from studio.errors import AudioError
 from studio.mixing.arrange import Arrangement
-from studio.mixing.limiter import TruePeakLimiter
+from studio.mixing.limiter import TruePeakLimiter, apply_recorded
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult
 from studio.types import MasterSpec, Progress, no_progress
 
@@ -48,6 +48,7 @@ MAX_EXTRA_GAIN_DB = 6.0  # most gain added over the unlimited estimate to make u
 MONO_DROP_LIMIT_DB = 3.0
 MONO_GUARD_TARGET_DB = 2.5
 CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
+GAIN_RECORD_FRAMES = 16_000_000  # limited frames whose gains are kept for the export (128 MB)
 
 
 class _PreCache:
@@ -156,6 +157,57 @@ def _side_scale(x: np.ndarray, side_gain: float) -> np.ndarray:
     return np.stack([mid + side, mid - side])
 
 
+class _OutputMeter:
+    """Meters the mastered output of a verification pass cheaply and exactly.
+
+    Where the limiter left a chunk alone the output is the measured pre-master signal times the
+    master gain, so its K-weighted hop energies are the first pass's times ``gain^2`` (K-weighting
+    is linear). Only chunks the limiter touched are filtered again, from half a second of the
+    previous output (the K filter forgets its state within milliseconds, so this is exact to
+    float precision). Falls back to a full meter when the shortcut does not apply."""
+
+    WARMUP_S = 0.5
+
+    def __init__(self, sr: int, chunk: int, pre: Optional[LoudnessResult], gain: float) -> None:
+        self.sr = sr
+        self.meter = LoudnessMeter(sr)
+        self.hop = self.meter.hop_frames
+        usable = pre is not None and chunk % self.hop == 0 and pre.hop_energy.shape[1] >= 40
+        self.pre = pre if usable else None
+        self.gain2 = float(gain) ** 2
+        self.hops: list[np.ndarray] = []
+        self.prev = np.zeros((2, int(self.WARMUP_S * sr)), np.float32)
+        self.pos = 0
+
+    def feed(self, y: np.ndarray, changed: bool) -> None:
+        if self.pre is None:
+            self.meter.feed(y)
+            return
+        n = y.shape[1]
+        h0, h1 = self.pos // self.hop, (self.pos + n) // self.hop
+        if not changed:
+            self.hops.append(self.pre.hop_energy[:, h0:h1] * self.gain2)
+        else:
+            m = LoudnessMeter(self.sr)
+            m.feed(np.concatenate([self.prev, y], axis=1))
+            e = m.result().hop_energy
+            skip = self.prev.shape[1] // self.hop
+            self.hops.append(e[:, skip : skip + (h1 - h0)])
+        keep = self.prev.shape[1]
+        self.prev = np.concatenate([self.prev, y], axis=1)[:, -keep:]
+        self.pos += n
+
+    def result(self) -> LoudnessResult:
+        if self.pre is None:
+            return self.meter.result()
+        from studio.mixing.loudness import blocks_from_hops, gated_loudness
+
+        hops = np.concatenate(self.hops, axis=1)
+        stereo = gated_loudness(blocks_from_hops(hops[0] + hops[1], self.hop))
+        mono = gated_loudness(blocks_from_hops(hops[2], self.hop))
+        return LoudnessResult(stereo, mono, hops, self.hop)
+
+
 class MasterRun:
     """Runs the master passes over an arrangement and builds the mix stream."""
 
@@ -165,6 +217,7 @@ class MasterRun:
         self.chunk = int(chunk_frames)
         self.frames = arrangement.frames
         self.sr = arrangement.sample_rate
+        self.recorded: Optional[tuple[MasterSettings, dict]] = None
         self.reverb = None
         if spec.reverb_send_db is not None:
             from studio.mixing.reverb import ReverbSend
@@ -195,10 +248,13 @@ class MasterRun:
 
     def mastered(self, settings: MasterSettings, pre: Optional[Iterator[np.ndarray]] = None,
                  limiter: Optional[TruePeakLimiter] = None) -> Iterator[np.ndarray]:
-        # Export passes only need the samples; the true peak was measured when mastering.
-        limiter = limiter or TruePeakLimiter(settings.threshold, self.sr, measure_peak=False)
         source = pre if pre is not None else self.pre_chunks(settings.side_gain)
         gain = settings.gain
+        if limiter is None and self.recorded is not None and self.recorded[0] == settings:
+            # Replay the final mastering pass's limiter gains instead of detecting peaks again.
+            return apply_recorded((c * gain for c in source), self.recorded[1])
+        # Export passes only need the samples; the true peak was measured when mastering.
+        limiter = limiter or TruePeakLimiter(settings.threshold, self.sr, measure_peak=False)
         return limiter.process(c * gain for c in source)
 
     def iter_mix(self, settings: MasterSettings, chunk_frames: Optional[int] = None,
@@ -255,11 +311,11 @@ class MasterRun:
         while True:
             passes += 1
             settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec)
-            limiter = TruePeakLimiter(settings.threshold, self.sr)
-            out_meter = LoudnessMeter(self.sr)
+            limiter = TruePeakLimiter(settings.threshold, self.sr, record_limit=GAIN_RECORD_FRAMES)
+            out_meter = _OutputMeter(self.sr, self.chunk, pre if side_gain == 1.0 else None, settings.gain)
             source = iter(cache) if cache is not None else self.pre_chunks(side_gain)
             for k, y in enumerate(self.mastered(settings, pre=source, limiter=limiter)):
-                out_meter.feed(y)
+                out_meter.feed(y, limiter.last_changed)
                 frac = 0.5 + 0.5 * (passes - 1 + (k + 1) / n_chunks) / MAX_PASSES
                 progress(min(frac, 0.99), "mastering")
             result = out_meter.result()
@@ -282,6 +338,8 @@ class MasterRun:
             if step <= 0 and error > 0:
                 break
             gain_db = float(round(gain_db + step, 4))
+        if limiter.recorded is not None:
+            self.recorded = (settings, limiter.recorded)
         progress(1.0, "mastered")
         return settings, self._report(settings, pre, pre_lufs, result, limiter, passes)
 

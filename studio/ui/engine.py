@@ -43,6 +43,7 @@ ARRANGE_FIELDS = ("width",)
 REMIX_FIELDS = ("gain_db", "pan", "mute", "solo")
 
 STEM_PREVIEW_MAX_S = 120.0
+PLAYER_FLAC_ABOVE_S = 1200.0  # mix players of longer tracks get lossless FLAC instead of WAV
 # Stem metadata shown in "Which models made what" (licence and fallbacks above all).
 FACT_KEYS = ("licence", "device", "fallback", "generator", "matched", "type", "similarity", "clamped_from_s", "notes")  # stem players beyond this play the first two minutes only
 
@@ -124,6 +125,15 @@ def wav_bytes(samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16") ->
 
     buf = io.BytesIO()
     sf.write(buf, np.ascontiguousarray(np.asarray(samples, np.float32).T), int(sample_rate), format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+def flac_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    """Encoded 16-bit FLAC of float32 ``(channels, frames)`` audio (lossless, like WAV)."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.ascontiguousarray(np.asarray(samples, np.float32).T), int(sample_rate), format="FLAC", subtype="PCM_16")
     return buf.getvalue()
 
 
@@ -306,8 +316,18 @@ class StudioSession:
         return self._cached("mix", lambda: scape.mix_clip().samples)
 
     def mix_wav(self) -> bytes:
+        """The whole mix as 16-bit WAV bytes (what the player gets up to 20 minutes)."""
         scape = self._require()
         return self._cached("mix_wav", lambda: wav_bytes(self.mix_samples(), scape.sample_rate))
+
+    def mix_player(self) -> tuple[bytes, str]:
+        """``(bytes, mime)`` for the mix player: 16-bit WAV, or 16-bit FLAC (lossless, same
+        levels, about half the size) for tracks over :data:`PLAYER_FLAC_ABOVE_S`, so a
+        60-minute mix does not hold 690 MB of WAV in the server's memory per session."""
+        scape = self._require()
+        if scape.duration_s <= PLAYER_FLAC_ABOVE_S:
+            return self.mix_wav(), "audio/wav"
+        return self._cached("mix_flac", lambda: (flac_bytes(self.mix_samples(), scape.sample_rate), "audio/flac"))
 
     def stem_wav(self, name: str) -> tuple[bytes, float]:
         """WAV bytes of one stem (the first :data:`STEM_PREVIEW_MAX_S` seconds of long tracks)

@@ -292,7 +292,7 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
     if sess.soundscape is not None:
         pending = change_kind(sess.soundscape.plan, plan)
     if generate:
-        _run("Generating", lambda rep: (sess.generate(plan, rep), f"Generated {plan.duration_s / 60:.1f} min · {len(plan.layers)} layers · saved to the library")[1], save=True)
+        _run("Generating", lambda rep: (sess.generate(plan, rep), f"Generated {plan.duration_s / 60:.1f} min · {len(plan.layers)} layers · saving a copy to the library")[1], save=True)
     elif new_take:
         def work(rep) -> str:
             seed = sess.regenerate_layer(plan, take_layer, reporter=rep)

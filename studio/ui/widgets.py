@@ -80,7 +80,8 @@ def mix_player(sess: StudioSession, label: str = "Mix") -> None:
     assert scape is not None
     st.markdown(f"**{label}** · {scape.duration_s / 60:.1f} min · "
                 f"{_fmt(scape.master.get('integrated_lufs'), 'LUFS')} · {_fmt(scape.master.get('true_peak_dbtp'), 'dBTP')}")
-    st.audio(sess.mix_wav(), format="audio/wav")
+    data, mime = sess.mix_player()
+    st.audio(data, format=mime)
 
 
 def stem_players(sess: StudioSession) -> None:

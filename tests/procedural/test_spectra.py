@@ -152,6 +152,18 @@ def test_event_rates_match_the_request(name, per_min, seconds, band, frame_s, mi
     assert abs(count - expected) <= 0.2 * expected + 0.5, f"{name}: {count} events, expected {expected:.1f}"
 
 
+@pytest.mark.parametrize("density", [0.0, 1.0])
+def test_density_sets_the_event_rate(backend, density):
+    """``density`` alone (no events_per_min) resolves to a rate, and that rate is what plays."""
+    per_min = backend.metadata("x", type="cave_drips", density=density)["params"]["events_per_min"]
+    assert per_min == pytest.approx(20.0 * 2.0 ** ((density - 0.5) * 2.0))
+    x = render("cave_drips", 45.0, seed=5, density=density, distance=0.1)
+    bp = signal.sosfilt(signal.butter(4, (500, 5000), "bandpass", fs=SR, output="sos"), x.mean(axis=0))
+    count = count_onsets(envelope(bp, 0.01), 0.01, 0.15, 0.5)
+    expected = per_min * 45.0 / 60.0
+    assert abs(count - expected) <= 0.2 * expected + 0.5, f"{count} drips, expected {expected:.1f}"
+
+
 def test_density_hint_scales_event_rate(backend):
     sparse = backend.metadata("sparse drips", type="cave_drips")["params"]["events_per_min"]
     dense = backend.metadata("many drips", type="cave_drips")["params"]["events_per_min"]

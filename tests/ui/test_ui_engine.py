@@ -102,3 +102,37 @@ def test_layer_facts_say_which_backend_made_each_layer(session):
     assert all(f["backend"] == "procedural" and f["model"] == "—" for f in facts)
     # The procedural engine records the generator it used for each layer.
     assert all(f.get("generator") == l.params.get("type") for f, l in zip(facts, session.soundscape.plan.layers) if l.params.get("type"))
+
+
+def test_long_mix_players_get_lossless_flac(session, monkeypatch):
+    import studio.ui.engine as engine
+
+    data, mime = session.mix_player()
+    assert mime == "audio/wav" and data is session.mix_wav()
+    monkeypatch.setattr(engine, "PLAYER_FLAC_ABOVE_S", 1.0)
+    data, mime = session.mix_player()
+    decoded, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    assert mime == "audio/flac" and sr == 48_000
+    wav, _ = sf.read(io.BytesIO(session.mix_wav()), dtype="float32", always_2d=True)
+    # Lossless 16-bit: at most one step of rounding apart from the WAV (libsndfile scales
+    # float to int slightly differently per container).
+    assert np.max(np.abs(decoded - wav)) <= 1.0 / 32767 + 1e-7
+
+
+def test_mix_downloads_in_every_offered_format(session):
+    for fmt in ("wav", "flac", "mp3"):
+        data = session.mix_file_bytes(fmt)
+        info = sf.info(io.BytesIO(data))
+        assert info.samplerate == 48_000 and info.channels == 2
+        assert abs(info.duration - 6.0) < 0.06, (fmt, info.duration)
+
+
+def test_each_session_has_its_own_folder_removed_with_it():
+    import gc
+
+    a, b = StudioSession(), StudioSession()
+    folder_a, folder_b = a.work_dir, b.work_dir
+    assert folder_a != folder_b and folder_a.is_dir() and folder_b.is_dir()
+    del a
+    gc.collect()
+    assert not folder_a.exists() and folder_b.is_dir()

@@ -302,3 +302,19 @@ def test_missing_neural_captioner_falls_back_with_a_note(data_dir):
     assert sess.caption.source == "analysis"  # the offline default made the caption
     notes = [i.value for i in at.info]
     assert any("blip2" in n and "analysis" in n for n in notes), notes
+
+
+def test_unexpected_errors_show_a_short_message_never_a_traceback(data_dir, monkeypatch, caplog):
+    from studio.ui.engine import StudioSession
+
+    def boom(self, **kwargs):
+        raise RuntimeError("internal detail that must not reach the page")
+
+    monkeypatch.setattr(StudioSession, "make_plan", boom)
+    at = _app()
+    _upload(at)
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors == ["Something went wrong on our side (RuntimeError). It has been logged; please try again."]
+    assert all("internal detail" not in e for e in errors)
+    assert "internal detail that must not reach the page" in caplog.text  # logged with its traceback

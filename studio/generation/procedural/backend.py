@@ -106,4 +106,9 @@ class ProceduralBackend:
             raise InputError(f"unknown procedural type {type_name!r}; choose one of: {', '.join(BY_NAME)}")
         gen = GENERATORS[type_name]
         p = resolve_params(str(prompt or ""), params, type_name=type_name, default_events_per_min=gen.events_per_min)
+        # keep what this generator uses (every key was validated), so metadata stays readable
+        tonal_keys = {"key", "mode", "fundamental_hz", "band", "beat_hz", "carrier_hz"}
+        p = {k: v for k, v in p.items() if k not in tonal_keys or k in gen.params}
+        if "breaths_per_min" not in p:
+            p.pop("breath_depth", None)
         return gen, p, sim

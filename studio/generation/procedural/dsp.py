@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 from scipy import fft as sfft
@@ -272,15 +272,6 @@ def poisson_times(rng: np.random.Generator, n: int, rate_hz: float | np.ndarray,
     ci = np.minimum((idx * CTRL_HZ / sr).astype(np.int64), len(rate) - 1)
     keep = rng.random(count) < rate[ci] / peak
     return idx[keep]
-
-
-def decay_env(length: int, t60_s: float, attack_s: float = 0.002, sr: int = SR) -> np.ndarray:
-    """An attack ramp then exponential decay reaching -60 dB after ``t60_s``."""
-    t = np.arange(length) / sr
-    env = np.exp(-6.9 * t / max(t60_s, 1e-4))
-    a = max(1, int(attack_s * sr))
-    env[:a] *= np.linspace(0.0, 1.0, a, endpoint=False) if a > 1 else 1.0
-    return env
 
 
 def normalise_rms(x: np.ndarray, target: float = 0.1) -> np.ndarray:

@@ -120,11 +120,16 @@ def _breath(x: np.ndarray, p: dict, start: int, sr: int, loop_n: Optional[int]) 
 
 def _fold_loop(x: np.ndarray, n: int, extra: int, coherent: bool) -> np.ndarray:
     """Cross-fade the ``extra`` frames rendered past the end into the head, so frame n-1
-    flows into frame 0 exactly as it flowed into frame n."""
+    flows into frame 0 exactly as it flowed into frame n. Returns a C-contiguous ``(2, n)``
+    made in place (the second row slides left), so long clips are not copied whole."""
     fade_in, fade_out = dsp.linear_fades(extra) if coherent else dsp.equal_power(extra)
-    head = x[:, :n]
-    head[:, :extra] = head[:, :extra] * fade_in + x[:, n : n + extra] * fade_out
-    return np.ascontiguousarray(head)
+    x[:, :extra] = x[:, :extra] * fade_in + x[:, n : n + extra] * fade_out
+    if not x.flags.c_contiguous:
+        return np.ascontiguousarray(x[:, :n])
+    flat = x.reshape(-1)
+    total = x.shape[1]
+    flat[n : 2 * n] = flat[total : total + n]
+    return flat[: 2 * n].reshape(2, n)
 
 
 def _event(gen: Generator, p: dict, *, n: int, seed: int, sr: int) -> np.ndarray:
@@ -159,7 +164,7 @@ def _finish_bed(x: np.ndarray, sr: int, *, loop: bool, impulsive: bool = False) 
 
 
 def _soft_knee(x: np.ndarray, knee: float, ceiling: float) -> None:
-    over = np.abs(x) > knee
+    over = (x > knee) | (x < -knee)  # boolean masks only: no full-size float copy
     if not np.any(over):
         return
     v = x[over]
@@ -194,7 +199,7 @@ def _level(x: np.ndarray, rms_target: Optional[float], ceiling: bool = True) -> 
         rms = float(np.sqrt(max(float(np.dot(flat, flat)), 0.0) / max(flat.size, 1)))
         if rms > 1e-12:
             x *= np.float32(rms_target / rms)
-    peak = float(np.max(np.abs(x))) if x.size and ceiling else 0.0
+    peak = max(float(x.max()), -float(x.min())) if x.size and ceiling else 0.0  # no |x| copy
     if peak > PEAK_MAX:
         x *= np.float32(PEAK_MAX / peak)
     return x.astype(np.float32, copy=False)

@@ -188,13 +188,17 @@ def wind_chimes_event(ctx: Ctx):
 def wind_chimes(ctx: Ctx):
     rng = ctx.rng
     m = dsp.ctrl_len(ctx.n, ctx.sr)
-    gust = np.clip(dsp.smooth_random(rng, m, 0.15)[0] + 0.3, 0.0, None) ** 2  # strikes cluster in gusts
-    rate = gust / max(gust.mean(), 1e-9) * ctx.p["events_per_min"] / 60.0
-    onsets = dsp.poisson_times(rng, ctx.n, rate, ctx.sr)
+    gust = np.clip(dsp.smooth_random(rng, m, 0.15)[0] + 0.6, 0.05, None) ** 2  # strikes cluster in gusts
+    # exactly round(rate * duration) strikes (at least one), placed where the gusts blow:
+    # inverse-CDF sampling of the gust level
+    count = max(1, int(round(ctx.p["events_per_min"] * ctx.duration_s / 60.0)))
+    cdf = np.cumsum(gust)
+    at = np.interp(np.sort(rng.random(count)), cdf / cdf[-1], np.arange(m) / dsp.CTRL_HZ)
+    onsets = np.minimum((at * ctx.sr).astype(np.int64), ctx.n - 1)
     out = _chime_events(ctx, onsets, rng)
     # a whisper of the breeze that moves them
     air = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(200, 2500, 1.0), shared=0.2)
-    return out + 0.03 * air * dsp.upsample(0.3 + gust / (gust.max() + 1e-9), ctx.n, ctx.sr)
+    return out + 0.01 * air * dsp.upsample(0.3 + gust / (gust.max() + 1e-9), ctx.n, ctx.sr)
 
 
 # --------------------------------------------------------------------------- kalimba

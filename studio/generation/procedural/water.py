@@ -103,8 +103,8 @@ def ocean_surf(ctx: Ctx):
         size = rng.uniform(0.5, 1.0)
         t = tc - s
         body = np.where(t < 0, 0.0, np.where(t < rise, (t / rise) ** 2, np.exp(-(t - rise) / decay)))
-        # the crash builds over the last ~0.8 s of the rise (the lip curling over), then fades
-        onset = np.sin(0.5 * np.pi * np.clip((t - rise + 0.8) / 0.8, 0.0, 1.0)) ** 2
+        # the crash builds over the last ~1.2 s of the rise (the lip curling over), then fades
+        onset = np.sin(0.5 * np.pi * np.clip((t - rise + 1.2) / 1.2, 0.0, 1.0)) ** 2
         crash = np.where(t < rise, onset, np.exp(-(t - rise) / (0.45 * decay)))
         pan = np.clip(rng.uniform(-0.7, 0.7) + np.clip(t, 0, 8) * rng.uniform(-0.05, 0.05), -1, 1)
         g = dsp.pan_gains(pan)
@@ -115,7 +115,7 @@ def ocean_surf(ctx: Ctx):
     crash = dsp.spectral_noise(rng, n, dsp.mix_mag((0.5 + 0.4 * i, dsp.band_mag(300, 9000, 1.0)), (0.35, dsp.band_mag(2000, 14000, 0.3))), shared=0.1)
     fizz = np.float32(0.6) + np.float32(0.4) * dsp.upsample(np.abs(dsp.smooth_random(rng, m, 40.0, 2)), n, sr)
     lo = dsp.upsample(env_lo + 0.08, n, sr)
-    hi = dsp.upsample(env_hi + 0.03, n, sr)
+    hi = dsp.upsample(env_hi + 0.06, n, sr)  # some foam fizz is always there
     return 0.9 * roar * lo + crash * hi * fizz
 
 
@@ -131,7 +131,7 @@ def lake_lapping(ctx: Ctx):
     for j in range(10):
         a, dec = frng.uniform(0.04, 0.15), frng.uniform(0.15, 0.45)
         env = np.minimum(1.0, t / a) * np.exp(-np.maximum(t - a, 0) / dec)
-        x = dsp.bandpass(frng.standard_normal((2, length)), 120, frng.uniform(700, 1600), 2, sr) * env
+        x = dsp.lowpass(dsp.bandpass(frng.standard_normal((2, length)), 120, frng.uniform(600, 1400), 2, sr), 2500, 2, sr) * env
         sides[:, j] = x / (np.max(np.abs(x)) + 1e-9)
     lap_rate = (20 + 30 * d) / 60.0
     onsets = dsp.poisson_times(rng, n, lap_rate * (0.7 + 0.6 * i), sr)
