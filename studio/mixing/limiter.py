@@ -18,6 +18,7 @@ value could exceed the threshold are oversampled, so quiet material costs almost
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
@@ -138,8 +139,8 @@ class TruePeakLimiter:
         self.after = self.lookahead + TP_CONTEXT
         self.stats = LimiterStats()
 
-    def process(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Yield limited chunks, one per input chunk, same shapes, in order."""
+    def _buffers(self, chunks: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(buf, cur)`` per input chunk: the chunk with its context before and after."""
         it = iter(chunks)
         tail = np.zeros((2, self.before), np.float32)
         cur = next(it, None)
@@ -156,21 +157,34 @@ class TruePeakLimiter:
             after = np.concatenate(ahead, axis=1)[:, : self.after] if ahead else np.zeros((2, 0), np.float32)
             if after.shape[1] < self.after:
                 after = np.pad(after, ((0, 0), (0, self.after - after.shape[1])))
-            buf = np.concatenate([tail, cur, after], axis=1)
-            yield self._limit(buf, cur)
-            self._pos += cur.shape[1]
+            yield np.concatenate([tail, cur, after], axis=1), cur
             tail = np.concatenate([tail, cur], axis=1)[:, -self.before :]
             cur = ahead.pop(0) if ahead else None
 
-    def _limit(self, buf: np.ndarray, cur: np.ndarray) -> np.ndarray:
-        n = cur.shape[1]
+    def process(self, chunks: Iterable[np.ndarray], workers: int = 2) -> Iterator[np.ndarray]:
+        """Yield limited chunks, one per input chunk, same shapes, in order.
+
+        Each chunk's gain depends only on its buffer, so up to ``workers`` chunks are computed at
+        once on threads (numpy and scipy release the GIL); bookkeeping and the peak report run in
+        order on the caller's thread, so results and reports do not depend on the threading."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="studio-limiter") as pool:
+            pending: deque = deque()
+            for buf, cur in self._buffers(chunks):
+                pending.append((cur, pool.submit(self._compute, buf, cur.shape[1])))
+                if len(pending) > workers:
+                    yield self._finish(*pending.popleft())
+            while pending:
+                yield self._finish(*pending.popleft())
+
+    def _compute(self, buf: np.ndarray, n: int):
+        """Pure: (env, computed, gain32 or None) for the chunk inside ``buf``."""
         env, computed = gated_envelope(buf, self.threshold)
         cur_env = env[self.hold + self.lookahead : self.hold + self.lookahead + n]
         cur_computed = computed[self.hold + self.lookahead : self.hold + self.lookahead + n]
         if not (env > self.threshold).any():
-            self.last_changed = False
-            self._report(cur, cur_env, cur_computed, None)
-            return cur
+            return cur_env, cur_computed, None, None
         need = np.ones(env.shape, np.float64)
         over = env > self.threshold
         need[over] = self.threshold / env[over].astype(np.float64)
@@ -189,17 +203,26 @@ class TruePeakLimiter:
         hi = m + shift + 1
         lo = hi - self.lookahead
         gain = np.minimum((csum[hi] - csum[lo]) / (self.lookahead * GAIN_GRID), 1.0)
-        gain32 = gain.astype(np.float32)
-        self.last_changed = bool((gain32 < 1.0).any())
-        out = (cur * gain32).astype(np.float32)
-        if self.recorded is not None:
-            idx = np.flatnonzero(gain32 < 1.0).astype(np.int32)
-            self._recorded_frames += idx.size
-            if self._recorded_frames > self.record_limit:
-                self.recorded = None  # too much limiting to keep; later passes re-detect
-            elif idx.size:
-                self.recorded[self._pos] = (idx, gain32[idx])
-        self._report(out, cur_env, cur_computed, gain)
+        return cur_env, cur_computed, gain, gain.astype(np.float32)
+
+    def _finish(self, cur: np.ndarray, future) -> np.ndarray:
+        cur_env, cur_computed, gain, gain32 = future.result()
+        if gain is None:
+            self.last_changed = False
+            self._report(cur, cur_env, cur_computed, None)
+            out = cur
+        else:
+            self.last_changed = bool((gain32 < 1.0).any())
+            out = (cur * gain32).astype(np.float32)
+            if self.recorded is not None:
+                idx = np.flatnonzero(gain32 < 1.0).astype(np.int32)
+                self._recorded_frames += idx.size
+                if self._recorded_frames > self.record_limit:
+                    self.recorded = None  # too much limiting to keep; later passes re-detect
+                elif idx.size:
+                    self.recorded[self._pos] = (idx, gain32[idx])
+            self._report(out, cur_env, cur_computed, gain)
+        self._pos += cur.shape[1]
         return out
 
     def _report(self, out: np.ndarray, env: np.ndarray, computed: np.ndarray, gain: Optional[np.ndarray]) -> None:
@@ -218,7 +241,11 @@ class TruePeakLimiter:
             st.true_peak = max(st.true_peak, float(tp[computed].max()))
         # Frames not oversampled here: measure exactly where they could beat the running peak
         # (the true peak is at least the sample peak, so that is a safe floor).
+        # Once the measured peak has reached the threshold (to 0.001 dB), no frame left out of the
+        # oversampler can beat it: their rigorous bound is below the threshold.
         rest = ~computed
+        if st.true_peak >= self.threshold * (1.0 - 1e-4):
+            return
         if rest.any():
             masked = np.where(rest[None, :], out, np.float32(0.0))
             floor = max(st.true_peak, float(np.abs(masked).max(initial=0.0)), 1e-9)

@@ -15,8 +15,11 @@ loudness grows more slowly than gain once the limiter works hard) and the pass r
 :data:`MAX_PASSES` passes; only heavily limited masters need more than one). The make-up gain
 is capped at :data:`MAX_EXTRA_GAIN_DB` and stops when the limiter saturates: a target that
 cannot be reached under the ceiling without gross distortion (say -12 LUFS at -3 dBTP for one
-hard-panned noise layer) is missed and reported as ``target_reached: False``. Tracks up to :data:`CACHE_LIMIT_FRAMES` keep ``pre``
-in memory between passes, longer ones re-render it so memory stays bounded.
+hard-panned noise layer) is missed and reported as ``target_reached: False``.
+
+The passes after the first read ``pre`` from a cache (memory up to 20 minutes, an unnamed temp
+file beyond, see :mod:`studio.mixing.passes`) and re-meter only chunks the limiter touched; the
+final pass's limiter gains are kept so the export replays them.
 
 Mono guard: if summing L+R would lose more than :data:`MONO_DROP_LIMIT_DB` of loudness
 (strong out-of-phase content, very wide layers), the side channel is scaled down until the drop is
@@ -34,8 +37,10 @@ import numpy as np
 
 from studio.errors import AudioError
 from studio.mixing.arrange import Arrangement
+from studio.mixing.fades import fade_envelope
 from studio.mixing.limiter import TruePeakLimiter, apply_recorded
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult
+from studio.mixing.passes import CACHE_LIMIT_FRAMES, OutputMeter, PreCache
 from studio.types import MasterSpec, Progress, no_progress
 
 CHUNK_FRAMES = 192_000  # 4 s at 48 kHz, a whole number of 100 ms loudness hops
@@ -47,44 +52,7 @@ MIN_SLOPE = 0.1  # LU of loudness per dB of gain below which the limiter counts 
 MAX_EXTRA_GAIN_DB = 6.0  # most gain added over the unlimited estimate to make up for limiting
 MONO_DROP_LIMIT_DB = 3.0
 MONO_GUARD_TARGET_DB = 2.5
-CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
 GAIN_RECORD_FRAMES = 16_000_000  # limited frames whose gains are kept for the export (128 MB)
-
-
-class _PreCache:
-    """The measured ``pre`` chunks, kept for the verification passes: in memory for tracks up
-    to :data:`CACHE_LIMIT_FRAMES`, else spilled to an unnamed temp file (float32, exact), so the
-    passes after the first do not re-render every stem and memory stays bounded."""
-
-    def __init__(self, frames: int) -> None:
-        self.chunks: list[np.ndarray] = []
-        self.sizes: list[int] = []
-        self.file = None
-        if frames > CACHE_LIMIT_FRAMES:
-            import tempfile
-
-            self.file = tempfile.TemporaryFile(prefix="studio-mix-")
-
-    def add(self, x: np.ndarray) -> None:
-        if self.file is None:
-            self.chunks.append(x)
-        else:
-            self.file.write(np.ascontiguousarray(x, np.float32).tobytes())
-            self.sizes.append(x.shape[1])
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        if self.file is None:
-            yield from self.chunks
-            return
-        self.file.seek(0)
-        for n in self.sizes:
-            yield np.frombuffer(self.file.read(8 * n), np.float32).reshape(2, n)
-
-    def close(self) -> None:
-        self.chunks = []
-        if self.file is not None:
-            self.file.close()
-            self.file = None
 
 
 @dataclass(frozen=True)
@@ -105,107 +73,12 @@ class MasterSettings:
         return 10.0 ** (self.threshold_dbtp / 20.0)
 
 
-def _fade_curve(t: np.ndarray) -> np.ndarray:
-    """Raised-cosine 0..1 for ``t`` in 0..1 (smooth at both ends)."""
-    return 0.5 - 0.5 * np.cos(np.pi * np.clip(t, 0.0, 1.0))
-
-
-def fade_lengths(spec: MasterSpec, frames: int, sample_rate: int) -> tuple[int, int, int]:
-    """(fade_in, fade_out, sleep_fade) in frames; in and out shrink together to fit the track."""
-    fi = int(round(spec.fade_in_s * sample_rate))
-    fo = int(round(spec.fade_out_s * sample_rate))
-    if fi + fo > frames:
-        scale = frames / float(fi + fo)
-        fi, fo = int(fi * scale), int(fo * scale)
-    sf = int(round((spec.sleep_fade_s or 0.0) * sample_rate))
-    return fi, fo, min(sf, frames)
-
-
-def fade_envelope(spec: MasterSpec, frames: int, sample_rate: int, start: int, n: int) -> Optional[np.ndarray]:
-    """Float32 ``(n,)`` master fade gains for frames ``start..start+n`` (None when all 1).
-
-    Fade in/out are raised-cosine; the sleep fade is a long fade to silence over the last
-    ``sleep_fade_s`` (raised-cosine in amplitude, cubed so it spends its time quiet, as a listener
-    falling asleep wants)."""
-    fi, fo, sf = fade_lengths(spec, frames, sample_rate)
-    stop = start + n
-    g: Optional[np.ndarray] = None
-    pos = None
-
-    def positions() -> np.ndarray:
-        nonlocal pos
-        if pos is None:
-            pos = np.arange(start, stop, dtype=np.float64) + 0.5
-        return pos
-
-    if fi and start < fi:
-        g = _fade_curve(positions() / fi)
-    if fo and stop > frames - fo:
-        out = _fade_curve((frames - positions()) / fo)
-        g = out if g is None else g * out
-    if sf and stop > frames - sf:
-        out = _fade_curve((frames - positions()) / sf) ** 3
-        g = out if g is None else g * out
-    return None if g is None else g.astype(np.float32)
-
-
 def _side_scale(x: np.ndarray, side_gain: float) -> np.ndarray:
     if side_gain == 1.0:
         return x
     mid = (x[0] + x[1]) * np.float32(0.5)
     side = (x[0] - x[1]) * np.float32(0.5 * side_gain)
     return np.stack([mid + side, mid - side])
-
-
-class _OutputMeter:
-    """Meters the mastered output of a verification pass cheaply and exactly.
-
-    Where the limiter left a chunk alone the output is the measured pre-master signal times the
-    master gain, so its K-weighted hop energies are the first pass's times ``gain^2`` (K-weighting
-    is linear). Only chunks the limiter touched are filtered again, from half a second of the
-    previous output (the K filter forgets its state within milliseconds, so this is exact to
-    float precision). Falls back to a full meter when the shortcut does not apply."""
-
-    WARMUP_S = 0.5
-
-    def __init__(self, sr: int, chunk: int, pre: Optional[LoudnessResult], gain: float) -> None:
-        self.sr = sr
-        self.meter = LoudnessMeter(sr)
-        self.hop = self.meter.hop_frames
-        usable = pre is not None and chunk % self.hop == 0 and pre.hop_energy.shape[1] >= 40
-        self.pre = pre if usable else None
-        self.gain2 = float(gain) ** 2
-        self.hops: list[np.ndarray] = []
-        self.prev = np.zeros((2, int(self.WARMUP_S * sr)), np.float32)
-        self.pos = 0
-
-    def feed(self, y: np.ndarray, changed: bool) -> None:
-        if self.pre is None:
-            self.meter.feed(y)
-            return
-        n = y.shape[1]
-        h0, h1 = self.pos // self.hop, (self.pos + n) // self.hop
-        if not changed:
-            self.hops.append(self.pre.hop_energy[:, h0:h1] * self.gain2)
-        else:
-            m = LoudnessMeter(self.sr)
-            m.feed(np.concatenate([self.prev, y], axis=1))
-            e = m.result().hop_energy
-            skip = self.prev.shape[1] // self.hop
-            self.hops.append(e[:, skip : skip + (h1 - h0)])
-        keep = self.prev.shape[1]
-        self.prev = np.concatenate([self.prev, y], axis=1)[:, -keep:]
-        self.pos += n
-
-    def result(self) -> LoudnessResult:
-        if self.pre is None:
-            return self.meter.result()
-        from studio.mixing.loudness import blocks_from_hops, gated_loudness
-
-        hops = np.concatenate(self.hops, axis=1)
-        stereo = gated_loudness(blocks_from_hops(hops[0] + hops[1], self.hop))
-        mono = gated_loudness(blocks_from_hops(hops[2], self.hop))
-        return LoudnessResult(stereo, mono, hops, self.hop)
 
 
 class MasterRun:
@@ -273,22 +146,33 @@ class MasterRun:
     def run(self, progress: Optional[Progress] = None) -> tuple[MasterSettings, dict[str, Any]]:
         """Measure, set the gain, verify on the limited output; returns settings and the report."""
         progress = progress or no_progress
-        cache: Optional[_PreCache] = _PreCache(self.frames)
+        cache: Optional[PreCache] = PreCache(self.frames)
         try:
             return self._run(progress, cache)
         finally:
             if cache is not None:
                 cache.close()
 
-    def _run(self, progress: Progress, cache: Optional["_PreCache"]) -> tuple[MasterSettings, dict[str, Any]]:
+    def _run(self, progress: Progress, cache: Optional["PreCache"]) -> tuple[MasterSettings, dict[str, Any]]:
         n_chunks = max(1, -(-self.frames // self.chunk))
 
         meter = LoudnessMeter(self.sr)
-        for k, x in enumerate(self.pre_chunks(1.0)):
-            meter.feed(x)
-            if cache is not None:
-                cache.add(x)
-            progress(0.5 * (k + 1) / n_chunks, "measuring loudness")
+        # The K-weighting filter (scipy) and numpy release the GIL: meter chunk k on a worker
+        # thread while chunk k+1 is rendered. One worker keeps the feeds in order, so the result
+        # is the same as metering inline.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-meter") as pool:
+            pending: deque = deque()
+            for k, x in enumerate(self.pre_chunks(1.0)):
+                pending.append(pool.submit(meter.feed, x))
+                if len(pending) > 2:
+                    pending.popleft().result()
+                if cache is not None:
+                    cache.add(x)
+                progress(0.5 * (k + 1) / n_chunks, "measuring loudness")
+            while pending:
+                pending.popleft().result()
         pre = meter.result()
         if not math.isfinite(pre.integrated_lufs):
             raise AudioError(
@@ -312,7 +196,7 @@ class MasterRun:
             passes += 1
             settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec)
             limiter = TruePeakLimiter(settings.threshold, self.sr, record_limit=GAIN_RECORD_FRAMES)
-            out_meter = _OutputMeter(self.sr, self.chunk, pre if side_gain == 1.0 else None, settings.gain)
+            out_meter = OutputMeter(self.sr, self.chunk, pre if side_gain == 1.0 else None, settings.gain)
             source = iter(cache) if cache is not None else self.pre_chunks(side_gain)
             for k, y in enumerate(self.mastered(settings, pre=source, limiter=limiter)):
                 out_meter.feed(y, limiter.last_changed)
