@@ -6,7 +6,7 @@ Layout written under ``out_dir`` (created if missing)::
     mix-loop.<ext>                  with loop_ready=True: gapless on repeat (see docs/mixing.md)
     stems/NN-<role>-<name>.<ext>    NN = 1-based layer index; stereo, the mix's exact length,
                                     after the layer's gain/pan/width/mute/solo, before the master
-    manifest.json                   the given manifest plus "outputs", "master_report", "export"
+    manifest.json                   the given manifest plus "outputs", "export" (and "master" if absent)
     <zip_name>                      with zip_name: all of the above in one zip
 
 Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it and
@@ -242,7 +242,7 @@ def export_soundscape(
             outputs["zip"] = zip_name
         full = dict(manifest)
         full["outputs"] = outputs
-        full["master_report"] = dict(soundscape.master)
+        full.setdefault("master", dict(soundscape.master))
         full["export"] = {
             "mix_format": mix_fmt,
             "mix_subtype": mix_sub,

@@ -31,7 +31,9 @@ def mix_state(soundscape: Soundscape) -> Optional[MixState]:
 
 
 def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[str, Any]:
-    meta: dict[str, Any] = {k: v for k, v in dict(source.metadata).items() if isinstance(v, (str, int, float, bool))}
+    # Keep everything the backend reported (match scores, warnings, resolved params): the
+    # manifest and the UI show it; only the audio itself stays out.
+    meta: dict[str, Any] = {k: v for k, v in dict(source.metadata).items() if not hasattr(v, "shape")}
     layer = arr.layers[index]
     meta["takes"] = len(source.clips)
     meta["active"] = arr.active[index]

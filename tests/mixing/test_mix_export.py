@@ -38,7 +38,7 @@ def test_export_writes_mix_stems_manifest(rendered, tmp_path):
     manifest = json.loads(paths["manifest"].read_text())
     assert manifest["outputs"]["mix"] == "mix.wav"
     assert manifest["outputs"]["stems"][2] == "stems/03-foreground-owl.wav"
-    assert manifest["master_report"]["gain_db"] == sc.master["gain_db"]
+    assert manifest["master"]["gain_db"] == sc.master["gain_db"]
     assert manifest["export"]["frames"] == sc.frames and "plan" in manifest
 
 
