@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_seed_arg(p)
     p.add_argument("--captioner", default="analysis", metavar="NAME", help="captioner (analysis, blip2, blip)")
     p.add_argument("--planner", default="rules", metavar="NAME", help="planner (rules, llm)")
+    p.add_argument("--tagger", default=None, metavar="NAME", help="sound tagger whose tags guide the planner (clip)")
     p.add_argument("--mix-format", default="wav", choices=MIX_FORMATS, help="mix file format (default wav)")
     p.add_argument("--zip", action="store_true", help="also write DIR/soundscape.zip with everything")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} exists and is not a folder")
-    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner)
+    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger)
     progress = _progress(args.quiet or not sys.stderr.isatty())
     image_info = None
 
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             "integrated_lufs": scape.master.get("integrated_lufs"),
             "true_peak_dbtp": scape.master.get("true_peak_dbtp"),
             "layers": [layer.name for layer in plan.layers],
-            "notes": [*plan.notes, *pipe.notes],
+            "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
         }
     )
     return 0
