@@ -145,7 +145,8 @@ class SoundscapePipeline:
             caption, style=style_obj, duration_s=duration, seed=validate_seed(seed)
         )
         if name != self.planner:
-            plan = plan.model_copy(update={"notes": (*plan.notes, *self.notes[-1:])})
+            why = [n for n in self.notes if n.startswith(f"{PLANNERS.kind} {self.planner!r}")]
+            plan = plan.model_copy(update={"notes": (*plan.notes, *why)})
         return resolve_events(plan)
 
     def generate_layer(self, spec: LayerSpec, plan: ScenePlan, progress: Optional[Progress] = None) -> LayerSource:
