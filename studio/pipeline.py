@@ -78,6 +78,23 @@ def _model_of(options: dict[str, Any]) -> Optional[str]:
     return options.get("model_id") or options.get("model") or None
 
 
+def _record_fallbacks(plan: ScenePlan, sources: list[LayerSource]) -> tuple[ScenePlan, list[LayerSource]]:
+    """Write the backend each layer really used into the plan, so the manifest re-renders
+    what was heard (not what was asked for) and says why."""
+    from dataclasses import replace
+
+    out = []
+    for source in sources:
+        spec = source.spec
+        if source.backend != spec.backend:
+            plan = plan.replace_layer(spec.name, backend=source.backend, model=None)
+            note = f"layer {spec.name!r}: {source.metadata.get('fallback', f'rendered with {source.backend}')}"
+            plan = plan.model_copy(update={"notes": (*plan.notes, note)})
+            source = replace(source, spec=next(layer for layer in plan.layers if layer.name == spec.name))
+        out.append(source)
+    return plan, out
+
+
 @dataclass
 class SoundscapePipeline:
     """The four stages wired together. Components are created lazily and reused.
@@ -203,6 +220,7 @@ class SoundscapePipeline:
         for i, spec in enumerate(plan.layers):
             cb(0.7 * i / n, f"generating {spec.name} ({spec.backend})")
             sources.append(self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * i / n, 0.7 * (i + 1) / n)))
+        plan, sources = _record_fallbacks(plan, sources)
         return self.mix(plan, sources, progress=scaled_progress(cb, 0.7, 1.0))
 
     def mix(self, plan: ScenePlan, sources: Sequence[LayerSource], *, progress: Optional[Progress] = None) -> Soundscape:

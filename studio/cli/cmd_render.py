@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tagger", default=None, metavar="NAME", help="sound tagger whose tags guide the planner (clip)")
     p.add_argument("--mix-format", default="wav", choices=MIX_FORMATS, help="mix file format (default wav)")
     p.add_argument("--zip", action="store_true", help="also write DIR/soundscape.zip with everything")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a render already in --out (its old stems are removed)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -59,16 +61,18 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} exists and is not a folder")
+    if _holds_a_render(out) and not args.overwrite:
+        raise InputError(f"--out {str(out)!r} already holds a render; choose a new folder or pass --overwrite")
     pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger)
     progress = _progress(args.quiet or not sys.stderr.isatty())
     image_info = None
 
     if args.manifest:
-        if args.image or args.caption or args.style or args.seed is not None or duration_from_args(args):
+        if args.image or args.caption is not None or args.style or args.seed is not None or duration_from_args(args):
             raise InputError("--manifest re-renders exactly; do not combine it with IMAGE, --caption, --style, --seed or a duration")
         plan = load_manifest(args.manifest)
     else:
-        if not args.image and not args.caption:
+        if not args.image and args.caption is None:
             raise InputError("give an IMAGE, --caption TEXT or --manifest FILE")
         style = load_style(args.style or DEFAULT_STYLE)
         duration = duration_from_args(args)
@@ -88,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.zip:
         options["zip_name"] = "soundscape.zip"
     paths = pipe.export(scape, out, image_info=image_info, **options)
+    _remove_stale_stems(out, paths)
     if not (args.quiet or not sys.stderr.isatty()):
         sys.stderr.write("\n")
     print_json(
@@ -102,3 +107,15 @@ def run(args: argparse.Namespace) -> int:
         }
     )
     return 0
+
+
+def _holds_a_render(out: Path) -> bool:
+    return out.is_dir() and ((out / "manifest.json").exists() or any((out / "stems").glob("*.*")))
+
+
+def _remove_stale_stems(out: Path, paths: dict[str, Path]) -> None:
+    """After a successful --overwrite, stems of the old render that the new one lacks go."""
+    keep = {Path(p).resolve() for key, p in paths.items() if key.startswith("stem:")}
+    for old in (out / "stems").glob("*.*"):
+        if old.resolve() not in keep and old.is_file():
+            old.unlink()

@@ -126,3 +126,16 @@ def test_neural_takes_are_ranked_best_first_and_clamped(monkeypatch):
     assert rms == pytest.approx(scores, rel=1e-6)
     assert all(c.duration_s == pytest.approx(4.0) for c in source.clips)  # clamped to max_clip_s
     assert source.metadata["clamped_from_s"] == 6.0
+
+
+def test_a_fallback_layer_is_recorded_in_the_plan_so_the_manifest_re_renders_it(pipe):
+    from studio.manifest import build_manifest, plan_from_manifest
+
+    plan = pipe.plan("gentle stream in a forest", style="focus", duration_s=6, seed=2)
+    asked = plan.replace_layer(plan.layers[0].name, backend="musicgen")
+    scape = pipe.render(asked)
+    used = scape.plan.layers[0]
+    assert used.backend == "procedural" and used.model is None
+    assert any(used.name in n and "musicgen unavailable" in n for n in scape.plan.notes)
+    again = SoundscapePipeline().render(plan_from_manifest(build_manifest(scape)))
+    assert np.array_equal(again.stems[0].clip().samples, scape.stems[0].clip().samples)

@@ -166,3 +166,35 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     proc = run_cli("render", str(EXAMPLES[0]), "--seconds", "10", "--minutes", "1", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "not allowed with argument" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_empty_caption_is_named_as_the_problem(tmp_path, capsys):
+    code = main(["render", "--caption", "", "--seconds", "5", "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 2
+    assert "caption text is empty" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_existing_render_is_kept_unless_overwrite_is_given(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["render", "--caption", "rain on a roof, a crackling fire, an owl and crickets", "--seconds", "6",
+            "--seed", "1", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    first_mix = (out / "mix.wav").read_bytes()
+    old_stems = sorted(p.name for p in (out / "stems").iterdir())
+    assert len(old_stems) >= 2
+    capsys.readouterr()
+
+    fewer = ["render", "--caption", "pink noise", "--seconds", "6", "--seed", "1", "--quiet", "--out", str(out)]
+    assert main(fewer) == 2
+    err = capsys.readouterr().err
+    assert "already holds a render" in err and "--overwrite" in err
+    assert (out / "mix.wav").read_bytes() == first_mix  # nothing lost
+    assert sorted(p.name for p in (out / "stems").iterdir()) == old_stems
+
+    assert main([*fewer, "--overwrite"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(p.name for p in (out / "stems").iterdir()) == sorted(
+        Path(s).name for s in manifest["outputs"]["stems"]
+    )
+    assert len(manifest["outputs"]["stems"]) < len(old_stems)
