@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from studio.errors import InputError
 from studio.types import (
@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_STYLE = "meditation"
 DEFAULT_CAPTIONER = "analysis"
 DEFAULT_PLANNER = "rules"
+LIGHT_BACKENDS = frozenset({"procedural", "samples"})  # no model to make room for
+STAGE_KINDS = frozenset({"captioner", "sound tagger", "planner"})  # registry kinds freed by release_stages
 BED_SOURCE_MAX_S = 90.0  # bed material generated per take; the mixer loops and varies it
 
 
@@ -215,6 +217,8 @@ class SoundscapePipeline:
 
         plan = resolve_events(plan)
         cb = progress or no_progress
+        if any(spec.backend not in LIGHT_BACKENDS for spec in plan.layers):
+            self.release_stages()
         sources = []
         n = len(plan.layers)
         for i, spec in enumerate(plan.layers):
@@ -262,11 +266,24 @@ class SoundscapePipeline:
 
     def unload(self) -> None:
         """Drop every cached component (and the models they hold)."""
-        for component in self._cache.values():
-            unload = getattr(component, "unload", None)
+        self._drop(lambda key: True)
+
+    def release_stages(self) -> None:
+        """Free the captioner, tagger and planner and their models. ``render`` calls this before
+        a neural audio backend loads, so a 15 GB captioner and an LLM are not resident beside it
+        (the audio backends keep one resident model among themselves)."""
+        self._drop(lambda key: key[0] in STAGE_KINDS)
+
+    def _drop(self, which: Callable[[tuple], bool]) -> None:
+        keys = [key for key in self._cache if which(key)]
+        for key in keys:
+            unload = getattr(self._cache.pop(key), "unload", None)
             if callable(unload):
                 unload()
-        self._cache.clear()
+        if keys:
+            import gc
+
+            gc.collect()
 
     # ------------------------------------------------------------------ helpers
 

