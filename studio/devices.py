@@ -26,6 +26,10 @@ def pick_device(device: Optional[str] = None) -> str:
         raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
     if base == "cuda" and not torch.cuda.is_available():
         raise InputError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
+    if base == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise InputError("device 'mps' was asked for but Apple's Metal backend is not available; use 'auto' or 'cpu'")
     return device
 
 

@@ -10,9 +10,11 @@ Layout written under ``out_dir`` (created if missing)::
     <zip_name>                      with zip_name: all of the above in one zip
 
 Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it and
-masters the sum, so memory stays bounded for 60-minute tracks. Every file is written to a hidden
-temp file in its final folder, fsynced and renamed only after all audio is complete; any failure
-(or Ctrl-C) removes the temp files and anything this call created. Output bytes are a pure
+masters the sum, so memory stays bounded for 60-minute tracks. Every file (audio, manifest, zip)
+is written to a hidden temp file in its final folder and fsynced; only when all of them are
+complete are they renamed into place, so a failure (disk full, unwritable folder, Ctrl-C) never
+leaves a partial or mismatched set: the temp files and anything this call created are removed,
+and files of an earlier export stay as they were. Output bytes are a pure
 function of the soundscape (no timestamps), so a re-export is byte-identical in every format
 (OGG after pinning the random stream serial libsndfile picks, see studio/mixing/ogg.py).
 """
@@ -29,7 +31,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 import numpy as np
 
-from studio.atomic import AtomicFile, fsync_dir, write_bytes_atomic
+from studio.atomic import AtomicFile, fsync_dir
 from studio.errors import ExportError, StudioError
 from studio.types import Progress, Soundscape, no_progress
 
@@ -60,6 +62,38 @@ def _check_format(fmt: str, subtype: Optional[str], allowed: Iterable[str], what
     return fmt, major, sub
 
 
+class _ErrorRecordingFile:
+    """The file object handed to libsndfile: it keeps the first OSError of a write (disk full,
+    I/O error) instead of raising it inside libsndfile's C callback, where it would be printed
+    and turned into an unclear failure; the sink raises it afterwards."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.error: Optional[OSError] = None
+
+    def write(self, data: Any) -> int:
+        if self.error is not None:
+            return 0
+        try:
+            written = self.fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            return 0
+        return len(memoryview(data).cast("B")) if written is None else written
+
+    def read(self, n: int = -1) -> bytes:
+        return self.fh.read(n)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+
 class _AudioSink:
     """One output audio file, written to a temp file and renamed on commit."""
 
@@ -77,7 +111,8 @@ class _AudioSink:
         else:
             import soundfile as sf
 
-            self.sf = sf.SoundFile(self.atomic.fh, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype)
+            self.io = _ErrorRecordingFile(self.atomic.fh)
+            self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype)
             for key in ("title", "comment", "software", "artist", "genre"):
                 if info.get(key):
                     try:
@@ -85,17 +120,28 @@ class _AudioSink:
                     except Exception:  # noqa: BLE001 - formats without that tag simply skip it
                         pass
 
+    def _encoder(self, call: Callable[[], Any]) -> None:
+        """Run a libsndfile call; a write error it swallowed is raised as the OSError it was."""
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - libsndfile reports short writes in many ways
+            if self.io.error is not None:
+                raise self.io.error from None
+            raise ExportError(f"could not encode {self.path.name} as {self.fmt}: {exc}") from None
+        if self.io.error is not None:
+            raise self.io.error
+
     def write(self, x: np.ndarray) -> None:
         if self.wav is not None:
             self.wav.write(x)
         else:
-            self.sf.write(np.ascontiguousarray(x.T))
+            self._encoder(lambda: self.sf.write(np.ascontiguousarray(x.T)))
 
     def finish(self) -> None:
         if self.wav is not None:
             self.wav.close()
             return
-        self.sf.close()
+        self._encoder(self.sf.close)
         if self.fmt == "ogg":
             # libsndfile picks a random Ogg serial; pin it so re-exports are byte-identical.
             from studio.mixing.ogg import fix_serial
@@ -187,21 +233,50 @@ def export_soundscape(
             zip_name += ".zip"
 
     out = Path(out_dir)
+    sr, frames = soundscape.sample_rate, soundscape.frames
+    stems_dir = out / "stems"
+    mix_path = out / f"mix.{mix_fmt}"
+    stem_paths = [stems_dir / stem_filename(i, stem.spec.role, stem.spec.name, stem_fmt)
+                  for i, stem in enumerate(soundscape.stems)]
+    loop_path = out / f"mix-loop.{mix_fmt}" if loop_ready else None
+    manifest_path = out / "manifest.json"
+    zip_path = out / zip_name if zip_name else None
+
+    outputs: dict[str, Any] = {"mix": mix_path.name, "stems": [f"stems/{p.name}" for p in stem_paths]}
+    if loop_path is not None:
+        outputs["mix_loop"] = loop_path.name
+    if zip_name:
+        outputs["zip"] = zip_name
+    full = dict(manifest)
+    full["outputs"] = outputs
+    full.setdefault("master", dict(soundscape.master))
+    full["export"] = {
+        "mix_format": mix_fmt,
+        "mix_subtype": mix_sub,
+        "stem_format": stem_fmt,
+        "stem_subtype": stem_sub,
+        "sample_rate": sr,
+        "channels": 2,
+        "frames": frames,
+        "duration_s": frames / sr,
+        "loop_ready": bool(loop_ready),
+    }
+    try:
+        # Before anything is written: a manifest that cannot be saved must not cost the export.
+        manifest_data = manifest_bytes(full)
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"the manifest cannot be written as JSON ({exc}); nothing was exported") from None
+
     created: list[Path] = []  # files and folders this call created, removed on failure
+    pending: list[AtomicFile] = []  # complete temp files, renamed into place at the very end
     sinks: list[_AudioSink] = []
     try:
         _make_dirs(out, created)
-        stems_dir = out / "stems"
         _make_dirs(stems_dir, created)
-        sr, frames = soundscape.sample_rate, soundscape.frames
         seed = int(soundscape.plan.seed)
-        mix_path = out / f"mix.{mix_fmt}"
         mix_sink = _AudioSink(mix_path, mix_fmt, mix_major, mix_sub, sr, frames, _info(soundscape, title), seed)
         sinks.append(mix_sink)
-        stem_paths: list[Path] = []
-        for i, stem in enumerate(soundscape.stems):
-            p = stems_dir / stem_filename(i, stem.spec.role, stem.spec.name, stem_fmt)
-            stem_paths.append(p)
+        for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths)):
             sinks.append(_AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames,
                                     _info(soundscape, title, stem.spec.name), seed + i + 1))
         done = 0
@@ -211,11 +286,9 @@ def export_soundscape(
                 sink.write(chunk)
             done += mix.shape[1]
             progress(0.9 * done / max(1, frames), "writing mix and stems")
-        loop_path = None
-        if loop_ready:
-            from studio.mixing.loop import iter_loop_mix, loop_frames
+        if loop_path is not None:
+            from studio.mixing.loop_ready import iter_loop_mix, loop_frames
 
-            loop_path = out / f"mix-loop.{mix_fmt}"
             loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape),
                                    _info(soundscape, title and f"{title} (loop)"), seed)
             sinks.append(loop_sink)
@@ -224,64 +297,59 @@ def export_soundscape(
             progress(0.95, "writing loop")
         for sink in sinks:
             sink.finish()
-        for sink in sinks:
-            existed = sink.path.exists()
-            sink.commit()
+        pending.extend(sink.atomic for sink in sinks)
+        manifest_file = AtomicFile(manifest_path)
+        pending.append(manifest_file)
+        manifest_file.fh.write(manifest_data)
+        for af in pending:
+            af.fh.flush()
+        if zip_path is not None:
+            members = [(a.final.relative_to(out).as_posix(), a.tmp) for a in pending]
+            zip_file = AtomicFile(zip_path)
+            pending.append(zip_file)
+            _write_zip(zip_file, members)
+        progress(0.99, "saving")
+        # Everything is complete on disk: now put it in place.
+        for af in pending:
+            existed = af.final.exists()
+            af.commit()
             if not existed:
-                created.append(sink.path)
+                created.append(af.final)
         fsync_dir(out)
         fsync_dir(stems_dir)
-
-        outputs: dict[str, Any] = {
-            "mix": mix_path.name,
-            "stems": [f"stems/{p.name}" for p in stem_paths],
-        }
-        if loop_path is not None:
-            outputs["mix_loop"] = loop_path.name
-        if zip_name:
-            outputs["zip"] = zip_name
-        full = dict(manifest)
-        full["outputs"] = outputs
-        full.setdefault("master", dict(soundscape.master))
-        full["export"] = {
-            "mix_format": mix_fmt,
-            "mix_subtype": mix_sub,
-            "stem_format": stem_fmt,
-            "stem_subtype": stem_sub,
-            "sample_rate": sr,
-            "channels": 2,
-            "frames": frames,
-            "duration_s": frames / sr,
-            "loop_ready": bool(loop_ready),
-        }
-        manifest_path = out / "manifest.json"
-        existed = manifest_path.exists()
-        write_bytes_atomic(manifest_path, manifest_bytes(full))
-        if not existed:
-            created.append(manifest_path)
 
         result: dict[str, Path] = {"mix": mix_path, "manifest": manifest_path}
         for i, p in enumerate(stem_paths):
             result[f"stem:{i + 1:02d}"] = p
         if loop_path is not None:
             result["mix_loop"] = loop_path
-        if zip_name:
-            zip_path = out / zip_name
-            members = [mix_path] + stem_paths + ([loop_path] if loop_path else []) + [manifest_path]
-            existed = zip_path.exists()
-            _write_zip(zip_path, out, members)
-            if not existed:
-                created.append(zip_path)
+        if zip_path is not None:
             result["zip"] = zip_path
         progress(1.0, "exported")
         return result
     except BaseException as exc:
         for sink in sinks:
             sink.discard()
+        for af in pending:
+            af.discard()
         _remove_created(created)
         if isinstance(exc, StudioError) or not isinstance(exc, OSError):
             raise
-        raise ExportError(f"could not write the export to {out}: {exc.strerror or exc}") from None
+        raise ExportError(_write_error_message(out, exc)) from None
+
+
+def _write_error_message(out: Path, exc: OSError) -> str:
+    import errno
+
+    reason = exc.strerror or str(exc)
+    hint = {
+        errno.ENOSPC: "free some disk space or choose another folder",
+        errno.EDQUOT: "free some disk space or choose another folder",
+        errno.EACCES: "choose a folder you can write to",
+        errno.EPERM: "choose a folder you can write to",
+        errno.EROFS: "choose a folder you can write to",
+    }.get(exc.errno or -1, "check the folder and try again")
+    return f"could not write the export to {out}: {reason}; {hint} (no partial file was left there)"
 
 
 def _make_dirs(path: Path, created: list[Path]) -> None:
@@ -310,21 +378,16 @@ def _remove_created(created: list[Path]) -> None:
             pass
 
 
-def _write_zip(zip_path: Path, root: Path, members: list[Path]) -> None:
-    af = AtomicFile(zip_path)
-    try:
-        with zipfile.ZipFile(af.fh, "w") as zf:
-            for p in members:
-                info = zipfile.ZipInfo(p.relative_to(root).as_posix(), date_time=ZIP_DATE)
-                info.external_attr = 0o644 << 16
-                # Audio does not deflate usefully; store it and compress only the manifest.
-                info.compress_type = zipfile.ZIP_DEFLATED if p.suffix == ".json" else zipfile.ZIP_STORED
-                with open(p, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-        af.commit()
-    except BaseException:
-        af.discard()
-        raise
+def _write_zip(af: AtomicFile, members: list[tuple[str, Path]]) -> None:
+    """Write a zip of ``members`` (archive name, file to read) into the open temp file ``af``."""
+    with zipfile.ZipFile(af.fh, "w") as zf:
+        for name, path in members:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            # Audio does not deflate usefully; store it and compress only the manifest.
+            info.compress_type = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+            with open(path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional[str] = None) -> bytes:

@@ -2,7 +2,8 @@
 
 A ``model_id`` may be a local folder (``save_pretrained`` output) or a hub id. Hub ids are
 looked up in the local Hugging Face cache first; when the model is absent and the hub cannot
-be reached (offline mode or no network) the error names the model and how to get it.
+be reached (offline mode, or no network: checked with one short request instead of letting the
+loader retry for half a minute) the error names the model and how to get it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def local_model_path(model_id: str) -> Optional[Path]:
     path = Path(model_id).expanduser()
     if path.is_dir():
         return path
-    if model_id.count("/") != 1 or model_id.startswith((".", "/")):
+    # "owner/name", or a legacy single name such as "t5-large"
+    if model_id.count("/") > 1 or model_id.startswith((".", "/", "~")) or not model_id.strip():
         return None
     try:
         from huggingface_hub import snapshot_download
@@ -39,18 +41,59 @@ def local_model_path(model_id: str) -> Optional[Path]:
         return None
 
 
-def require_model(model_id: str, *, what: str) -> str:
+def is_local_path(model_id: str) -> bool:
+    """Whether ``model_id`` names a folder on disk rather than a hub id."""
+    return Path(model_id).expanduser().exists() or model_id.startswith((".", "/", "~")) or model_id.count("/") > 1
+
+
+def hub_unreachable(timeout_s: float = 3.0) -> Optional[str]:
+    """None when the Hugging Face hub answers (any HTTP status), else why it cannot be reached.
+
+    One HEAD request through huggingface_hub's own HTTP session (so ``HF_ENDPOINT`` and proxy
+    settings apply), with no retries: without a network the loaders would otherwise retry for
+    about 30 s before failing."""
+    try:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import get_session
+    except ImportError:  # pragma: no cover - huggingface_hub ships with transformers
+        return None
+    endpoint = constants.ENDPOINT
+    try:
+        get_session().head(endpoint, timeout=timeout_s, follow_redirects=False)
+    except Exception as exc:  # noqa: BLE001 - connection, DNS, TLS and timeout errors alike
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        return f"{endpoint} cannot be reached ({reason})"
+    return None
+
+
+def how_to_get(model_id: str, hint: str = "") -> str:
+    """The steps that put ``model_id`` on this machine, for error messages."""
+    how = f"on a machine with internet run `python -m studio models download {model_id}`"
+    return how + (f"; {hint}" if hint else "")
+
+
+def require_model(model_id: str, *, what: str, hint: str = "") -> str:
     """A path or id that ``from_pretrained`` can load now, or a ModelUnavailableError that
-    names the model and how to get it."""
+    names the model and how to get it (``hint``: a model-specific step such as accepting a
+    gated licence and logging in).
+
+    A hub id missing from the local cache is returned as is (the loader downloads it) only
+    when offline mode is off and the hub answers."""
     local = local_model_path(model_id)
     if local is not None:
         return str(local)
-    if Path(model_id).expanduser().exists() or model_id.startswith((".", "/", "~")):
+    if is_local_path(model_id):
         raise ModelUnavailableError(f"{what} model folder {model_id!r} does not exist or is not a folder")
     if is_offline():
         raise ModelUnavailableError(
-            f"{what} model {model_id!r} is not in the local Hugging Face cache and offline mode is on; "
-            f"on a machine with internet run `python -m studio models download {model_id}`"
+            f"{what} model {model_id!r} is not in the local Hugging Face cache and offline mode is on "
+            f"(HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE); {how_to_get(model_id, hint)}"
+        )
+    unreachable = hub_unreachable()
+    if unreachable:
+        raise ModelUnavailableError(
+            f"{what} model {model_id!r} is not in the local Hugging Face cache and {unreachable}; "
+            f"{how_to_get(model_id, hint)}"
         )
     return model_id
 
@@ -62,8 +105,14 @@ def load_error(model_id: str, *, what: str, exc: BaseException, hint: str = "") 
     ``hint`` adds a model-specific step (e.g. accepting a licence and logging in).
     """
     first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-    how = f"on a machine with internet run `python -m studio models download {model_id}`"
+    if is_local_path(model_id):
+        # a folder the user pointed at: downloading its path would make no sense
+        return ModelUnavailableError(
+            f"{what} model folder {model_id!r} could not be loaded ({first_line}); it is incomplete, damaged or "
+            f"holds another kind of model: save or copy the whole model folder again, or pass a hub id"
+        )
+    how = how_to_get(model_id)
     if is_offline():
-        how += " (offline mode is on: HF_HUB_OFFLINE=1)"
+        how += " (offline mode is on: HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)"
     extra = f"; {hint}" if hint else ""
     return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({first_line}); {how}{extra}")

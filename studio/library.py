@@ -88,16 +88,73 @@ class LibraryEntry:
 
     def manifest(self) -> dict[str, Any]:
         """The stored manifest dict (LibraryError when the file is missing or unreadable)."""
+        if not self.manifest_path.is_file():
+            raise LibraryError(
+                f"the files of library entry “{self.title}” are gone ({self.folder} has no manifest.json; "
+                "it was moved or deleted outside the studio); delete the entry"
+            )
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise LibraryError(f"library entry {self.id} has no readable manifest ({exc})") from None
+            raise LibraryError(f"the manifest of library entry “{self.title}” is damaged ({exc}); delete the entry") from None
+        if not isinstance(data, dict):
+            raise LibraryError(f"the manifest of library entry “{self.title}” is not a JSON object; delete the entry")
+        return data
 
     def plan(self) -> ScenePlan:
         """The entry's resolved plan, ready to re-render exactly."""
         from studio.manifest import plan_from_manifest
 
         return plan_from_manifest(self.manifest())
+
+    def problem(self) -> Optional[str]:
+        """Why this entry cannot be reopened or re-rendered, or None when it can.
+
+        The manifest must be readable and hold a valid plan; otherwise the entry can only be
+        deleted. Files can go missing or be damaged outside the studio (a disk clean-up, a
+        copy interrupted half-way), and one bad entry must not hide the others.
+        """
+        try:
+            self.plan()
+        except StudioError as exc:
+            return str(exc)
+        return None
+
+    def mix_problem(self) -> Optional[str]:
+        """Why the saved mix cannot be played (missing, truncated), or None when it can
+        (or when the entry has no saved mix). Re-rendering restores it from the manifest."""
+        if self.mix_path is None:
+            return None
+        if not self.mix_path.is_file():
+            return f"the saved mix of “{self.title}” is missing; Re-render makes it again from the manifest"
+        try:
+            import soundfile as sf
+
+            with sf.SoundFile(str(self.mix_path)) as f:
+                # The header alone survives a truncated copy: read the last second too.
+                tail = min(f.frames, f.samplerate)
+                if f.frames <= 0:
+                    raise ValueError("no audio frames")
+                f.seek(f.frames - tail)
+                if len(f.read(tail)) < tail:
+                    raise ValueError("the file ends early")
+        except Exception as exc:  # noqa: BLE001 - libsndfile raises several kinds
+            return f"the saved mix of “{self.title}” is missing or unreadable ({exc}); Re-render makes it again from the manifest"
+        return None
+
+    def thumbnail(self) -> Optional[bytes]:
+        """The thumbnail's PNG bytes, or None when there is none or it does not decode."""
+        if self.thumbnail_path is None:
+            return None
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            data = self.thumbnail_path.read_bytes()
+            with Image.open(io.BytesIO(data)) as img:
+                img.verify()
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+            return None
+        return data
 
     @property
     def length_label(self) -> str:

@@ -8,6 +8,8 @@ string travels into every stem's metadata so users see it.
 
 from __future__ import annotations
 
+import glob
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,8 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
     ),
     KnownModel("cvssp/audioldm2", "audio", 4.6, "CC-BY-NC-SA-4.0 (non-commercial)", ("audioldm2",)),
     KnownModel("facebook/audiogen-medium", "audio", 3.6, NC, ("audiogen",), note="needs the audiocraft extra"),
+    KnownModel("t5-large", "text-encoder", 3.0, "Apache-2.0",
+               note="AudioGen's text encoder (audiocraft loads it by this legacy id)"),
     # scoring
     KnownModel("laion/clap-htsat-unfused", "scorer", 0.6, "Apache-2.0", ("candidates", "coherence")),
     # vision
@@ -93,13 +97,62 @@ def default_model(stage: str) -> Optional[KnownModel]:
     return None
 
 
+UNKNOWN_LICENCE = "unknown: see the model card"
+
+
 def licence_for(model_id: str) -> str:
-    """Licence string to show with output made by ``model_id`` (local folders: read from the
-    saved config's ``licence`` field when present, else "see the model card")."""
+    """Licence string to show with output made by ``model_id``.
+
+    Catalogue ids give the catalogue's licence. Otherwise, with no network: a folder inside
+    the Hugging Face cache (``.../models--owner--name/snapshots/...``) gives its repo's
+    catalogue licence; a folder (or cached hub id) whose ``README.md`` model card declares
+    ``license:`` in its front matter gives that, marked "(from the model card)"; anything else
+    is "unknown: see the model card"."""
     model = _BY_ID.get(model_id)
     if model is not None:
         return model.licence
-    return "unknown: see the model card"
+    from studio.hf import local_model_path
+
+    try:
+        folder = local_model_path(model_id)
+    except Exception:  # noqa: BLE001 - a licence lookup must never fail a render
+        folder = None
+    if folder is None:
+        return UNKNOWN_LICENCE
+    repo = _cache_repo_id(folder)
+    if repo in _BY_ID:
+        return _BY_ID[repo].licence
+    card = _card_licence(folder)
+    return f"{card} (from the model card)" if card else UNKNOWN_LICENCE
+
+
+def _cache_repo_id(folder: Path) -> Optional[str]:
+    """``owner/name`` when ``folder`` is a snapshot in the Hugging Face cache."""
+    for part in reversed(Path(folder).resolve().parts):
+        if part.startswith("models--"):
+            return part[len("models--"):].replace("--", "/")
+    return None
+
+
+def _card_licence(folder: Path) -> Optional[str]:
+    """The ``license`` (``license_name`` when it is "other") in a model card's YAML front matter."""
+    try:
+        with (Path(folder) / "README.md").open(encoding="utf-8", errors="replace") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return None
+    if not head.startswith("---"):
+        return None
+    front = head[3:].split("\n---", 1)[0]
+    fields = {}
+    for line in front.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("license", "license_name") and value.strip():
+            fields[key.strip()] = value.strip().strip("'\"")
+    licence = fields.get("license")
+    if licence == "other" and fields.get("license_name"):
+        return fields["license_name"]
+    return licence
 
 
 def is_cached(model_id: str) -> bool:
@@ -135,14 +188,58 @@ def model_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# weights for other frameworks/runtimes, never read by the studio's torch loaders
+_OTHER_FRAMEWORK_SUFFIXES = (".msgpack", ".h5", ".ot", ".onnx", ".onnx_data", ".tflite", ".mlmodel", ".gguf")
+_OTHER_FRAMEWORK_DIRS = ("onnx", "openvino", "coreml", "flax_model", "tf_model")
+_PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt")
+_AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
+
+
+def files_to_download(files: list[str]) -> list[str]:
+    """The files of a hub repo the studio's loaders read, from its file list.
+
+    Many repos publish the same weights several times; downloading all of them can double or
+    triple the download. Left out:
+    - other frameworks' weights (Flax, TensorFlow, Rust, ONNX, Core ML, GGUF);
+    - a pickled ``pytorch_model*.bin`` / ``diffusion_pytorch_model*.bin`` whose
+      ``.safetensors`` twin is in the same folder (transformers and diffusers load the twin);
+    - in a diffusers repo (``model_index.json``), single-file checkpoints at the root (the
+      pipeline loads its components from their sub-folders);
+    - in a transformers folder (``config.json`` + ``model.safetensors``), audiocraft's own
+      ``state_dict.bin``/``compression_state_dict.bin`` (MusicGen repos carry both formats).
+    Everything else (configs, tokenizers, audiocraft-only repos such as AudioGen) is kept."""
+    present = set(files)
+    diffusers_repo = "model_index.json" in present
+    keep = []
+    for f in files:
+        folder, name = posixpath.split(f)
+        low = name.lower()
+        if low.endswith(_OTHER_FRAMEWORK_SUFFIXES) or f.split("/")[0].lower() in _OTHER_FRAMEWORK_DIRS:
+            continue
+        if low.endswith(".bin") and name.startswith(("pytorch_model", "diffusion_pytorch_model")):
+            twin = name.replace("pytorch_model", "model", 1) if name.startswith("pytorch_model") else name
+            if posixpath.join(folder, twin[: -len(".bin")] + ".safetensors") in present:
+                continue
+        if diffusers_repo and folder == "" and low.endswith(_PICKLED_WEIGHTS + (".safetensors",)):
+            continue
+        if name in _AUDIOCRAFT_FILES and posixpath.join(folder, "config.json") in present and (
+            posixpath.join(folder, "model.safetensors") in present
+            or posixpath.join(folder, "model.safetensors.index.json") in present
+        ):
+            continue
+        keep.append(f)
+    return keep
+
+
 def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
              token: Optional[str] = None) -> Path:
     """Fetch ``model_id`` into the local Hugging Face cache (``huggingface_hub.snapshot_download``)
-    with a progress bar; returns the snapshot folder.
+    with a progress bar; returns the snapshot folder. Only the files the loaders read are
+    fetched (:func:`files_to_download`).
 
     Any hub id is accepted (known ones get their licence shown by the CLI).
-    Raises ModelUnavailableError when offline mode is on, the repo is gated and no token
-    accepted it, or the hub cannot be reached.
+    Raises ModelUnavailableError when offline mode is on, the hub cannot be reached (checked
+    with one short request first), or the repo is gated and no token accepted it.
     """
     from studio.hf import is_offline
 
@@ -160,10 +257,18 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
             f"unset it on a machine with internet, or copy the model folder and pass its path as the model id"
         )
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import HfApi, snapshot_download
         from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
     except ImportError:  # pragma: no cover - huggingface_hub ships with transformers
         raise ModelUnavailableError("downloading needs huggingface_hub; run `pip install -r requirements.txt`") from None
+    from studio.hf import hub_unreachable
+
+    unreachable = hub_unreachable()  # one quick request instead of half a minute of retries
+    if unreachable:
+        raise ModelUnavailableError(
+            f"cannot download {model_id!r}: {unreachable}; check the network and retry, or copy the model folder "
+            f"from a machine that has it and pass its path as the model id"
+        )
     kwargs: dict[str, Any] = {"repo_id": model_id, "token": token}
     if tqdm_class is not None:
         kwargs["tqdm_class"] = tqdm_class
@@ -178,6 +283,8 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
 
         kwargs["tqdm_class"] = _SilentTqdm
     try:
+        # file names as literal patterns ("[" in a name would otherwise be a character class)
+        kwargs["allow_patterns"] = [glob.escape(f) for f in files_to_download(HfApi().list_repo_files(model_id, token=token))]
         return Path(snapshot_download(**kwargs))
     except GatedRepoError:
         raise ModelUnavailableError(
@@ -192,7 +299,7 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
     except Exception as exc:  # noqa: BLE001 - httpx errors are not OSError
-        if type(exc).__module__.split(".")[0] in ("httpx", "requests", "urllib3", "huggingface_hub"):
+        if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "requests", "urllib3", "huggingface_hub"):
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
         raise

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from studio.generation.neural_base import NeuralBackend
 
 INSTALL_HINT = "AudioGen is an optional extra: install audiocraft as described in docs/models.md"
+TEXT_ENCODER_ID = "t5-large"  # what audiocraft's T5 conditioner loads through transformers
 
 
 class AudioGenBackend(NeuralBackend):
@@ -27,6 +28,25 @@ class AudioGenBackend(NeuralBackend):
     default_model_id = "facebook/audiogen-medium"
     required_modules = ("torch", "audiocraft")
     install_hint = INSTALL_HINT
+    load_hint = (
+        f"its text encoder {TEXT_ENCODER_ID!r} must be in the cache too "
+        f"(`python -m studio models download {TEXT_ENCODER_ID}`)"
+    )
+
+    @classmethod
+    def availability(cls, model_id: str | None = None) -> tuple[bool, str]:
+        """As every backend, and the T5 text encoder audiocraft loads must be cached too."""
+        ok, reason = super().availability(model_id)
+        if not ok or (model_id or cls.default_model_id) == "debug":
+            return ok, reason
+        from studio.hf import local_model_path
+
+        if local_model_path(TEXT_ENCODER_ID) is None:
+            return False, (
+                f"AudioGen's text encoder {TEXT_ENCODER_ID!r} is not in the local Hugging Face cache; "
+                f"run `python -m studio models download {TEXT_ENCODER_ID}`"
+            )
+        return ok, reason
 
     @classmethod
     def _resolve(cls, model_id: str) -> str:

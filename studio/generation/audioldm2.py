@@ -2,6 +2,8 @@
 
 - Rate: the vocoder's (16 kHz), mono. Longest clip per call: the UNet's native length
   (``sample_size x VAE scale x vocoder hop / rate``: 10.24 s for the released model).
+  Shortest: the pipeline refuses less than ``VAE scale x vocoder hop / rate`` (40 ms for the
+  released model), so shorter requests generate that much and are cropped.
 - Seed: a ``torch.Generator`` passed to the pipeline. Progress: the pipeline's step callback.
 - ``negative_prompt``, ``steps`` (default 200, as the model card) and ``guidance_scale``
   (default 3.5) apply.
@@ -35,6 +37,7 @@ class AudioLDM2Backend(NeuralBackend):
         rate = int(vocoder.sampling_rate)
         hop = math.prod(vocoder.upsample_rates)
         max_s = pipe.unet.config.sample_size * pipe.vae_scale_factor * hop / rate
+        self._min_s = (hop / rate) * pipe.vae_scale_factor  # same arithmetic as the pipeline's own check
         return {"sample_rate": rate, "channels": 1, "max_clip_s": max_s}
 
     def _total_steps(self, duration_s: float, opts: dict[str, Any]) -> int:
@@ -53,7 +56,8 @@ class AudioLDM2Backend(NeuralBackend):
                 negative_prompt=opts["negative_prompt"],
                 num_inference_steps=opts["steps"] or DEFAULT_STEPS,
                 guidance_scale=guidance,
-                audio_length_in_s=duration_s,
+                # the base class crops the output to the requested frames
+                audio_length_in_s=max(duration_s, self._min_s),
                 num_waveforms_per_prompt=1,
                 generator=torch_generator(self.device, seed),
                 output_type="np",

@@ -188,6 +188,17 @@ def modules_present(*names: str) -> Optional[str]:
     return None
 
 
+def _memory_message(label: str, model_id: str, device: str) -> str:
+    from studio.models import known_model
+
+    entry = known_model(model_id)
+    size = f" (about {entry.size_gb:g} GB of weights)" if entry is not None else ""
+    return (
+        f"not enough memory on {device} to load {label} model {model_id!r}{size}; close other models or apps, "
+        f"or choose a smaller variant (`python -m studio models` lists them)"
+    )
+
+
 _DTYPES = ("float32", "float16", "bfloat16")
 
 
@@ -265,10 +276,12 @@ class NeuralBackend:
         from studio.devices import pick_device, pick_dtype
         from studio.hf import load_error
 
+        model_id = model_id or cls.default_model_id
         missing = modules_present(*cls.required_modules)
         if missing:
-            raise ModelUnavailableError(f"the {cls.name} backend needs the {missing!r} package; {cls.install_hint}")
-        model_id = model_id or cls.default_model_id
+            raise ModelUnavailableError(
+                f"the {cls.name} backend (model {model_id!r}) needs the {missing!r} package; {cls.install_hint}"
+            )
         resolved_device = pick_device(device)
         resolved_dtype = _torch_dtype(dtype) if dtype is not None else pick_dtype(resolved_device)
         # Free the resident model first so the new one never shares memory with it.
@@ -284,9 +297,20 @@ class NeuralBackend:
                     return cls._load(path, resolved_device, resolved_dtype)
             except ModelUnavailableError:
                 raise
-            except (OSError, ValueError, KeyError) as exc:
+            except ImportError as exc:
+                # e.g. a tokenizer or scheduler that needs a package the extras did not bring
+                raise ModelUnavailableError(
+                    f"{cls.label} model {model_id!r} needs the {exc.name or str(exc)!r} package to load; "
+                    f"{cls.install_hint}"
+                ) from None
+            except MemoryError:
+                raise ModelUnavailableError(_memory_message(cls.label, model_id, resolved_device)) from None
+            except Exception as exc:  # noqa: BLE001
+                if "out of memory" in str(exc).lower():  # torch.OutOfMemoryError and alike
+                    raise ModelUnavailableError(_memory_message(cls.label, model_id, resolved_device)) from None
                 # OSError: files missing / no network / gated; ValueError/KeyError: a folder
-                # that is not this kind of model.
+                # holding another kind of model; SafetensorError, UnpicklingError,
+                # RuntimeError (size mismatch): damaged or truncated weights.
                 raise load_error(model_id, what=cls.label, exc=exc, hint=cls.load_hint) from None
 
         components = loader()
@@ -312,9 +336,10 @@ class NeuralBackend:
         from studio.hf import local_model_path
 
         if local_model_path(model_id) is None:
+            extra = f"; {cls.load_hint}" if cls.load_hint else ""
             return False, (
                 f"model {model_id!r} is not in the local Hugging Face cache; "
-                f"run `python -m studio models download {model_id}`"
+                f"run `python -m studio models download {model_id}`{extra}"
             )
         return True, f"ready ({model_id})"
 
@@ -326,7 +351,7 @@ class NeuralBackend:
         unless offline), or ModelUnavailableError naming the model and how to get it."""
         from studio.hf import require_model
 
-        return require_model(model_id, what=cls.label)
+        return require_model(model_id, what=cls.label, hint=cls.load_hint)
 
     @classmethod
     def _load(cls, path: str, device: str, dtype: Any) -> Any:  # pragma: no cover - abstract

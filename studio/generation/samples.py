@@ -7,18 +7,27 @@ recording is cropped at a seeded offset; short ones are chained (further seeded 
 same top matches, never the same file twice in a row when there is a choice) with short
 equal-power crossfades so the joins do not click.
 
-Output is at 48 kHz (files at other rates are resampled), stereo when any chosen file is
-stereo, mono otherwise. ``metadata()`` lists the chosen files and their similarities.
+Output is at 48 kHz (files at other rates are resampled), stereo when any chosen file has two
+or more channels (files with more than two are folded to stereo: even channels left, odd
+right), mono otherwise. Only the part of a file that is used is read, so hour-long field
+recordings cost no more than short ones.
+
+Unreadable files are never chosen (the index checks each file's header); a file that fails
+when it is read anyway (changed or damaged since) is skipped for the next best match and
+named in ``metadata()["skipped"]``. ``metadata()`` lists the chosen files and their
+similarities. The index is checked for changes (stat calls only) before every generation, so
+recordings added while the studio runs are used.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
-from studio.errors import InputError
+from studio.errors import AudioError, InputError
 from studio.generation.neural_base import check_request
 from studio.generation.samples_index import SampleIndex, read_audio
 from studio.types import AudioClip, Progress, no_progress
@@ -27,6 +36,10 @@ OUTPUT_RATE = 48_000
 CROSSFADE_S = 0.05
 DEFAULT_TOP_K = 3
 MAX_CLIP_S = 600.0
+# extra source frames read on each side of a crop, so the resampler's filter has real signal
+# at the crop's edges instead of zero padding (a few-ms fade at every join otherwise)
+RESAMPLE_MARGIN = 64
+MAX_LISTED = 20  # skipped files listed in metadata
 
 
 class SamplesBackend:
@@ -41,8 +54,10 @@ class SamplesBackend:
         if folder is None or str(folder).strip() == "":
             raise InputError("the samples backend needs a folder of recordings (folder=...)")
         self.folder = Path(folder).expanduser()
+        self.cache_dir = cache_dir
         self.index = SampleIndex.load_or_build(self.folder, cache_dir=cache_dir)
         self._last_choice: list[dict[str, Any]] = []
+        self._last_skipped: list[dict[str, str]] = []
 
     @classmethod
     def create(cls, **opts: Any) -> "SamplesBackend":
@@ -61,20 +76,24 @@ class SamplesBackend:
                 return False, f"needs the {mod!r} package; run `pip install -r requirements.txt`"
         return True, "ready (needs a folder of recordings)"
 
-    def refresh(self) -> None:
-        """Re-scan the folder (cheap when nothing changed)."""
-        self.index = SampleIndex.load_or_build(self.folder)
+    def refresh(self) -> bool:
+        """Re-index the folder if files changed since it was indexed (stat calls only when
+        nothing did). True when the index was rebuilt."""
+        if not self.index.is_stale():
+            return False
+        self.index = SampleIndex.load_or_build(self.folder, cache_dir=self.cache_dir)
+        return True
 
     # -- generation ----------------------------------------------------------------------
 
-    def _top(self, prompt: str, params: dict[str, Any]) -> list[tuple[Any, float]]:
+    def _top(self, prompt: str, params: dict[str, Any], exclude: frozenset[str] = frozenset()) -> list[tuple[Any, float]]:
         try:
             top_k = int(params.get("top_k", DEFAULT_TOP_K))
         except (TypeError, ValueError):
             raise InputError(f"top_k must be an integer >= 1; got {params.get('top_k')!r}") from None
         if top_k < 1:
             raise InputError(f"top_k must be an integer >= 1; got {top_k}")
-        return self.index.search(prompt, top_k=top_k)
+        return self.index.search(prompt, top_k=top_k, exclude=exclude)
 
     @staticmethod
     def _weights(sims: list[float]) -> np.ndarray:
@@ -93,6 +112,7 @@ class SamplesBackend:
         cb = progress or no_progress
         duration_s = min(float(duration_s), self.max_clip_s)
         frames = max(1, int(round(duration_s * OUTPUT_RATE)))
+        self.refresh()
         top = self._top(prompt, params)
         rng = np.random.default_rng([int(seed), 0x5A11])
         weights = self._weights([s for _, s in top])
@@ -100,16 +120,31 @@ class SamplesBackend:
         pieces: list[np.ndarray] = []
         have, last = 0, -1
         chosen: list[dict[str, Any]] = []
+        skipped: list[dict[str, str]] = []
         while have < frames:
             pick = self._pick(rng, weights, last)
             entry, sim = top[pick]
-            audio = self._load(entry)
             need = frames - have + (fade if pieces else 0)
-            offset = 0
-            if audio.shape[1] > need:
-                offset = int(rng.integers(0, audio.shape[1] - need + 1))
-                audio = audio[:, offset:offset + need]
-            chosen.append({"file": entry.path, "similarity": round(sim, 4), "offset_s": round(offset / OUTPUT_RATE, 3),
+            try:
+                audio, offset_s = self._load(entry, need, rng)
+            except AudioError as exc:
+                # damaged or unreadable since it was indexed: never pick it again in this call,
+                # and when every candidate failed, take the next best matches
+                skipped.append({"file": entry.path, "reason": str(exc)})
+                weights = weights.copy()
+                weights[pick] = 0.0
+                if weights.sum() <= 0:
+                    top = self._top(prompt, params, exclude=frozenset(k["file"] for k in skipped))
+                    if not top:
+                        raise AudioError(
+                            f"none of the recordings matching {prompt!r} could be read: "
+                            + "; ".join(k["reason"] for k in skipped[-3:])
+                        ) from None
+                    weights, last = self._weights([sim for _, sim in top]), -1
+                else:
+                    weights /= weights.sum()
+                continue
+            chosen.append({"file": entry.path, "similarity": round(sim, 4), "offset_s": round(offset_s, 3),
                            "text": entry.text})
             overlap = min(fade, have, audio.shape[1]) if pieces else 0  # as _join will overlap
             pieces.append(audio)
@@ -120,21 +155,42 @@ class SamplesBackend:
             cb(min(1.0, have / frames), f"samples: {len(chosen)} clip(s)")
         out = self._join(pieces, fade)
         self._last_choice = chosen
+        self._last_skipped = skipped
         return AudioClip(np.ascontiguousarray(out[:, :frames]), OUTPUT_RATE)
 
     @staticmethod
     def _pick(rng: np.random.Generator, weights: np.ndarray, last: int) -> int:
-        if last >= 0 and len(weights) > 1:
+        if last >= 0 and np.count_nonzero(weights) > 1:
             w = weights.copy()
             w[last] = 0.0
             return int(rng.choice(len(w), p=w / w.sum()))
         return int(rng.choice(len(weights), p=weights))
 
-    def _load(self, entry: Any) -> np.ndarray:
+    def _load(self, entry: Any, need: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """Up to ``need`` frames at 48 kHz from ``entry`` (all of it when shorter), from a seeded
+        offset, at most stereo; and the offset in seconds.
+
+        Only that stretch of the file is read (plus a margin for the resampler's filter). The
+        read starts on a multiple of the resampling ratio's denominator, so the crop is
+        sample-for-sample the same stretch of the whole file resampled."""
         from studio.evaluation.clap import resample
 
-        data, rate = read_audio(self.index.absolute(entry))
-        return resample(data, rate, OUTPUT_RATE)
+        path = self.index.absolute(entry)
+        rate, total = entry.sample_rate, entry.frames
+        ratio = Fraction(OUTPUT_RATE, rate).limit_denominator(10_000)  # as resample() uses
+        up, down = ratio.numerator, ratio.denominator
+        total_out = total * up // down
+        if total_out <= need:
+            data, rate = read_audio(path)
+            return _at_most_stereo(resample(data, rate, OUTPUT_RATE)), 0.0
+        out_offset = int(rng.integers(0, total_out - need + 1))
+        margin = RESAMPLE_MARGIN if (up, down) != (1, 1) else 0
+        start = max(0, out_offset * down // up - margin) // down * down
+        stop = min(total, -(-(out_offset + need) * down // up) + margin + 1)
+        data, _ = read_audio(path, start, stop - start)
+        out = resample(data, rate, OUTPUT_RATE)
+        lead = out_offset - start * up // down  # exact: start is a multiple of down
+        return _at_most_stereo(out[:, lead:lead + need]), out_offset / OUTPUT_RATE
 
     @staticmethod
     def _join(pieces: list[np.ndarray], fade: int) -> np.ndarray:
@@ -152,12 +208,26 @@ class SamplesBackend:
         return out.astype(np.float32)
 
     def metadata(self, prompt: str = "", **params: Any) -> dict[str, Any]:
-        """The folder, the best matches for ``prompt`` and the files the last ``generate``
-        used (with similarity and offset)."""
+        """The folder, the best matches for ``prompt``, the files the last ``generate`` used
+        (with similarity and offset) and the files that could not be read (``skipped``:
+        unreadable in the index, or failing when the last ``generate`` read them)."""
         meta: dict[str, Any] = {"backend": self.name, "folder": str(self.index.root), "files_indexed": len(self.index),
                                 "licence": "the user's own recordings"}
         if prompt:
             meta["matches"] = [{"file": e.path, "similarity": round(s, 4)} for e, s in self._top(prompt, params)]
         if self._last_choice:
             meta["chosen"] = list(self._last_choice)
+        skipped = [{"file": path, "reason": reason} for path, reason in self.index.skipped]
+        skipped += [s for s in self._last_skipped if s["file"] not in {k["file"] for k in skipped}]
+        if skipped:
+            meta["skipped"] = skipped[:MAX_LISTED]  # a big damaged folder must not bloat the manifest
+            meta["skipped_count"] = len(skipped)
         return meta
+
+
+def _at_most_stereo(samples: np.ndarray) -> np.ndarray:
+    """``(channels, n)`` with more than two channels folded to stereo (even channels to the
+    left, odd to the right: L/R of 5.1 and quad layouts land on their sides)."""
+    if samples.shape[0] <= 2:
+        return samples
+    return np.stack([samples[0::2].mean(axis=0), samples[1::2].mean(axis=0)]).astype(np.float32)

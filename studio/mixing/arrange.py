@@ -1,6 +1,6 @@
 """Arranged layers: beds and event tracks at project rate, rendered lazily chunk by chunk.
 
-:class:`Arrangement` holds, per layer, either a :class:`~studio.mixing.loops.BedArrangement` or
+:class:`Arrangement` holds, per layer, either a :class:`~studio.mixing.beds.BedArrangement` or
 an :class:`~studio.mixing.events.EventTrack` built from the layer's takes (resampled once), plus
 the mix settings (gain, pan, width, mute, solo). :meth:`Arrangement.with_plan` returns a new
 arrangement for a plan that differs only in mix settings, sharing the arranged material: that is
@@ -15,8 +15,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from studio.errors import AudioError, PlanError
+from studio.mixing.beds import BedArrangement
 from studio.mixing.events import EventPlacement, EventTrack
-from studio.mixing.loops import BedArrangement
 from studio.mixing.loudness import LoudnessMeter, blocks_from_hops, gated_loudness
 from studio.mixing.pan import apply_matrix, stereo_matrix
 from studio.mixing.resample import to_project
@@ -24,6 +24,11 @@ from studio.types import LayerSource, LayerSpec, ScenePlan
 
 BED_EXCERPTS = 8
 BED_EXCERPT_S = 10.0
+# Memory for bed takes pre-multiplied by their layer's gain/pan/width matrix (per arrangement;
+# unchanged layers share them with the arrangement they were re-mixed from). Beds with a width
+# (a full 2x2 matrix: 6 operations per sample saved) come first, then pan/gain-only ones (2).
+# Beds beyond it are multiplied chunk by chunk instead, with bit-identical results.
+MATRIXED_TAKES_BYTES = 192 * 2**20
 
 
 @dataclass
@@ -33,6 +38,19 @@ class ArrangedLayer:
     role: str
     bed: Optional[BedArrangement] = None
     events: Optional[EventTrack] = None
+
+
+def style_event_ceiling_db(style: str) -> Optional[float]:
+    """The style preset's ``event_ceiling_db`` (most an event may rise over the bed), or None
+    for a style that is not a known preset."""
+    from studio.errors import StudioError
+
+    try:
+        from studio.planning.styles import load_style
+
+        return float(load_style(style).event_ceiling_db)
+    except StudioError:
+        return None
 
 
 def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int) -> ArrangedLayer:
@@ -47,7 +65,8 @@ def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate
 class Arrangement:
     """All layers of a plan, ready to render stems and their sum for any frame window."""
 
-    def __init__(self, plan: ScenePlan, layers: Sequence[ArrangedLayer], sample_rate: int, frames: int) -> None:
+    def __init__(self, plan: ScenePlan, layers: Sequence[ArrangedLayer], sample_rate: int, frames: int,
+                 previous: Optional["Arrangement"] = None) -> None:
         self.plan = plan
         self.layers = list(layers)
         self.sample_rate = sample_rate
@@ -56,9 +75,14 @@ class Arrangement:
         any_solo = any(s.solo for s in specs)
         self.active = [(not s.mute) and (s.solo or not any_solo) for s in specs]
         self.matrices = [stereo_matrix(s.gain_db, s.pan, s.width) for s in specs]
-        self.bed_lufs = self._bed_reference()
+        self.bed_takes = self._matrixed_takes(previous)
+        if previous is not None and self._same_beds(previous):
+            self.bed_lufs = previous.bed_lufs  # same beds, same matrices: same measurement
+        else:
+            self.bed_lufs = self._bed_reference()
+        self.event_ceiling_db = style_event_ceiling_db(plan.style)
         self.placements: list[Optional[EventPlacement]] = [
-            layer.events.place(spec, self.bed_lufs) if layer.events is not None else None
+            layer.events.place(spec, self.bed_lufs, self.event_ceiling_db) if layer.events is not None else None
             for spec, layer in zip(specs, self.layers)
         ]
 
@@ -79,7 +103,48 @@ class Arrangement:
 
     def with_plan(self, plan: ScenePlan) -> "Arrangement":
         """Same material, new mix settings (the caller has checked the plans are compatible)."""
-        return Arrangement(plan, self.layers, self.sample_rate, self.frames)
+        return Arrangement(plan, self.layers, self.sample_rate, self.frames, previous=self)
+
+    def _matrixed_takes(self, previous: Optional["Arrangement"]) -> list[Optional[list[np.ndarray]]]:
+        """Per layer: a bed's takes times the layer's matrix (the takes themselves at unity),
+        reused from ``previous`` where layer and matrix are unchanged; None for event layers and
+        for beds past :data:`MATRIXED_TAKES_BYTES`."""
+        out: list[Optional[list[np.ndarray]]] = [None] * len(self.layers)
+        budget = MATRIXED_TAKES_BYTES
+        beds = [i for i, layer in enumerate(self.layers) if layer.bed is not None]
+        # Full matrices first (diagonal ones cost less per chunk), then layer order.
+        beds.sort(key=lambda i: (self.matrices[i][0, 1] == 0 and self.matrices[i][1, 0] == 0, i))
+        for i in beds:
+            bed = self.layers[i].bed
+            m = self.matrices[i]
+            if np.array_equal(m, np.eye(2)):
+                out[i] = bed.takes
+                continue
+            takes = None
+            if (previous is not None and i < len(previous.layers) and previous.layers[i] is self.layers[i]
+                    and np.array_equal(previous.matrices[i], m)):
+                takes = previous.bed_takes[i]
+            size = sum(t.nbytes for t in bed.takes)
+            if takes is None and size <= budget:
+                takes = [apply_matrix(m, t) for t in bed.takes]
+                for t in takes:
+                    t.flags.writeable = False
+            if takes is not None:
+                budget -= size
+            out[i] = takes
+        return out
+
+    def _same_beds(self, other: "Arrangement") -> bool:
+        if len(other.layers) != len(self.layers) or other.frames != self.frames:
+            return False
+        return all(
+            a is b and (a.bed is None or np.array_equal(ma, mb))
+            for a, b, ma, mb in zip(self.layers, other.layers, self.matrices, other.matrices)
+        )
+
+    def _bed(self, index: int, start: int, n: int) -> np.ndarray:
+        """Bed layer ``index`` after its matrix, frames ``start..start+n`` (maybe a read-only view)."""
+        return self.layers[index].bed.render(start, n, matrix=self.matrices[index], takes=self.bed_takes[index])
 
     # ------------------------------------------------------------------ levels
 
@@ -101,8 +166,7 @@ class Arrangement:
         for start, n in windows:
             acc = np.zeros((2, n), np.float32)
             for i in beds:
-                x = self.layers[i].bed.render(start, n)
-                apply_matrix(self.matrices[i], x, out=acc, add=True)
+                acc += self._bed(i, start, n)
             meter = LoudnessMeter(self.sample_rate)
             meter.feed(acc)
             hops = meter.result().hop_energy
@@ -116,28 +180,42 @@ class Arrangement:
         mute and solo, before the master."""
         if not self.active[index]:
             return np.zeros((2, n), np.float32)
-        layer = self.layers[index]
-        if layer.bed is not None:
-            return apply_matrix(self.matrices[index], layer.bed.render(start, n))
+        if self.layers[index].bed is not None:
+            x = self._bed(index, start, n)
+            return x if x.flags.writeable else x.copy()
         return self.placements[index].render(start, n)
 
     def mix(self, start: int, n: int, stems: Optional[list[np.ndarray]] = None) -> np.ndarray:
-        """Sum of the active layers (pre-master) for frames ``start..start+n``.
+        """Sum of the active layers (pre-master) for frames ``start..start+n``: a new float32
+        ``(2, n)`` array the caller owns.
 
         When ``stems`` is a list, each layer's stem chunk is appended to it too (so an export
-        renders each stem once)."""
-        # Always sum finished stems, so the mix is bit-identical whether or not stems are kept.
+        renders each stem once). The sum is computed the same way either way (stem by stem, in
+        layer order; an event layer only over the span its events cover, where the rest of its
+        stem is zero), so the mix is bit-identical whether or not stems are kept."""
         out: Optional[np.ndarray] = None
-        for i in range(len(self.layers)):
+        for i, layer in enumerate(self.layers):
             if not self.active[i]:
                 if stems is not None:
                     stems.append(np.zeros((2, n), np.float32))
                 continue
-            s = self.stem(i, start, n)
+            if layer.bed is not None:
+                x = self._bed(i, start, n)
+                if stems is not None:
+                    stems.append(x)
+                if out is None:
+                    out = x if stems is None and x.flags.writeable else x.copy()
+                else:
+                    out += x
+                continue
+            lo, hi, part = self.placements[i].render_span(start, n)
             if stems is not None:
+                s = np.zeros((2, n), np.float32)
+                if part is not None:
+                    s[:, lo:hi] = part
                 stems.append(s)
             if out is None:
-                out = s.copy()
-            else:
-                out += s
+                out = np.zeros((2, n), np.float32)
+            if part is not None:
+                out[:, lo:hi] += part
         return out if out is not None else np.zeros((2, n), np.float32)

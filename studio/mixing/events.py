@@ -4,8 +4,9 @@ Level model (the signal-to-noise model of soundscape synthesis tools): each even
 set to ``bed_lufs + level_db + min(gain_db, 0)`` where ``bed_lufs`` is the loudness of the summed
 background layers after their own gain, pan and width (mute and solo ignored, so muting a bed to
 audition does not move the events). A foreground layer's ``gain_db`` can lower its events but
-never lift them above ``bed + level_db``: that is the style ceiling the planner wrote into
-``level_db``. An event's loudness is BS.1770 over the take as placed (gated, or as one block when
+never lift them above ``bed + level_db``, and ``level_db`` itself is capped at the style's
+``event_ceiling_db`` (sleep -6 dB, meditation -2 dB, ...): the planner already keeps to it, and
+the cap holds for hand-edited plans and manifests too. An event's loudness is BS.1770 over the take as placed (gated, or as one block when
 shorter than 400 ms). With no background, events are set against :data:`NO_BED_REFERENCE_LUFS`.
 
 Each event gets raised-cosine fades of ``fade_s`` at both edges (at most half its length), a
@@ -71,8 +72,9 @@ class EventTrack:
             ]
         return self._lufs[key]
 
-    def place(self, spec: LayerSpec, bed_lufs: float | None) -> "EventPlacement":
-        """Events of ``spec`` (resolved) with their gains set against ``bed_lufs``."""
+    def place(self, spec: LayerSpec, bed_lufs: float | None, ceiling_db: float | None = None) -> "EventPlacement":
+        """Events of ``spec`` (resolved) with their gains set against ``bed_lufs``; ``level_db``
+        is capped at ``ceiling_db`` (dB over the bed) when given."""
         ev = spec.events
         if ev is None or not ev.resolved:
             raise AudioError(f"foreground layer {spec.name!r} has unresolved events; call resolve_events first")
@@ -80,7 +82,8 @@ class EventTrack:
         event_frames = max(1, int(round(ev.event_s * self.sample_rate)))
         lufs_by_take = self.take_lufs(spec.width, event_frames)
         reference = NO_BED_REFERENCE_LUFS if bed_lufs is None or not math.isfinite(bed_lufs) else bed_lufs
-        target = reference + ev.level_db + min(spec.gain_db, 0.0)
+        level_db = ev.level_db if ceiling_db is None else min(ev.level_db, float(ceiling_db))
+        target = reference + level_db + min(spec.gain_db, 0.0)
         events = []
         for t_s, pan, k in zip(ev.times_s, ev.pans, ev.take_indices):
             take = int(k) % len(self.takes)
@@ -94,28 +97,60 @@ class EventTrack:
             pan_total = max(-1.0, min(1.0, pan + spec.pan))
             events.append(PlacedEvent(start, take, length, fade, stereo_matrix(gain_db, pan_total, spec.width)))
         events.sort(key=lambda e: e.dst_start)
-        return EventPlacement(self, tuple(events), target)
+        return EventPlacement(self, tuple(events), target, level_db)
 
 
 class EventPlacement:
     """Placed events of one layer; ``render(start, n)`` gives float32 ``(2, n)``."""
 
-    def __init__(self, track: EventTrack, events: tuple[PlacedEvent, ...], target_lufs: float) -> None:
+    def __init__(self, track: EventTrack, events: tuple[PlacedEvent, ...], target_lufs: float,
+                 level_db: float = 0.0) -> None:
         self.track = track
         self.events = events
         self.target_lufs = target_lufs
-        self._ends = [e.dst_end for e in events]
+        self.level_db = level_db  # the level over the bed actually used (after the style cap)
+        # Running maximum of the event ends: sorted even when a hand-written plan has events that
+        # overlap, so a window finds every event that reaches into it.
+        ends = np.maximum.accumulate([e.dst_end for e in events]) if events else np.zeros(0, np.int64)
+        self._reach = [int(v) for v in ends]
+
+    def _overlapping(self, start: int, stop: int) -> list[PlacedEvent]:
+        k = bisect.bisect_right(self._reach, start)
+        found = []
+        while k < len(self.events) and self.events[k].dst_start < stop:
+            e = self.events[k]
+            if e.dst_end > start:
+                found.append(e)
+            k += 1
+        return found
+
+    def render_span(self, start: int, n: int) -> tuple[int, int, np.ndarray | None]:
+        """``(lo, hi, part)``: the events in frames ``start..start+n`` as float32 ``(2, hi-lo)``
+        covering window offsets ``lo..hi`` (the stem is zero outside), or ``(0, 0, None)``."""
+        stop = start + n
+        events = self._overlapping(start, stop)
+        if not events:
+            return 0, 0, None
+        lo = max(start, min(e.dst_start for e in events))
+        hi = min(stop, max(e.dst_end for e in events))
+        part = np.zeros((2, hi - lo), np.float32)
+        self._render_events(events, lo, part)
+        return lo - start, hi - start, part
 
     def render(self, start: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             out = np.zeros((2, n), np.float32)
-        stop = start + n
+        self._render_events(self._overlapping(start, start + n), start, out)
+        return out
+
+    def _render_events(self, events: list[PlacedEvent], start: int, out: np.ndarray) -> None:
+        """Add ``events`` into ``out``, whose frame 0 is track frame ``start``."""
+        stop = start + out.shape[1]
         takes = self.track.takes
-        # Events never overlap (min_gap >= 0), so ends are sorted like starts.
-        k = bisect.bisect_right(self._ends, start)
-        while k < len(self.events) and self.events[k].dst_start < stop:
-            e = self.events[k]
+        for e in events:
             lo, hi = max(start, e.dst_start), min(stop, e.dst_end)
+            if hi <= lo:
+                continue
             a, b = lo - e.dst_start, hi - e.dst_start
             x = takes[e.take][:, a:b]
             if e.fade:
@@ -127,5 +162,3 @@ class EventPlacement:
                 env[fall] = 0.5 - 0.5 * np.cos(math.pi * (e.length - pos[fall] - 0.5) / e.fade)
                 x = x * env.astype(np.float32)
             apply_matrix(e.matrix, x, out=out[:, lo - start : hi - start], add=True)
-            k += 1
-        return out

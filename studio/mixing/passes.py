@@ -84,7 +84,10 @@ class OutputMeter:
             skip = self.prev.shape[1] // self.hop
             self.hops.append(e[:, skip : skip + (h1 - h0)])
         keep = self.prev.shape[1]
-        self.prev = np.concatenate([self.prev, y], axis=1)[:, -keep:]
+        if n >= keep:
+            self.prev = y[:, n - keep :]
+        else:
+            self.prev = np.concatenate([self.prev, y], axis=1)[:, -keep:]
         self.pos += n
 
     def result(self) -> LoudnessResult:

@@ -30,6 +30,10 @@ def mix_state(soundscape: Soundscape) -> Optional[MixState]:
     return _STATE.get(soundscape)
 
 
+def _spec_level(arr: Arrangement, index: int) -> float:
+    return float(arr.plan.layers[index].events.level_db)
+
+
 def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[str, Any]:
     # Keep everything the backend reported (match scores, warnings, resolved params): the
     # manifest and the UI show it; only the audio itself stays out.
@@ -43,6 +47,9 @@ def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[st
     if placement is not None:
         meta["events_placed"] = len(placement.events)
         meta["event_target_lufs"] = round(placement.target_lufs, 3)
+        meta["event_level_db"] = round(placement.level_db, 3)
+        if arr.event_ceiling_db is not None and _spec_level(arr, index) > arr.event_ceiling_db:
+            meta["event_level_capped_from_db"] = _spec_level(arr, index)
     return meta
 
 

@@ -8,7 +8,8 @@ returns the ones the style allows, with a note for each change:
 - sudden types (thunder, gulls) in a style without sudden sounds are kept distant, quiet and
   sparse when the caption asked for them and the style says ``sudden_when_asked = "tame"``,
   dropped otherwise;
-- duplicates and conflicting types (light and heavy rain) keep the first;
+- duplicates (with one note counting them) and conflicting types (light and heavy rain)
+  keep the first;
 - bed and event counts are cut to the style's maxima, and the style's tonal and binaural
   layers are added, all within ``max_layers``.
 
@@ -73,7 +74,18 @@ def banned_reason(type_name: str, style: "Style") -> Optional[str]:
         return f"banned by style {style.name!r}"
     if kind.category in style.banned_categories:
         return f"category {kind.category!r} banned by style {style.name!r}"
+    if style.allowed_categories and kind.category not in style.allowed_categories and type_name not in _own_layers(style):
+        return f"category {kind.category!r} not allowed by style {style.name!r}"
     return None
+
+
+def _own_layers(style: "Style") -> set[str]:
+    """The layer types a style adds itself (its tonal drone, binaural beats): a category
+    whitelist does not remove them; only an explicit ban does."""
+    own = {style.tonal_type} if style.tonal else set()
+    if style.binaural_band:
+        own.add("binaural_beats")
+    return own
 
 
 def _conflicts_with(type_name: str, kept: set[str]) -> Optional[str]:
@@ -91,9 +103,13 @@ def enforce_style(
     """The choices the style allows, in order beds, events, tonal, binaural (see module doc)."""
     kept: list[LayerChoice] = []
     kept_types: set[str] = set()
+    repeats = 0
     for choice in choices:
         if choice.type not in BY_NAME:
             notes.append(f"dropped unknown layer type {choice.type!r}")
+            continue
+        if choice.type in kept_types and choice.source != "style":
+            repeats += 1  # an LLM may list one type many times; one layer per type
             continue
         if choice.type in kept_types or _conflicts_with(choice.type, kept_types):
             # A stronger layer of the same family is already in (light rain after rain on a
@@ -121,6 +137,8 @@ def enforce_style(
                 continue
         kept.append(choice)
         kept_types.add(choice.type)
+    if repeats:
+        notes.append(f"dropped {repeats} repeated layer(s) of a type already in the plan")
 
     style_layers: list[LayerChoice] = []
     if add_style_layers:

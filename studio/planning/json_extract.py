@@ -2,7 +2,8 @@
 
 Small models wrap JSON in prose or code fences, leave trailing commas, use single quotes or
 Python literals, forget to quote keys, or stop before closing brackets. :func:`extract_json`
-tries, in order: fenced blocks, balanced ``{...}``/``[...]`` spans (closing a truncated one),
+tries, in order: fenced blocks, balanced ``{...}``/``[...]`` spans (closing a truncated one, or
+cutting it back to its last complete element),
 then the whole text; each as is and then repaired. What it returns is *untrusted*: the
 schema check (:mod:`studio.planning.llm_schema`) is strict.
 """
@@ -28,11 +29,16 @@ class ExtractionError(ValueError):
     """No JSON value could be read from the reply."""
 
 
-def _balanced(text: str, start: int) -> str:
-    """The bracketed span opening at ``start``; a truncated span gets its brackets closed."""
+def _balanced(text: str, start: int) -> list[str]:
+    """The bracketed span opening at ``start``. A truncated span (the model ran out of tokens)
+    gives two guesses: its brackets closed as it stands, and cut back before its last comma
+    (so only complete elements remain) and then closed. When the reply stops inside a string
+    (``{"type": "str``) the cut-back guess comes first, so a half-written value is dropped
+    rather than read as garbage."""
     stack: list[str] = []
     quote = ""
     escaped = False
+    safe: tuple[int, str] | None = None  # (end, closers) of the last cut that leaves valid elements
     for i in range(start, len(text)):
         ch = text[i]
         if quote:
@@ -49,14 +55,18 @@ def _balanced(text: str, start: int) -> str:
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]":
             if not stack or stack[-1] != ch:
-                return text[start:i]
+                return [text[start:i]]
             stack.pop()
             if not stack:
-                return text[start : i + 1]
-    tail = text[start:]
-    if quote:
-        tail += quote
-    return tail + "".join(reversed(stack))
+                return [text[start : i + 1]]
+        elif ch == ",":
+            safe = (i, "".join(reversed(stack)))
+    closed = text[start:] + quote + "".join(reversed(stack))
+    if safe is None:
+        return [closed]
+    cut = text[start : safe[0]] + safe[1]
+    # Cut inside a string (a name or type half written): the cut-back guess is the safer one.
+    return [cut, closed] if quote else [closed, cut]
 
 
 def _single_to_double(text: str) -> str:
@@ -114,7 +124,7 @@ def _candidates(text: str) -> Iterator[str]:
         yield match.group(1)
     starts = [m.start() for m in re.finditer(r"[{\[]", text)][:MAX_STARTS]
     for start in starts:
-        yield _balanced(text, start)
+        yield from _balanced(text, start)
     yield text
 
 

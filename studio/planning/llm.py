@@ -30,7 +30,7 @@ from studio.generation.catalogue import CATALOGUE
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
 from studio.planning.chat_model import ChatGenerator, HFChatGenerator, model_in_cache
-from studio.planning.guardrails import enforce_style
+from studio.planning.guardrails import banned_reason, enforce_style
 from studio.planning.json_extract import ExtractionError, extract_json
 from studio.planning.llm_schema import LLMPlan, compact_schema, to_choices, validate_plan
 from studio.planning.prompts import TEMPLATES_DIR, clean_text, phrasing_rule, quote_data, render_template
@@ -71,7 +71,7 @@ def _duration_words(duration_s: float) -> str:
 
 def build_messages(caption: Caption, style: "Style", *, duration_s: float, backend: str = "procedural") -> list[dict[str, str]]:
     """System and user messages for one plan request."""
-    banned = sorted(set(style.banned_types) | {t.name for t in CATALOGUE if t.category in style.banned_categories})
+    banned = sorted(t.name for t in CATALOGUE if banned_reason(t.name, style))
     system = render_template(
         "planner/system.j2",
         style=style,

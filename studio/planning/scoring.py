@@ -4,7 +4,8 @@ Used by ``tests/planning`` and ``bench/planning.py``. A table row has ``text``, 
 (entries ``"a|b"`` are satisfied by either type), optional ``ok`` (reasonable extras),
 ``contradict``, ``style`` (default ``cinematic``), ``source`` and ``cues``.
 
-- recall: satisfied expected entries / all expected entries (over the whole table);
+- recall: satisfied expected entries / all expected entries (over the whole table); only
+  scene layers satisfy an entry, not the style's own tonal and binaural layers;
 - precision: planned scene types that are expected or ok / all planned scene types (the
   style's own tonal and binaural layers are not counted);
 - contradictions: the fraction of plans with at least one contradicting type.
@@ -81,10 +82,11 @@ def load_table(path: Path | str) -> list[Row]:
 def score_row(row: Row, types: Iterable[str], style_types: Sequence[str] = ()) -> RowScore:
     """Score the layer types one plan chose; ``style_types`` are added by the style, not the scene."""
     types = list(dict.fromkeys(types))
-    present = set(types)
-    missing = tuple(e for e in row.expect if not set(e.split("|")) & present)
-    allowed = {t for e in row.expect for t in e.split("|")} | set(row.ok)
     scene = tuple(t for t in types if t not in style_types)
+    # Only scene layers satisfy an expectation: the style's own drone is there whatever the
+    # caption says, so it must not count as understanding a spaceship or a temple.
+    missing = tuple(e for e in row.expect if not set(e.split("|")) & set(scene))
+    allowed = {t for e in row.expect for t in e.split("|")} | set(row.ok)
     extras = tuple(t for t in scene if t not in allowed)
     contradicting = tuple(t for t in types if t in row.contradict)
     return RowScore(row, scene, missing, extras, contradicting)

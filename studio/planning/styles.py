@@ -1,7 +1,8 @@
 """Style presets, stored as TOML under ``prompt_templates/styles/<name>.toml``.
 
 A style sets the loudness target and default length, how many beds and events a plan has and
-how dense the events are, which layer types are welcome or banned, whether a tonal layer is
+how dense the events are, which layer types are welcome or banned, which catalogue categories
+are allowed (``allowed_categories``, empty = all) or banned, whether a tonal layer is
 added (and in which key and mode), and how far an event may rise above the bed. The planners
 (rules and LLM) clamp every plan to these limits; see :mod:`studio.planning.guardrails`.
 
@@ -43,6 +44,7 @@ class Style:
     preferred_types: tuple[str, ...] = ()
     banned_types: tuple[str, ...] = ()
     banned_categories: tuple[str, ...] = ()
+    allowed_categories: tuple[str, ...] = ()  # when set, only these catalogue categories (empty = all)
     tonal: bool = False
     tonal_type: str = "drone_pad"
     key: str = "D"
@@ -79,6 +81,9 @@ def _check(name: str, style: Style) -> None:
     problems: list[str] = []
     for listed in (style.preferred_types, style.banned_types):
         problems += [f"unknown layer type {t!r}" for t in listed if t not in BY_NAME]
+    categories = {t.category for t in BY_NAME.values()}
+    for listed in (style.banned_categories, style.allowed_categories):
+        problems += [f"unknown category {c!r} (known: {', '.join(sorted(categories))})" for c in listed if c not in categories]
     if style.tonal and style.tonal_type not in BY_NAME:
         problems.append(f"unknown tonal_type {style.tonal_type!r}")
     if style.binaural_band is not None and style.binaural_band not in BINAURAL_BANDS:

@@ -96,15 +96,20 @@ def matched_previews(variants: list[Variant]) -> tuple[list[bytes], list[float]]
     return previews, gains
 
 
-SCORE_HINTS = ("clap", "score", "similarity")
+# Metadata keys that hold CLAP scores: the pipeline's ``take_scores`` (CLAP text-audio
+# similarity of each take, best first) and any ``clap*`` key a backend records. Other scores
+# (a procedural or sample-folder ``similarity`` is a MiniLM text match) are not CLAP's.
+SCORE_KEYS = ("take_scores",)
+SCORE_PREFIX = "clap"
 
 
 def take_scores(variant: Variant) -> list[dict[str, Any]]:
-    """CLAP (or other) take scores the backends recorded in each layer's metadata."""
+    """CLAP take scores the pipeline/backends recorded in each layer's metadata: one row per
+    layer and key, ``value`` the scores formatted to 3 decimals (best take first)."""
     rows = []
     for source in variant.sources:
         for key, value in dict(source.metadata).items():
-            if any(h in key.lower() for h in SCORE_HINTS) and _scalarish(value):
+            if (key in SCORE_KEYS or key.lower().startswith(SCORE_PREFIX)) and _scalarish(value):
                 rows.append({"layer": source.spec.name, "score": key, "value": _fmt(value)})
     return rows
 

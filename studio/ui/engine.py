@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
-from studio.errors import InputError
+from studio.errors import InputError, StudioError
 from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,11 @@ EVENT_REGEN_FIELDS = ("event_s", "takes")
 ARRANGE_FIELDS = ("width",)
 REMIX_FIELDS = ("gain_db", "pan", "mute", "solo")
 
-STEM_PREVIEW_MAX_S = 120.0
+STEM_PREVIEW_MAX_S = 120.0  # stem players of longer tracks play the first two minutes only
+SAVING, SAVED = "saving", "saved"
 PLAYER_FLAC_ABOVE_S = 1200.0  # mix players of longer tracks get lossless FLAC instead of WAV
 # Stem metadata shown in "Which models made what" (licence and fallbacks above all).
-FACT_KEYS = ("licence", "device", "fallback", "generator", "matched", "type", "similarity", "clamped_from_s", "notes")  # stem players beyond this play the first two minutes only
+FACT_KEYS = ("licence", "device", "fallback", "generator", "matched", "type", "similarity", "clamped_from_s", "notes")
 
 
 class Reporter(Protocol):
@@ -166,6 +167,7 @@ class StudioSession:
     version: int = 0  # bumped whenever ``soundscape`` changes
     plan_serial: int = 0  # bumped whenever ``plan`` is replaced (the table restarts from it)
     ui: dict[str, Any] = field(default_factory=dict)  # the page's bookkeeping (input token, plan key)
+    saves: dict[int, str] = field(default_factory=dict)  # version -> "saving", "saved" or the error
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _stem_cache: dict[tuple, tuple[bytes, float]] = field(default_factory=dict, repr=False)
 
@@ -404,8 +406,12 @@ class StudioSession:
 
     def save_to_library(self, library: Any, *, title: Optional[str] = None, background: bool = False) -> Any:
         """Save the current result (manifest, FLAC mix, thumbnail). With ``background`` the
-        FLAC encoding runs in a thread and the thread is returned; else the entry."""
+        FLAC encoding runs in a thread and the thread is returned; else the entry.
+
+        Either way :meth:`save_state` follows it, so a save that fails in the background
+        (disk full, data folder gone) is reported on the next run instead of being lost."""
         scape = self._require()
+        version = self.version
         manifest = self.manifest()
         samples = self.mix_samples()
         title = title or self.default_title()
@@ -421,20 +427,44 @@ class StudioSession:
 
             buf = io.BytesIO()
             sf.write(buf, np.ascontiguousarray(samples.T), scape.sample_rate, format="FLAC", subtype="PCM_24")
-            return library.add(manifest, title=title, mix_bytes=buf.getvalue(), mix_format="flac", image=image, extra=extra)
+            entry = library.add(manifest, title=title, mix_bytes=buf.getvalue(), mix_format="flac", image=image, extra=extra)
+            self.saves[version] = SAVED
+            return entry
 
+        self.saves[version] = SAVING
         if not background:
-            return save()
+            try:
+                return save()
+            except BaseException:
+                self.saves.pop(version, None)
+                raise
 
         def run() -> None:
             try:
                 save()
+            except StudioError as exc:
+                self.saves[version] = str(exc)
             except Exception:  # noqa: BLE001 - a failed background save is logged, never shown as a traceback
                 log.exception("saving the render to the library failed")
+                self.saves[version] = "an unexpected error (it has been logged)"
 
         thread = threading.Thread(target=run, name="studio-library-save", daemon=True)
         thread.start()
         return thread
+
+    def mark_saved(self) -> None:
+        """The current result is in the library already (opened from it)."""
+        self.saves[self.version] = SAVED
+
+    def save_state(self) -> tuple[str, Optional[str]]:
+        """``(state, error)`` of the current result: state is ``"unsaved"``, ``"saving"``,
+        ``"saved"`` or ``"failed"`` (then ``error`` says why)."""
+        status = self.saves.get(self.version)
+        if status is None:
+            return "unsaved", None
+        if status in (SAVING, SAVED):
+            return status, None
+        return "failed", status
 
     # ------------------------------------------------------------------ facts
 
@@ -450,7 +480,7 @@ class StudioSession:
                 from studio.models import licence_for
 
                 meta["licence"] = licence_for(stem.model)
-            row.update({k: meta[k] for k in FACT_KEYS if k in meta})
+            row.update({k: meta[k] for k in FACT_KEYS if meta.get(k) is not None})
             rows.append({k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in row.items()})
         return rows
 

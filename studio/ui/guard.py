@@ -41,10 +41,14 @@ def guarded() -> Iterator[None]:
 
 
 def page(fn: F) -> F:
-    """Decorator for a page's ``render`` function: the whole page is guarded."""
+    """Decorator for a page's ``render`` function: the whole page is guarded, and always
+    runs inside the app's navigation (see :func:`studio.ui.navigation.ensure_app`)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from studio.ui.navigation import ensure_app
+
+        ensure_app()  # a page opened on its own (deep link on a fresh server) reruns via the app
         with guarded():
             return fn(*args, **kwargs)
         return None

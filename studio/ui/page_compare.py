@@ -72,7 +72,6 @@ def _keep(variant: Variant) -> None:
     sync_settings(sess, variant.plan)
     try:
         sess.save_to_library(library(), title=f"{sess.default_title()} · {variant.config.label}", background=True)
-        sess.ui["saved_version"] = sess.version
         flash(f"Kept variant {variant.config.label}: it is now the Studio's result and saved to the library.")
     except StudioError as exc:
         flash(f"Kept variant {variant.config.label}; not saved to the library: {exc}", "warning")

@@ -49,11 +49,17 @@ def _open(entry: LibraryEntry) -> None:
         return
     sess = session()
     sess.adopt(work.soundscape.plan, list(work.sources.values()), work.soundscape)
-    if entry.thumbnail_path and entry.thumbnail_path.is_file():
+    data = entry.thumbnail()
+    if data is not None:
+        import io
+
         from PIL import Image
 
-        data = entry.thumbnail_path.read_bytes()
-        sess.image = ImageInput(image=Image.open(entry.thumbnail_path).convert("RGB"), data=data, filename=f"{entry.title} (thumbnail)", info=dict(entry.manifest().get("image") or {}))
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        sess.image = ImageInput(image=image, data=data, filename=f"{entry.title} (thumbnail)", info=dict(entry.manifest().get("image") or {}))
+    else:
+        sess.image = None  # never show an earlier, unrelated image beside this entry's caption
+    sess.mark_saved()  # it is in the library already
     sync_settings(sess, sess.soundscape.plan)
     flash(f"Opened “{entry.title}” from the library (re-rendered exactly from its manifest).")
     st.switch_page(page_path("studio"))
@@ -77,34 +83,50 @@ def _escape(text: str) -> str:
 
 
 def _entry_card(entry: LibraryEntry) -> None:
+    """One entry. A damaged entry (manifest gone or unreadable) is still listed, says what is
+    wrong and can be deleted; its Open and Re-render are disabled. Each card is guarded on its
+    own, so one bad entry never hides the others."""
     with st.container(border=True):
         thumb, body, actions = st.columns([1, 4, 2])
-        if entry.thumbnail_path and entry.thumbnail_path.is_file():
-            thumb.image(str(entry.thumbnail_path), width="stretch")
-        else:
-            thumb.markdown(":material/image_not_supported:")
-        body.markdown(f"**{_escape(entry.title)}**")
-        if entry.caption and entry.caption != entry.title:
-            body.caption(entry.caption)
-        lufs = entry.extra.get("integrated_lufs")
-        loud = f" · {lufs:.1f} LUFS" if isinstance(lufs, (int, float)) else ""
-        body.caption(f"{entry.style} · {entry.length_label} · {entry.created_at:%Y-%m-%d %H:%M} UTC · seed {entry.seed} · {entry.planner}{loud}")
-        if st.session_state.get(K + "playing") == entry.id and entry.mix_path and entry.mix_path.is_file():
-            body.audio(str(entry.mix_path), format="audio/flac")
-        elif entry.mix_path is not None and body.button("Listen", key=f"{K}play.{entry.id}", icon=":material/play_arrow:"):
-            st.session_state[K + "playing"] = entry.id
-            st.rerun()
-        if actions.button("Open in Studio", key=f"{K}open.{entry.id}", icon=":material/open_in_new:", width="stretch"):
-            _open(entry)
-        if actions.button("Re-render", key=f"{K}rerender.{entry.id}", icon=":material/replay:", width="stretch", help="render the manifest again into a new entry"):
-            _rerender(entry.manifest(), f"{entry.title} (re-render)")
-        actions.download_button("Manifest", data=json.dumps(entry.manifest(), indent=2), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
+        with guarded():
+            problem = entry.problem()
+            thumbnail = entry.thumbnail()
+            if thumbnail is not None:
+                thumb.image(thumbnail, width="stretch")
+            else:
+                thumb.markdown(":material/image_not_supported:")
+            body.markdown(f"**{_escape(entry.title)}**")
+            if entry.caption and entry.caption != entry.title:
+                body.caption(entry.caption)
+            lufs = entry.extra.get("integrated_lufs")
+            loud = f" · {lufs:.1f} LUFS" if isinstance(lufs, (int, float)) else ""
+            body.caption(f"{entry.style} · {entry.length_label} · {entry.created_at:%Y-%m-%d %H:%M} UTC · seed {entry.seed} · {entry.planner}{loud}")
+            if problem:
+                body.warning(problem, icon=":material/warning:")
+            elif st.session_state.get(K + "playing") == entry.id:
+                mix_problem = entry.mix_problem()
+                if mix_problem:
+                    body.warning(mix_problem, icon=":material/warning:")
+                else:
+                    body.audio(str(entry.mix_path), format=f"audio/{entry.mix_path.suffix.lstrip('.')}")
+            elif entry.mix_path is not None and body.button("Listen", key=f"{K}play.{entry.id}", icon=":material/play_arrow:"):
+                st.session_state[K + "playing"] = entry.id
+                st.rerun()
+            if actions.button("Open in Studio", key=f"{K}open.{entry.id}", icon=":material/open_in_new:", width="stretch", disabled=bool(problem)):
+                _open(entry)
+            if actions.button("Re-render", key=f"{K}rerender.{entry.id}", icon=":material/replay:", width="stretch", disabled=bool(problem), help="render the manifest again into a new entry"):
+                _rerender(entry.manifest(), f"{entry.title} (re-render)")
+            if not problem:
+                actions.download_button("Manifest", data=entry.manifest_path.read_bytes(), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
         with actions.popover("Delete", icon=":material/delete:", width="stretch"):
             st.write("Delete this render and its files?")
             if st.button("Delete for good", key=f"{K}delete.{entry.id}", type="primary"):
-                library().delete(entry.id)
-                flash(f"Deleted “{entry.title}”.", "info")
-                st.rerun()
+                with guarded():
+                    library().delete(entry.id)
+                    if st.session_state.get(K + "playing") == entry.id:
+                        st.session_state.pop(K + "playing")
+                    flash(f"Deleted “{entry.title}”.", "info")
+                    st.rerun()
 
 
 @page

@@ -115,8 +115,15 @@ def _load(sess: StudioSession, source: str, token: str, data: bytes, filename: s
     input."""
     if sess.ui.get(f"{source}_token") == token:
         return
-    sess.ui[f"{source}_token"] = token  # even when it fails, so a bad file is reported once
-    sess.load_image(data, filename)
+    sess.ui[f"{source}_token"] = token  # even when it fails, so a bad file is not retried
+    sess.ui.pop(f"{source}_error", None)
+    try:
+        sess.load_image(data, filename)
+    except StudioError as exc:
+        # Kept, and shown on every run while the bad file sits in the uploader; the image,
+        # caption, plan and result from before stay as they were.
+        sess.ui[f"{source}_error"] = str(exc)
+        return
     sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
     sess.ui["captioned_by"] = sess.pipeline.captioner
 
@@ -146,11 +153,19 @@ def _input(sess: StudioSession) -> None:
     with guarded():
         if upload is not None:
             _load(sess, "upload", upload.file_id, upload.getvalue(), upload.name)
+        else:
+            sess.ui.pop("upload_error", None)
         chosen = st.session_state.pop(K + "chosen_example", None)
         if chosen:
             path = Path(chosen)
             # A fresh token: choosing an example (or surprise) always loads it, even the same one.
             _load(sess, "example", f"{path.name}:{random.random()}", path.read_bytes(), path.name)
+    for source in ("upload", "example"):
+        error = sess.ui.get(f"{source}_error")
+        if error:
+            kept = f" (still working with {sess.image.filename})" if sess.image is not None else ""
+            st.error(error + kept, icon=":material/error:")
+    sess.ui.pop("example_error", None)
 
 
 def _recaption_if_needed(sess: StudioSession) -> None:
@@ -242,8 +257,9 @@ def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[Scen
 # --------------------------------------------------------------------------- running
 
 
-def _run(label: str, work, *, save: bool = False) -> None:
-    """Run ``work(reporter)`` with progress bars and a Cancel button; rerun on success."""
+def _run(label: str, work, *, save: bool = False, failure_key: Optional[str] = None) -> None:
+    """Run ``work(reporter)`` with progress bars and a Cancel button; rerun on success.
+    With ``failure_key`` a StudioError is remembered under it (see :func:`_actions`)."""
     sess = session()
     slot = st.container()
     with slot:
@@ -258,12 +274,13 @@ def _run(label: str, work, *, save: bool = False) -> None:
     except StudioError as exc:
         reporter.clear()
         show_error(exc)
+        if failure_key is not None:
+            sess.ui["failed_remix"] = (failure_key, exc)
         return
     reporter.clear()
     if save:
         try:
             sess.save_to_library(library(), background=True)
-            sess.ui["saved_version"] = sess.version
         except StudioError as exc:
             flash(f"Not saved to the library: {exc}", "warning")
     if isinstance(result, str) and result:
@@ -300,8 +317,15 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
 
         _run("New take", work)
     elif pending[0] in ("remix", "arrange"):
-        # Live re-mix: gains, pans, mutes, solo and loudness apply without regeneration.
-        _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1])
+        # Live re-mix: gains, pans, mutes, solo and loudness apply without regeneration. A
+        # re-mix that failed (every layer muted, say) is not tried again on each rerun: its
+        # message stays until the table changes, and the last good result stays playable.
+        key = plan.model_dump_json()
+        failed = sess.ui.get("failed_remix")
+        if failed is not None and failed[0] == key:
+            show_error(failed[1])
+        else:
+            _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1], failure_key=key)
     elif pending[0] == "regenerate" and _replanned(sess.soundscape.plan, plan):
         st.info("The settings or caption changed since this result: Generate to hear the new plan.", icon=":material/info:")
     elif pending[0] == "regenerate":
@@ -333,14 +357,17 @@ def _downloads(sess: StudioSession) -> None:
         "Manifest (JSON)", data=sess.manifest_bytes(), file_name=f"{stem}-manifest.json", mime="application/json",
         icon=":material/description:", key=K + "dl_manifest", on_click="ignore", width="stretch",
     )
-    # Generate saves automatically; a re-mixed or re-taken result is saved when asked.
-    saved = sess.ui.get("saved_version") == sess.version
-    if cols[4].button("Saved" if saved else "Save to library", key=K + "save", icon=":material/bookmark_add:", disabled=saved, width="stretch"):
+    # Generate saves automatically (in the background); a re-mixed or re-taken result is saved
+    # when asked. A background save that failed says why and offers the button again.
+    state, error = sess.save_state()
+    labels = {"saving": "Saving…", "saved": "Saved", "failed": "Save to library", "unsaved": "Save to library"}
+    if cols[4].button(labels[state], key=K + "save", icon=":material/bookmark_add:", disabled=state in ("saving", "saved"), width="stretch"):
         with guarded():
             entry = sess.save_to_library(library())
-            sess.ui["saved_version"] = sess.version
             flash(f"Saved “{entry.title}” to the library.")
             st.rerun()
+    if error:
+        st.warning(f"This result is not in the library: {error}", icon=":material/warning:")
 
 
 def _deferred(make):

@@ -6,8 +6,9 @@ Columns: ``name`` (read-only), ``role``, ``prompt``, ``backend``, ``gain_db``, `
 ``density`` means, per role:
 - foreground: events per minute (``60 / events.mean_interval_s``); an edit clears the
   resolved event times so they are placed again at the new rate;
-- background: the procedural texture density 0..1 (``params["density"]``), empty when the
-  layer's backend does not use one.
+- background: the procedural texture density 0..1 (``params["density"]``, or the engine's
+  own choice when unset: the prompt's hint, else 0.5), empty when the layer's backend does
+  not use one.
 
 No Streamlit here: the page passes ``st.data_editor``'s edited DataFrame to :func:`apply_rows`.
 """
@@ -25,10 +26,20 @@ EDITABLE = ("role", "prompt", "backend", "gain_db", "pan", "density", "mute", "s
 
 
 def layer_density(layer: LayerSpec) -> float | None:
+    """The density the layer renders with: events per minute for a foreground layer; for a
+    bed its ``params["density"]``, or for a procedural bed without one the value the engine
+    will use (the prompt's hint such as "sparse" -> 0.2, else 0.5). None when the layer's
+    backend has no density (neural backends)."""
     if layer.role == "foreground" and layer.events is not None:
         return round(60.0 / layer.events.mean_interval_s, 3)
     value = layer.params.get("density")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if layer.backend == "procedural":
+        from studio.generation.procedural.params import UNIT_DEFAULTS, prompt_hints
+
+        return float(prompt_hints(layer.prompt).get("density", UNIT_DEFAULTS["density"]))
+    return None
 
 
 def plan_rows(plan: ScenePlan) -> list[dict[str, Any]]:

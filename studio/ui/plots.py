@@ -57,11 +57,40 @@ def spectrogram_db(samples: np.ndarray, sample_rate: int, *, columns: int = SPEC
     return times, freqs, np.maximum(power_db, -120.0)
 
 
+# Colours of .streamlit/config.toml's dark theme, so the figures sit in the page instead of
+# showing as white boxes (secondary background, text colour, grid).
+FIG_BG = "#1e2130"
+FIG_FG = "#e6e8f0"
+FIG_GRID = "#3a3f55"
+
+
+def _themed(fig, *axes) -> None:
+    fig.set_facecolor(FIG_BG)
+    for ax in axes:
+        ax.set_facecolor(FIG_BG)
+        ax.tick_params(colors=FIG_FG, which="both")
+        ax.xaxis.label.set_color(FIG_FG)
+        ax.yaxis.label.set_color(FIG_FG)
+        ax.title.set_color(FIG_FG)
+        for spine in ax.spines.values():
+            spine.set_color(FIG_GRID)
+
+
+TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)
+
+
+def tick_step_s(duration_s: float, max_ticks: int = 10) -> int:
+    """A whole-second tick spacing (1 s .. 30 min) giving at most ``max_ticks`` intervals, so
+    m:ss labels are exact (2.5 s ticks would print as 0:02, 0:05, 0:07)."""
+    return next((s for s in TICK_STEPS_S if duration_s / s <= max_ticks), TICK_STEPS_S[-1])
+
+
 def _time_axis(ax, duration_s: float) -> None:
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     ax.set_xlim(0, max(duration_s, 1e-3))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v) // 60}:{int(v) % 60:02d}"))
+    ax.xaxis.set_major_locator(MultipleLocator(tick_step_s(duration_s)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v)) // 60}:{int(round(v)) % 60:02d}"))
     ax.set_xlabel("time (m:ss)")
 
 
@@ -80,6 +109,7 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, *, title: str = "", h
     _time_axis(ax, duration)
     if title:
         ax.set_title(title, fontsize=9)
+    _themed(fig, ax)
     return fig
 
 
@@ -98,9 +128,11 @@ def spectrogram_figure(samples: np.ndarray, sample_rate: int, *, title: str = ""
     ax.set_ylim(30, sample_rate / 2)
     ax.set_ylabel("Hz")
     _time_axis(ax, duration)
-    fig.colorbar(mesh, ax=ax, label="dB", pad=0.01)
+    bar = fig.colorbar(mesh, ax=ax, label="dB", pad=0.01)
     if title:
         ax.set_title(title, fontsize=9)
+    _themed(fig, ax, bar.ax)
+    bar.outline.set_edgecolor(FIG_GRID)
     return fig
 
 
@@ -109,5 +141,5 @@ def figure_png(fig) -> bytes:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
     return buf.getvalue()

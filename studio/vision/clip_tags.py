@@ -15,6 +15,7 @@ from studio.errors import BackendError
 from studio.types import Caption
 from studio.vision import model_cache
 from studio.vision.neural import check_int, load_failure, model_availability, resolve_device_dtype
+from studio.vision.prep import processor_inputs
 from studio.vision.vocabulary import SoundLabel, vocabulary
 
 
@@ -109,8 +110,7 @@ class ClipTagger:
 
         if self.model is None:
             raise BackendError(f"{self.what} {self.model_id!r} was unloaded; create the tagger again")
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
-        pixels = self.processor(images=rgb, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
+        pixels = processor_inputs(self.processor, image)["pixel_values"].to(self.device, self.dtype)
         with torch.inference_mode():
             image_embeds = _features(self.model.get_image_features(pixel_values=pixels)).float()
             image_embeds = torch.nn.functional.normalize(image_embeds, dim=-1)

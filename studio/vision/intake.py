@@ -12,19 +12,24 @@ Rules (also in docs/vision.md):
 - EXIF orientation is applied; CMYK (through its ICC profile when present), 16-bit and 32-bit
   grey, float, palette and grey images become RGB; transparency is composited over white
   (what a viewer shows; dropping alpha would expose arbitrary colours under it);
+- RGB images with an embedded non-sRGB profile (Display P3, Adobe RGB) are converted to
+  sRGB; profile transforms are built once per distinct profile and reused;
 - the result is downscaled so no side exceeds ``max_side`` (default :data:`DEFAULT_MAX_SIDE`,
-  768 px: at least twice the input of the captioning and tagging models, 224 to 384 px, so
-  their own resize still has detail to work with),
-  decoding JPEGs at a reduced scale when possible so a 12 MP photo is cheap;
+  768 px). A large JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) whose longest
+  side is still at least :data:`DECODE_MIN_SIDE` (448 px: twice the 224 px input of BLIP-2
+  and CLIP, above BLIP-large's 384 px; 7/12 of another ``max_side``) and resized only if
+  it is still over ``max_side``, so a 12 MP photo (4000x3000) comes out of the decoder at
+  500x375 with no resize at all. Other formats are resized to ``max_side``;
 - ``image.info["studio"]`` holds the file's facts (see :func:`load_image`).
 """
 
 from __future__ import annotations
 
 import io
-import math
 import os
+import threading
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Optional, Union
 
@@ -34,6 +39,11 @@ from studio.errors import ImageError
 from studio.vision.metadata import empty_facts, read_facts
 
 DEFAULT_MAX_SIDE = 768
+# A JPEG decoded by DCT scaling may stop short of max_side, but not below this longest side
+# (at the default max_side; in proportion for others): twice the 224 px input of BLIP-2 and
+# CLIP, above the 384 px of BLIP-large. Decoding a 12 MP photo at 1/8 instead of at 1/4 and
+# then resizing to 768 skips the resize and most of the inverse DCT.
+DECODE_MIN_SIDE = 448
 DEFAULT_MAX_PIXELS = 80_000_000  # covers 61 MP full-frame cameras and phone panoramas
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MIN_SIDE_PX = 8
@@ -76,7 +86,7 @@ def load_image(
     ``filename``: the name to record and analyse (defaults to the path's name); its words
     are cues for the analyser, so pass the original upload name.
     ``max_side``: longest side in px of the result (default 768); smaller images are not
-    enlarged.
+    enlarged, and large JPEGs may stop between 448 and 768 px (see the module notes).
 
     ``image.info["studio"]`` is a dict: ``filename``, ``format``, ``file_size_bytes``,
     ``original_size`` ([width, height] upright, before downscaling), ``size`` (result),
@@ -270,11 +280,13 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
     # MPO (camera stereo/depth pairs) and multi-page TIFF have several frames but are not animations.
     animated = multi_frame and fmt in ("GIF", "PNG", "WEBP", "AVIF")
 
-    scale = min(1.0, max_side / max(width, height))
-    if scale < 1.0 and fmt in ("JPEG", "MPO"):
-        # Decode at 1/2, 1/4 or 1/8 scale (DCT scaling); Pillow picks the largest reduction
-        # that keeps both sides at or above the size asked for, so ask for the exact target.
-        img.draft(None, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+    longest = max(width, height)
+    if longest > max_side and fmt in ("JPEG", "MPO"):
+        denominator = _dct_scale(width, height, max_side)
+        if denominator > 1:
+            # Pillow picks the largest of 1/2, 1/4, 1/8 that keeps both sides at or above
+            # the size asked for; (w // d, h // d) asks for exactly 1/d.
+            img.draft(None, (width // denominator, height // denominator))
     try:
         img.load()
     except Image.DecompressionBombError as exc:
@@ -292,18 +304,19 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
 
     try:
         rgb = _to_rgb(img)
-        if scale < 1.0:
+        if max(rgb.size) > max_side:
+            scale = max_side / longest
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            if rgb.size != size:
-                # Bilinear is antialiased in Pillow and 2.5x cheaper than bicubic; the model's
-                # processor resizes again, so the extra sharpness would not survive anyway.
-                rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-        if rgb is img:
-            rgb = img.copy()  # detached from the file object, which the caller closes
+            # Bilinear is antialiased in Pillow and 2.5x cheaper than bicubic; the model's
+            # processor resizes again, so the extra sharpness would not survive anyway.
+            # reducing_gap first box-reduces by a whole factor when the step is large.
+            rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
         rgb = _to_srgb(rgb, img.info.get("icc_profile"), source_mode)
         method = _TRANSPOSE.get(facts["orientation"])
         if method:
             rgb = rgb.transpose(getattr(Image.Transpose, method))
+        if rgb is img:
+            rgb = img.copy()  # detached from the file object, which the caller closes
     except ImageError:
         raise
     except (OSError, ValueError, MemoryError) as exc:
@@ -323,6 +336,24 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
         }
     }
     return rgb
+
+
+def decode_floor(max_side: int) -> int:
+    """The least longest side a DCT-scaled JPEG decode may stop at: 448 px for the default
+    768, in proportion for another ``max_side`` (so asking for more detail gets more)."""
+    return max(1, round(max_side * DECODE_MIN_SIDE / DEFAULT_MAX_SIDE))
+
+
+def _dct_scale(width: int, height: int, max_side: int) -> int:
+    """The JPEG DCT scale denominator (1, 2, 4 or 8) for an image that must end up with its
+    longest side at most ``max_side``: the largest reduction whose longest side is still
+    at least :func:`decode_floor` and whose shorter side keeps MIN_SIDE_PX."""
+    longest, shortest = max(width, height), min(width, height)
+    floor = decode_floor(max_side)
+    for denominator in (8, 4, 2):
+        if -(-longest // denominator) >= floor and shortest // denominator >= MIN_SIDE_PX:
+            return denominator
+    return 1
 
 
 def _to_rgb(img: Any) -> Any:
@@ -348,33 +379,37 @@ def _to_rgb(img: Any) -> Any:
 
 
 def _deep_to_uint8(arr: np.ndarray) -> np.ndarray:
-    """16/32-bit integer or float grey -> uint8, by the range its type implies."""
+    """16/32-bit integer or float grey -> uint8, by the range its type implies.
+
+    Kept in 32-bit arithmetic: a 12 MP 16-bit scan would otherwise make 100 MB int64 and
+    float64 copies."""
     if arr.dtype.kind == "f":
-        finite = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        finite = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(finite.min()), float(finite.max())
         if lo >= 0.0 and hi <= 1.0:
-            return np.round(finite * 255.0).astype(np.uint8)
-        span = hi - lo or 1.0
-        return np.round((finite - lo) / span * 255.0).astype(np.uint8)
-    values = arr.astype(np.int64)
-    hi = int(values.max()) if values.size else 0
-    if values.min() >= 0 and hi <= 255:
-        return values.astype(np.uint8)
-    if values.min() >= 0 and hi <= 65535:
-        return np.round(values / 257.0).astype(np.uint8)
-    lo = int(values.min())
-    return np.round((values - lo) / max(1, hi - lo) * 255.0).astype(np.uint8)
+            return np.round(finite * np.float32(255.0)).astype(np.uint8)
+        span = np.float32(hi - lo or 1.0)
+        return np.round((finite - np.float32(lo)) / span * np.float32(255.0)).astype(np.uint8)
+    if not arr.size:
+        return arr.astype(np.uint8)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo >= 0 and hi <= 255:
+        return arr.astype(np.uint8)
+    if lo >= 0 and hi <= 65535:
+        # round(v / 257) exactly: v / 257 is never halfway between integers.
+        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    scaled = (arr.astype(np.float64) - lo) * (255.0 / max(1, hi - lo))  # 32-bit ints need float64
+    return np.round(scaled).astype(np.uint8)
 
 
 def _cmyk_to_rgb(img: Any) -> Any:
-    icc = img.info.get("icc_profile")
-    if icc:
+    transform = _srgb_transform(img.info.get("icc_profile"), "CMYK")
+    if transform is not None:
         try:
             from PIL import ImageCms
 
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(img, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except Exception:  # noqa: BLE001 - a broken profile falls back to the plain formula
+            return ImageCms.applyTransform(img, transform)
+        except Exception:  # noqa: BLE001 - a profile that fails on these pixels: plain formula
             pass
     return img.convert("RGB")
 
@@ -384,13 +419,46 @@ def _to_srgb(rgb: Any, icc: Optional[bytes], source_mode: str) -> Any:
     and screens assume; sRGB-tagged or untagged images are returned unchanged."""
     if not icc or source_mode not in ("RGB", "RGBA", "P"):
         return rgb
+    transform = _srgb_transform(icc, "RGB")
+    if transform is None:
+        return rgb
+    try:
+        from PIL import ImageCms
+
+        return ImageCms.applyTransform(rgb, transform)
+    except Exception:  # noqa: BLE001 - a profile that fails on these pixels: keep them as they are
+        return rgb
+
+
+_TRANSFORM_LOCK = threading.Lock()
+
+
+def _srgb_transform(icc: Any, mode: str) -> Any:
+    """A cached ImageCms transform from the embedded profile ``icc`` (for ``mode`` "RGB" or
+    "CMYK" pixels) to sRGB; None when there is no profile, it is broken, of another colour
+    space, or already sRGB. Phone photos repeat a handful of profiles (Display P3, sRGB),
+    and building a transform costs about as much as applying it to a 768 px image."""
+    if not icc or not isinstance(icc, (bytes, bytearray)):
+        return None
+    with _TRANSFORM_LOCK:  # lru_cache is thread-safe, but this avoids building one twice
+        return _build_srgb_transform(bytes(icc), mode)
+
+
+@lru_cache(maxsize=16)
+def _build_srgb_transform(icc: bytes, mode: str) -> Any:
     try:
         from PIL import ImageCms
 
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        desc = (ImageCms.getProfileDescription(src) or "").lower()
-        if "srgb" in desc or src.profile.xcolor_space.strip() != "RGB":
-            return rgb
-        return ImageCms.profileToProfile(rgb, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
-    except Exception:  # noqa: BLE001 - a broken profile: keep the pixels as they are
-        return rgb
+        space = src.profile.xcolor_space.strip()
+        if space != mode:
+            return None
+        if mode == "RGB" and "srgb" in (ImageCms.getProfileDescription(src) or "").lower():
+            return None
+        # NOCACHE: lcms's one-pixel cache is per transform and not thread-safe, and Streamlit
+        # sessions share this cached transform across threads.
+        return ImageCms.buildTransform(
+            src, ImageCms.createProfile("sRGB"), mode, "RGB", flags=ImageCms.Flags.NOCACHE
+        )
+    except Exception:  # noqa: BLE001 - a broken profile: no transform
+        return None

@@ -137,7 +137,7 @@ def test_zip_holds_everything_and_is_deterministic(rendered, tmp_path):
 
 
 def test_loop_ready_mix_wraps_without_a_click(rendered, tmp_path):
-    from studio.mixing.loop import loop_frames
+    from studio.mixing.loop_ready import loop_frames
 
     sc, _ = rendered
     paths = export_soundscape(sc, tmp_path / "loop", manifest={}, loop_ready=True, mix_subtype="FLOAT")
@@ -156,3 +156,125 @@ def test_loop_ready_mix_wraps_without_a_click(rendered, tmp_path):
     from scipy.signal import resample_poly
 
     assert 20 * np.log10(np.abs(resample_poly(loop.astype(np.float64), 4, 1, axis=-1)).max()) <= sc.master["ceiling_dbtp"] + 1e-4
+
+
+class _FullDisk:
+    """A temp-file handle that fails like a full disk once ``limit`` bytes are written."""
+
+    def __init__(self, fh, limit):
+        self.fh, self.left = fh, limit
+
+    def write(self, data):
+        n = len(memoryview(data).cast("B"))
+        if n > self.left:
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.left -= n
+        return self.fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+def _disk_fills_after(monkeypatch, limit: int):
+    import studio.atomic as atomic
+
+    real = atomic.AtomicFile.__init__
+
+    def init(self, final):
+        real(self, final)
+        self.fh = _FullDisk(self.fh, limit)
+
+    monkeypatch.setattr(atomic.AtomicFile, "__init__", init)
+
+
+def _snapshot(path):
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg"])
+def test_disk_full_mid_write_is_a_clear_error_and_keeps_the_previous_export(rendered, tmp_path, monkeypatch, capfd, fmt):
+    sc, _ = rendered
+    out = tmp_path / "out"
+    export_soundscape(sc, out, manifest={"n": 1}, mix_format=fmt, stem_format="flac" if fmt == "flac" else "wav")
+    before = _snapshot(out)
+    _disk_fills_after(monkeypatch, 300_000)
+    with pytest.raises(ExportError, match="No space left on device; free some disk space"):
+        export_soundscape(sc, out, manifest={"n": 2}, mix_format=fmt, stem_format="flac" if fmt == "flac" else "wav")
+    assert _snapshot(out) == before  # nothing replaced, no temp file left
+    assert "Traceback" not in capfd.readouterr().err  # libsndfile's callback did not print one
+
+
+def test_ctrl_c_mid_export_leaves_nothing_behind(rendered, tmp_path, monkeypatch):
+    import studio.mixing.wav as wav
+
+    sc, _ = rendered
+    out = tmp_path / "out"
+    export_soundscape(sc, out, manifest={"n": 1})
+    before = _snapshot(out)
+    real = wav.WavWriter.write
+    calls = {"n": 0}
+
+    def interrupted(self, x):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        real(self, x)
+
+    monkeypatch.setattr(wav.WavWriter, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export_soundscape(sc, out, manifest={"n": 2})
+    assert _snapshot(out) == before
+
+
+def test_a_failure_while_zipping_changes_nothing(rendered, tmp_path, monkeypatch):
+    """The audio is complete when the zip fails, but nothing is renamed into place until every
+    file (zip included) is: the folder still holds the whole earlier export."""
+    import errno
+
+    import studio.export as export
+
+    sc, _ = rendered
+    out = tmp_path / "out"
+    export_soundscape(sc, out, manifest={"n": 1}, zip_name="all.zip")
+    before = _snapshot(out)
+
+    def broken_zip(af, members):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export, "_write_zip", broken_zip)
+    with pytest.raises(ExportError, match="no partial file was left"):
+        export_soundscape(sc, out, manifest={"n": 2}, zip_name="all.zip", mix_format="flac")
+    assert _snapshot(out) == before
+
+
+def test_unwritable_folder_is_a_clear_error(rendered, tmp_path, monkeypatch):
+    import errno
+
+    import studio.atomic as atomic
+
+    sc, _ = rendered
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
+    with pytest.raises(ExportError, match="Permission denied; choose a folder you can write to"):
+        export_soundscape(sc, tmp_path / "new" / "out", manifest={})
+    assert not (tmp_path / "new").exists()
+
+
+def test_output_path_that_is_a_file_is_a_clear_error(rendered, tmp_path):
+    sc, _ = rendered
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(ExportError, match="exists and is not a folder"):
+        export_soundscape(sc, tmp_path / "taken", manifest={})
+    assert (tmp_path / "taken").read_text() == "not a folder"
+
+
+def test_a_manifest_that_is_not_json_is_refused_before_writing(rendered, tmp_path):
+    sc, _ = rendered
+    with pytest.raises(ExportError, match="manifest cannot be written as JSON"):
+        export_soundscape(sc, tmp_path / "out", manifest={"image": object()})
+    assert not (tmp_path / "out").exists()

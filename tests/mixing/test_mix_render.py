@@ -263,3 +263,123 @@ def test_limited_master_replays_identically_at_any_chunk_size():
     recomputed = np.concatenate(list(sc.iter_mix(chunk_frames=40_000)), axis=1)  # detects again
     assert replayed.tobytes() == recomputed.tobytes()
     assert true_peak_4x_dbtp(replayed) <= -5.0 + 1e-4
+
+
+def test_long_tracks_spill_the_master_cache_to_disk_with_identical_results(monkeypatch):
+    """Past CACHE_LIMIT_FRAMES (20 minutes) the pre-master cache goes to a temp file: same bytes."""
+    import studio.mixing.master as master
+
+    plan = simple_plan(duration_s=9.0, target_lufs=-14.0, ceiling_dbtp=-5.0)  # limited: 2+ passes
+    in_memory = render_soundscape(plan, simple_sources(plan))
+    monkeypatch.setattr(master, "PreCache", _spilling_cache())
+    spilled = render_soundscape(plan, simple_sources(plan))
+    assert spilled.master == in_memory.master
+    assert spilled.mix_clip().samples.tobytes() == in_memory.mix_clip().samples.tobytes()
+
+
+def _spilling_cache():
+    from studio.mixing.passes import PreCache
+
+    class Spilling(PreCache):
+        def __init__(self, frames):
+            super().__init__(10**12)  # as if the track were very long
+            assert self.file is not None
+
+    return Spilling
+
+
+def _peak_render_memory(duration_s: float) -> tuple[int, int]:
+    """(peak traced bytes, frames) of a 5-layer render plus a full export pass (mix + stems)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    specs, sources = [], []
+    for i in range(4):
+        spec = LayerSpec(name=f"bed-{i}", role="background", prompt="p", seed=i, gain_db=-3.0 * i,
+                         pan=0.2 * i - 0.3, width=1.2)
+        specs.append(spec)
+        sources.append(LayerSource(spec, (noise_take(rng, 8.0), noise_take(rng, 7.0)), "synthetic"))
+    ev = EventSpec(mean_interval_s=10.0, event_s=2.0, min_gap_s=1.0, takes=2)
+    spec = LayerSpec(name="bird", role="foreground", prompt="p", seed=9, events=ev)
+    specs.append(spec)
+    sources.append(LayerSource(spec, tuple(tone_take(2.0, 700.0 + 100 * k) for k in range(2)), "synthetic"))
+    plan = ScenePlan(style="focus", duration_s=duration_s, seed=1, layers=tuple(specs),
+                     master=MasterSpec(target_lufs=-16.0))
+    tracemalloc.start()
+    try:
+        sc = render_soundscape(plan, sources)
+        frames = 0
+        for mix, stems in sc.iter_mix(with_stems=True):
+            frames += mix.shape[1]
+            assert len(stems) == 5
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert frames == sc.frames
+    return peak, frames
+
+
+def test_render_memory_is_bounded_by_chunks_not_track_length(monkeypatch):
+    """Rendering, mastering and streaming mix + stems of a 4-minute track takes about the memory
+    of a 1-minute one: nothing full-length is held (one 4-minute stem alone is 92 MB)."""
+    import studio.mixing.master as master
+
+    monkeypatch.setattr(master, "PreCache", _spilling_cache())  # what a > 20-minute track does
+    short, _ = _peak_render_memory(60.0)
+    long, frames = _peak_render_memory(240.0)
+    stem_bytes = frames * 2 * 4
+    assert long - short < 0.1 * stem_bytes, f"{short / 1e6:.0f} MB -> {long / 1e6:.0f} MB"
+
+
+def test_counted_events_render_at_their_count_with_soft_edges():
+    ev = EventSpec(count=5, jitter=0.3, event_s=1.5, min_gap_s=1.0, fade_s=0.05, level_db=-3.0, takes=2)
+    plan = simple_plan(duration_s=20.0, events=ev)
+    sc = render_soundscape(plan, simple_sources(plan))
+    times = sc.plan.layers[2].events.times_s
+    assert len(times) == 5
+    for a, b in zip(times, times[1:]):
+        assert b - a >= ev.event_s + ev.min_gap_s - 1e-9
+    owl = sc.stems[2].clip().samples
+    active = np.abs(owl).max(axis=0) > 0
+    starts = np.flatnonzero(active[1:] & ~active[:-1]) + 1
+    assert len(starts) == 5 and np.allclose(starts / SR, times, atol=0.002)
+    fade = int(ev.fade_s * SR)
+    for s in starts:
+        event = np.abs(owl[:, s : s + int(ev.event_s * SR)]).max()
+        # Raised-cosine edges: near silence at the first samples, full level after the fade...
+        assert np.abs(owl[:, s : s + 10]).max() < 0.01 * event
+        assert np.abs(owl[:, s + fade : s + 3 * fade]).max() > 0.5 * event
+        # ...and no step anywhere in the event larger than the take's own.
+        d = np.abs(np.diff(owl[:, s - 1 : s + fade], axis=1)).max()
+        assert d < 0.2 * event
+
+
+def test_hand_written_overlapping_events_all_play_at_any_chunk_size():
+    ev = EventSpec(event_s=2.0, times_s=(1.0, 1.5, 6.0), pans=(0.0, 0.5, -0.5), take_indices=(0, 1, 0), takes=2,
+                   level_db=-6.0)
+    plan = simple_plan(duration_s=10.0, events=ev)
+    sc = render_soundscape(plan, simple_sources(plan))
+    whole = sc.stems[2].render(0, sc.frames)
+    pieces = np.concatenate([sc.stems[2].render(s, 7_001) for s in range(0, sc.frames, 7_001)], axis=1)
+    assert np.array_equal(whole, pieces)
+    active = np.abs(whole).max(axis=0) > 0
+    assert active[int(1.2 * SR)] and active[int(3.2 * SR)] and active[int(6.5 * SR)]
+    assert not active[int(3.6 * SR)]
+    mix = np.concatenate(list(sc.iter_mix(chunk_frames=7_001)), axis=1)
+    assert mix.tobytes() == sc.mix_clip().samples.tobytes()
+
+
+def test_a_hand_edited_event_level_is_held_to_the_style_ceiling():
+    """Sleep allows events at most 6 dB under the bed; a plan asking for +6 dB (a hand-edited
+    manifest, say) still gets -6 dB, and the stem metadata says so."""
+    ev = EventSpec(mean_interval_s=3.0, event_s=1.5, min_gap_s=0.5, level_db=6.0, takes=2)
+    plan = simple_plan(duration_s=20.0, events=ev).model_copy(update={"style": "sleep"})
+    sc = render_soundscape(plan, simple_sources(plan))
+    meta = sc.stems[2].metadata
+    assert meta["event_level_db"] == -6.0 and meta["event_level_capped_from_db"] == 6.0
+    beds = sc.stems[0].clip().samples + sc.stems[1].clip().samples
+    bed_lufs = integrated_lufs(beds, SR)
+    owl = sc.stems[2].clip().samples
+    for t in sc.plan.layers[2].events.times_s:
+        a = int(t * SR)
+        assert integrated_lufs(owl[:, a : a + int(1.5 * SR)], SR) <= bed_lufs - 6.0 + 0.5

@@ -66,6 +66,18 @@ def offline(monkeypatch):
 
 
 @pytest.fixture
+def no_network(monkeypatch, hf_cache):
+    """Offline mode off, but the hub endpoint refuses connections (as with no network)."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # read from the env at import
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
+    return hf_cache
+
+
+@pytest.fixture
 def hf_cache(tmp_path, monkeypatch) -> Path:
     """An empty Hugging Face cache for this test (hub ids resolve only inside it)."""
     from huggingface_hub import constants

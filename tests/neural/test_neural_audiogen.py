@@ -134,3 +134,23 @@ def test_audiogen_untrusted_checkpoint_keeps_torch_safe_loading(standin_audiocra
     folder.mkdir()
     BACKENDS.create("audiogen", model_id=str(folder))
     assert standin_audiocraft.loads == [(str(folder), None)]
+
+
+def test_audiogen_availability_needs_the_model_and_its_text_encoder(standin_audiocraft, hf_cache, offline, tmp_path):
+    from neural_tiny_models import put_in_cache
+
+    ok, reason = BACKENDS.availability("audiogen")
+    assert not ok and "python -m studio models download facebook/audiogen-medium" in reason
+    assert "t5-large" in reason  # the extra step is named up front
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "state_dict.bin").write_bytes(b"")
+    put_in_cache(hf_cache, "facebook/audiogen-medium", stub)
+    ok, reason = BACKENDS.availability("audiogen")
+    assert not ok and reason == (
+        "AudioGen's text encoder 't5-large' is not in the local Hugging Face cache; "
+        "run `python -m studio models download t5-large`"
+    )
+    put_in_cache(hf_cache, "t5-large", stub)  # a legacy single-name id, as audiocraft loads it
+    ok, reason = BACKENDS.availability("audiogen")
+    assert ok, reason

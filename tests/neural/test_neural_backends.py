@@ -101,6 +101,15 @@ def test_duration_is_clamped_and_recorded(case):
     assert backend.metadata("wind", duration_s=100.0)["clamped_from_s"] == 100.0
 
 
+def test_very_short_request_is_exact(case):
+    # shorter than one model frame / than AudioLDM2's minimum length: generated at the
+    # minimum and cropped, never an error
+    backend, rate, channels, _, _, params = case
+    clip = backend.generate("wind", duration_s=0.003, seed=2, **params)
+    assert clip.samples.shape == (channels, int(round(0.003 * rate)))
+    assert np.isfinite(clip.samples).all() and np.abs(clip.samples).max() > 0
+
+
 BAD_REQUESTS = [
     ({"duration_s": 0.0, "seed": 1}, "duration_s must be a positive"),
     ({"duration_s": float("nan"), "seed": 1}, "duration_s must be a positive"),

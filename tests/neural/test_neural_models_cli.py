@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from studio.errors import InputError, ModelUnavailableError
 REQUIRED_IDS = [
     "facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large", "facebook/musicgen-melody",
     "facebook/musicgen-stereo-small", "stabilityai/stable-audio-open-1.0", "cvssp/audioldm2",
-    "facebook/audiogen-medium", "laion/clap-htsat-unfused", "Salesforce/blip2-opt-2.7b",
+    "facebook/audiogen-medium", "t5-large", "laion/clap-htsat-unfused", "Salesforce/blip2-opt-2.7b",
     "Salesforce/blip-image-captioning-large", "openai/clip-vit-large-patch14", "Qwen/Qwen2.5-1.5B-Instruct",
     "Qwen/Qwen2.5-0.5B-Instruct",
 ]
@@ -63,12 +64,59 @@ def test_download_honours_offline_mode(offline, capsys):
         models.download("../not/an id")
 
 
+def test_download_fetches_only_the_files_the_loaders_read():
+    # file lists as published on the hub (abridged)
+    musicgen_small = ["config.json", "generation_config.json", "model.safetensors", "pytorch_model.bin",
+                      "state_dict.bin", "compression_state_dict.bin", "preprocessor_config.json", "spiece.model",
+                      "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "README.md"]
+    assert models.files_to_download(musicgen_small) == [
+        "config.json", "generation_config.json", "model.safetensors", "preprocessor_config.json", "spiece.model",
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "README.md"]
+    stable_audio = ["model.ckpt", "model.safetensors", "model_config.json", "model_index.json",
+                    "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors",
+                    "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.bin",
+                    "text_encoder/config.json", "text_encoder/model.safetensors", "tokenizer/spiece.model",
+                    "projection_model/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json"]
+    kept = models.files_to_download(stable_audio)
+    assert "model.ckpt" not in kept and "model.safetensors" not in kept  # stable-audio-tools single files
+    assert "vae/diffusion_pytorch_model.bin" not in kept
+    assert {"model_index.json", "transformer/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors",
+            "tokenizer/spiece.model", "scheduler/scheduler_config.json"} <= set(kept)
+    # audiocraft-only repos keep their pickles; sharded transformers repos drop the .bin shards
+    audiogen = ["state_dict.bin", "compression_state_dict.bin", "README.md"]
+    assert models.files_to_download(audiogen) == audiogen
+    sharded = ["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+               "model.safetensors.index.json", "pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin",
+               "pytorch_model.bin.index.json", "tf_model.h5", "onnx/model.onnx", "rust_model.ot"]
+    assert models.files_to_download(sharded) == [
+        "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+        "model.safetensors.index.json", "pytorch_model.bin.index.json"]
+    # only pickles published: they are the weights
+    clap = ["config.json", "pytorch_model.bin", "preprocessor_config.json", "vocab.json", "merges.txt"]
+    assert models.files_to_download(clap) == clap
+
+
+def test_download_without_network_fails_fast(no_network, capsys):
+    import time
+
+    t0 = time.perf_counter()
+    assert main(["models", "download", "facebook/musicgen-small"]) == 2
+    assert time.perf_counter() - t0 < 5  # one probe, not the hub client's retries
+    err = capsys.readouterr().err
+    assert "error: cannot download 'facebook/musicgen-small': http://127.0.0.1:9 cannot be reached" in err
+    assert "check the network" in err and "Traceback" not in err
+    assert list(no_network.iterdir()) == []
+
+
 def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tmp_path):
     import huggingface_hub
     from huggingface_hub.errors import GatedRepoError
 
+    import studio.hf
+
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(studio.hf, "hub_unreachable", lambda timeout_s=3.0: None)  # a fake hub that answers
     calls = []
 
     def fake_snapshot_download(**kwargs):
@@ -80,10 +128,17 @@ def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tm
         return str(tmp_path)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_files",
+                        lambda self, repo_id, token=None: ["config.json", "model.safetensors", "pytorch_model.bin",
+                                                           "flax_model.msgpack", "weird[1].json"])
     from tqdm.auto import tqdm
 
     assert models.download("facebook/musicgen-small", tqdm_class=tqdm) == tmp_path
     assert calls[-1]["repo_id"] == "facebook/musicgen-small" and calls[-1]["tqdm_class"] is tqdm
+    # only what the loaders read, as literal patterns
+    allowed = calls[-1]["allow_patterns"]
+    assert allowed == ["config.json", "model.safetensors", "weird[[]1].json"]
+    assert fnmatch.fnmatch("weird[1].json", allowed[2]) and not fnmatch.fnmatch("weird1.json", allowed[2])
     models.download("facebook/musicgen-small", progress=False)  # quiet: a disabled bar for this call only
     quiet_bar = calls[-1]["tqdm_class"](total=3)
     assert quiet_bar.disable

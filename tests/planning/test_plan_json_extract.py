@@ -45,3 +45,30 @@ def test_garbage_is_an_extraction_error_or_harmless_value(reply):
     except ExtractionError:
         return
     assert isinstance(value, (dict, list))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"layers": [{"type": "rain_light", "gain_db": -3}, {"type": "str',  # stopped inside a string
+        '{"layers": [{"type": "rain_light", "gain_db": -3}, {"type": "stream", "gain_db": -',  # inside a number
+        '{"layers": [{"type": "rain_light", "gain_db": -3}, {"ty',  # inside a key
+    ],
+)
+def test_a_reply_cut_off_mid_value_keeps_its_complete_elements(reply):
+    value = extract_json(reply)
+    assert value["layers"][0] == {"type": "rain_light", "gain_db": -3}
+    assert all(layer.get("type") in ("rain_light", "stream") for layer in value["layers"])
+
+
+def test_an_overlong_reply_is_cut_and_still_read():
+    from studio.planning.json_extract import MAX_REPLY_CHARS
+
+    layer = '{"type": "stream", "gain_db": -3, "sound": "a small brook over stones"}'
+    reply = '{"layers": [' + ", ".join([layer] * (2 * MAX_REPLY_CHARS // len(layer))) + "]}"
+    assert len(reply) > MAX_REPLY_CHARS
+    value = extract_json(reply)
+    assert len(value["layers"]) > 100
+    # cut inside a string: the half-written value is dropped, not kept as "a small bro"
+    assert all(l["type"] == "stream" and l.get("sound", "a small brook over stones") == "a small brook over stones"
+               for l in value["layers"])

@@ -121,6 +121,9 @@ def test_invalid_twice_falls_back_to_rules_with_the_reason(scripted, styles):
 HOSTILE = {
     "500 layers at +40 dB": json.dumps({"layers": [{"type": "thunder", "gain_db": 40, "pan": 9, "level_db": 40,
                                                     "events_per_minute": 10000, "name": f"boom {i}"} for i in range(500)]}),
+    "500 allowed layers at +40 dB": json.dumps({"layers": [
+        {"type": t, "gain_db": 40, "pan": 9, "width": 50, "level_db": 40, "events_per_minute": 10000, "name": f"{t} {i}"}
+        for i in range(100) for t in ("lake_lapping", "stream", "crickets", "owl", "kalimba")]}),
     "path names and huge numbers": json.dumps({"layers": [
         {"type": "ocean_surf", "name": "../../etc/passwd", "gain_db": 1e308, "pan": -1e308, "width": 1e9,
          "intensity": 55, "distance": -3, "sound": "x" * 5000},
@@ -133,13 +136,47 @@ HOSTILE = {
 }
 
 
+# What each hostile reply must lead to: (planner, model calls, a note that says why).
+# Readable but unusable replies are repaired once, then fall back; usable ones are clamped.
+HOSTILE_OUTCOME = {
+    "500 layers at +40 dB": ("llm->rules", 1, "LLM plan had no layer the style allows"),  # thunder only: not allowed
+    "500 allowed layers at +40 dB": ("llm", 1, "repeated layer(s) of a type already in the plan"),
+    "path names and huge numbers": ("llm", 1, None),
+    "banned and sudden only": ("llm", 1, "dropped city_traffic"),
+    "deep nesting": ("llm->rules", 2, "LLM output invalid after one repair round"),
+    "control characters": ("llm", 1, None),
+    "wrong shapes": ("llm->rules", 2, "LLM output invalid after one repair round: layers"),
+    "numbers as strings": ("llm->rules", 2, "gain_db must be a number"),
+}
+
+
 @pytest.mark.parametrize("kind", list(HOSTILE))
 @pytest.mark.parametrize("style_name", ["meditation", "sleep"])
 def test_hostile_replies_yield_plans_within_limits(scripted, styles, kind, style_name):
     style = styles[style_name]
     plan, fake = plan_with(scripted, HOSTILE[kind], style)
     assert limit_violations(plan, style) == [], (kind, plan.notes)
-    assert plan.planner in ("llm", "llm->rules")
+    planner, calls, note = HOSTILE_OUTCOME[kind]
+    assert (plan.planner, len(fake.calls)) == (planner, calls), plan.notes
+    if note:
+        assert any(note in n for n in plan.notes), plan.notes
+    if planner == "llm->rules":
+        assert note in plan.notes[0]  # the fallback reason comes first
+    if kind == "500 allowed layers at +40 dB":
+        scene = [l for l in plan.layers if l.params["type"] not in ("drone_pad", "binaural_beats")]
+        assert sum(l.role == "background" for l in scene) == style.max_beds
+        assert sum(l.role == "foreground" for l in scene) == style.max_events
+        assert all(l.gain_db == style.max_gain_db and abs(l.pan) == style.max_pan and l.width == 2.0 for l in scene)
+        for l in scene:
+            if l.events is not None:  # 10000 events a minute asked, the style's densest allowed
+                assert l.events.mean_interval_s == max(style.min_event_interval_s, 1.5 * l.events.event_s)
+                assert l.events.level_db == style.event_ceiling_db
+    if kind == "path names and huge numbers":
+        assert [l.name for l in plan.layers][:2] == ["etc-passwd", "etc-passwd-2"]
+        surf = plan.layers[0]
+        assert (surf.gain_db, surf.pan, surf.width) == (style.max_gain_db, -style.max_pan, 2.0)
+        assert (surf.params["intensity"], surf.params["distance"]) == (1.0, 0.0)
+        assert len(surf.prompt) <= 1000
     for l in plan.layers:
         assert "/" not in l.name and "." not in l.name and len(l.prompt) <= 1000
         assert "\x00" not in l.prompt and "\x1b" not in l.prompt
@@ -165,8 +202,12 @@ def test_prompt_injection(scripted, styles, style_name):
                                       for t in __import__("studio.generation.catalogue", fromlist=["x"]).CATALOGUE] * 15})
 
     plan, fake = plan_with(scripted, obedient, style, caption=Caption(text=INJECTION))
+    # the obedient answer is used (not silently replaced by the rules planner), and clamped
+    assert plan.planner == "llm"
     assert limit_violations(plan, style) == []
     assert len(plan.layers) <= style.max_layers
+    assert all(l.gain_db <= style.max_gain_db and abs(l.pan) <= style.max_pan for l in plan.layers)
+    assert all(l.events.level_db <= style.event_ceiling_db for l in plan.layers if l.events)
     # the caption travels as quoted data in the user turn, never in the system prompt
     system, user = fake.calls[0][0]["content"], fake.calls[0][1]["content"]
     assert INJECTION not in system and f"<caption>{INJECTION}</caption>" in user
@@ -230,3 +271,38 @@ def test_few_shot_examples_pass_the_strict_schema():
     assert len(examples) >= 3
     for ex in examples:
         assert parse_reply(ex["answer"]).layers
+
+
+def test_limit_violations_catches_each_broken_limit(scripted, styles):
+    """The guardrail checker the other tests rely on is not vacuous: each way of breaking a
+    style is reported."""
+    from studio.planning.assemble import layer_seed
+    style = styles["sleep"]
+    plan, _ = plan_with(scripted, json.dumps(VALID), style)
+    assert limit_violations(plan, style) == []
+    bed, event = plan.layers[0], next(l for l in plan.layers if l.role == "foreground")
+
+    def change(layer, **changes):  # model_copy skips validation, as a careless caller might
+        return plan.model_copy(update={"layers": tuple(
+            l.model_copy(update=changes) if l.name == layer.name else l for l in plan.layers)})
+
+    def broken(**changes):
+        return change(bed, **changes)
+
+    assert any("gain_db" in p for p in limit_violations(broken(gain_db=6.0), style))
+    assert any("pan" in p for p in limit_violations(broken(pan=0.9), style))
+    assert any("seed" in p for p in limit_violations(broken(seed=(bed.seed + 1) % 2**32), style))
+    renamed = broken(name="../Bad Name!")
+    assert any("slug" in p for p in limit_violations(renamed, style))
+    loud = change(event, events=event.events.model_copy(update={"level_db": 0.0}))
+    assert any("event level" in p for p in limit_violations(loud, style))
+    dense = change(event, events=event.events.model_copy(update={"mean_interval_s": 1.0}))
+    assert any("event interval" in p for p in limit_violations(dense, style))
+    thunder = broken(params={**bed.params, "type": "thunder"})
+    problems = limit_violations(thunder, style)
+    assert any("banned" in p for p in problems) and any("not tamed" in p for p in problems)
+    many = plan.model_copy(update={"layers": tuple(
+        bed.model_copy(update={"name": f"bed-{i}", "seed": layer_seed(plan.seed, f"bed-{i}")}) for i in range(6))})
+    problems = limit_violations(many, style)
+    assert any("max_layers" in p for p in problems) and any("max_beds" in p for p in problems)
+    assert any("master" in p for p in limit_violations(plan, styles["focus"]))

@@ -227,3 +227,22 @@ def test_any_word_mix_gives_a_plan_within_the_style(rules, styles):
         assert len(plan.layers) >= 1
 
     check()
+
+
+@pytest.mark.parametrize(
+    "text, present, absent",
+    [
+        ("a bowl of fruit on a kitchen table", set(), {"singing_bowl"}),  # tableware, not an instrument
+        ("a tibetan singing bowl on a cushion", {"singing_bowl"}, set()),
+        ("a thunderstorm over the hills", {"thunder", "rain_heavy"}, set()),  # a thunderstorm is a storm
+        ("a busy train station", {"cafe_murmur"}, {"songbirds", "frogs", "crickets"}),
+        ("a small island in the ocean", {"ocean_surf"}, {"lake_lapping"}),
+        ("an island in the middle of a lake", {"lake_lapping"}, {"ocean_surf"}),
+        ("two swans on a pond", {"lake_lapping"}, {"ocean_surf"}),
+        ("a fishing boat on the sea", {"ocean_surf"}, {"lake_lapping"}),
+        ("a kayak on a river", {"river"}, {"lake_lapping"}),  # the named river wins over "some water"
+    ],
+)
+def test_kinds_of_scene(rules, styles, text, present, absent):
+    types = set(types_of(rules.plan(Caption(text=text), style=styles["cinematic"], duration_s=60, seed=0)))
+    assert present <= types and not absent & types, types

@@ -48,3 +48,41 @@ def test_a_broken_preset_file_is_refused(tmp_path, monkeypatch):
         assert "unicorns" in str(err.value) and "max_beds" in str(err.value)
     finally:
         mod.load_style.cache_clear()
+
+
+def test_allowed_categories_are_a_whitelist(styles, rules):
+    from studio.planning.guardrails import banned_reason, limit_violations
+    from studio.planning.llm import build_messages
+    from studio.types import Caption
+
+    med = styles["meditation"]
+    assert "places" not in med.allowed_categories and {"water", "tonal"} <= set(med.allowed_categories)
+    assert banned_reason("footsteps_gravel", med) == "category 'places' not allowed by style 'meditation'"
+    assert banned_reason("stream", med) is None
+    plan = rules.plan(Caption(text="footsteps on a gravel path beside a stream, a clock ticking"), style=med, duration_s=60, seed=0)
+    types = {l.params["type"] for l in plan.layers}
+    assert "stream" in types and not types & {"footsteps_gravel", "clock_ticking"}
+    assert any("footsteps_gravel" in n and "not allowed" in n for n in plan.notes)
+    assert limit_violations(plan, med) == []
+    system = build_messages(Caption(text="a stream"), med, duration_s=60)[0]["content"]
+    assert "- footsteps_gravel [" not in system and "- stream [" in system
+    # a style without the list allows every category
+    assert styles["cinematic"].allowed_categories == () and banned_reason("footsteps_gravel", styles["cinematic"]) is None
+
+
+def test_a_whitelist_keeps_the_styles_own_drone_and_unknown_categories_are_refused(tmp_path, monkeypatch):
+    from studio.planning import styles as mod
+    from studio.planning.guardrails import banned_reason
+
+    (tmp_path / "nat.toml").write_text('description = "x"\ntonal = true\nallowed_categories = ["water", "air"]\n')
+    (tmp_path / "bad.toml").write_text('description = "x"\nallowed_categories = ["wetness"]\n')
+    monkeypatch.setattr(mod, "STYLES_DIR", tmp_path)
+    mod.load_style.cache_clear()
+    try:
+        nat = mod.load_style("nat")
+        assert banned_reason("drone_pad", nat) is None and banned_reason("kalimba", nat) is not None
+        with pytest.raises(PlanError) as err:
+            mod.load_style("bad")
+        assert "unknown category 'wetness'" in str(err.value)
+    finally:
+        mod.load_style.cache_clear()

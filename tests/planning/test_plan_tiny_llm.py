@@ -31,3 +31,23 @@ def test_registry_create_loads_lazily(tiny_qwen_dir, styles):
     assert planner._generate is None  # nothing loaded yet
     plan = planner.plan(Caption(text="a stream"), style=styles["focus"], duration_s=60, seed=0)
     assert planner._generate is not None and plan.planner == "llm->rules"
+
+
+def test_the_fallback_reason_is_recorded_in_the_manifest(tiny_qwen_dir, tmp_path):
+    """Through the real pipeline and export: the garbage-speaking model's plan is replaced by the
+    rules planner's, and manifest.json says so (planner and first note), and re-renders from it."""
+    import json
+
+    from studio.manifest import plan_from_manifest
+    from studio.pipeline import SoundscapePipeline
+
+    pipe = SoundscapePipeline(
+        planner="llm", planner_options={"model": str(tiny_qwen_dir), "device": "cpu", "max_new_tokens": 16}
+    )
+    scape = pipe.run(caption="gentle rain on a tin roof", style="sleep", duration_s=5, seed=1)
+    pipe.export(scape, tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["plan"]["planner"] == "llm->rules"
+    assert manifest["plan"]["notes"][0].startswith("LLM output invalid after one repair round")
+    again = plan_from_manifest(manifest)
+    assert again.planner == "llm->rules" and "rain_on_roof" in {l.params["type"] for l in again.layers}

@@ -31,8 +31,16 @@ def test_cli_catalogue_runs(tmp_path, capsys):
     assert '"index"' in capsys.readouterr().out
 
 
+def test_cli_catalogue_defaults_to_ten_seconds_of_every_type():
+    from studio.cli import build_parser
+
+    args = build_parser().parse_args(["catalogue", "--out", "x"])
+    assert (args.seconds, args.types, args.seed) == (10.0, None, 0)
+
+
 def test_cli_catalogue_lists_every_type_by_default(tmp_path, monkeypatch):
-    """The full command renders all 34 types (here with synthesis stubbed to keep it fast)."""
+    """The full command renders all 34 types (here 0.5 s each, with the spectrogram drawing
+    stubbed to keep it fast)."""
     from studio.generation.procedural import audition
     from studio.generation.catalogue import CATALOGUE
 

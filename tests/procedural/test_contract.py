@@ -45,6 +45,16 @@ def test_exact_length_stereo_float32(backend, seconds):
 
 
 @pytest.mark.parametrize("name", ALL_TYPES)
+def test_any_duration_down_to_the_minimum(backend, name):
+    """The shortest clips (10 ms, 50 ms) work for every type as a bed, a loop and an event."""
+    for seconds in (0.01, 0.05):
+        for mode in ({}, {"loop": True}, {"as_event": True}):
+            x = backend.generate("x", duration_s=seconds, seed=1, type=name, **mode).samples
+            assert x.shape == (2, round(seconds * SR)) and x.dtype == np.float32, (seconds, mode)
+            assert np.isfinite(x).all() and np.abs(x).max() < 1.0, (seconds, mode)
+
+
+@pytest.mark.parametrize("name", ALL_TYPES)
 def test_each_type_is_clean_stereo_at_a_sensible_level(name):
     x = render(name)
     assert x.shape == (2, 6 * SR) and x.dtype == np.float32

@@ -21,6 +21,9 @@ def test_loop_seam_is_no_bigger_than_a_typical_step(name):
     seam = np.abs(x[:, 0] - x[:, -1])
     typical = np.percentile(steps, 99.9, axis=1)
     assert np.all(seam <= typical + 1e-6), f"{name}: seam {seam} vs typical step {typical}"
+    # and no bigger than the steps right around it: a seam in a quiet stretch must be quiet
+    near = np.concatenate([steps[:, -960:], steps[:, :960]], axis=1).max(axis=1)
+    assert np.all(seam <= 1.05 * near + 1e-9), f"{name}: seam {seam} vs nearby steps {near}"
     # and the level carries on across the seam: no dip or swell at the wrap
     wrapped = np.concatenate([x[:, -SR:], x[:, :SR]], axis=1)
     env = envelope(wrapped, 0.25)
@@ -38,11 +41,13 @@ def test_tonal_loops_are_exactly_periodic(name):
     assert seam <= np.percentile(d2, 99.9) + 1e-9
 
 
-@pytest.mark.parametrize("name", EVENT_TYPES)
-def test_as_event_starts_at_once_and_decays_to_silence(name):
+@pytest.mark.parametrize("name, seconds", [(n, None) for n in EVENT_TYPES] + [(t.name, 1.0) for t in CATALOGUE])
+def test_as_event_starts_at_once_and_decays_to_silence(name, seconds):
+    """At its natural length, and squeezed into 1 s (the event then decays early instead of
+    being cut off)."""
     from studio.generation.catalogue import BY_NAME
 
-    seconds = BY_NAME[name].event_s or 4.0
+    seconds = seconds or BY_NAME[name].event_s or 4.0
     x = render(name, seconds, seed=2, as_event=True)
     assert x.shape == (2, round(seconds * SR))
     env = envelope(x, 0.01)
@@ -70,3 +75,34 @@ def test_breathing_swell_fits_whole_breaths_into_a_loop():
     env = envelope(x, 0.25)
     # 25 s at 7/min is 2.9 breaths: nudged to 3, so start and end of the loop match in level
     assert abs(env[:4].mean() - env[-4:].mean()) < 0.35 * env.mean()
+
+
+SMOOTH = ["singing_bowl", "kalimba", "wind_chimes", "drone_pad", "binaural_beats", "owl", "songbirds", "seagulls", "crickets", "insect_hum", "frogs", "breeze"]
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_tonal_and_smooth_types_have_no_clicks(name):
+    """No sample-to-sample jump far above the signal's own largest steps (a click is a step
+    several times bigger than anything the sound does): strikes and plucks have soft onsets."""
+    from studio.generation.catalogue import BY_NAME
+
+    for x in (render(name, 8.0, seed=5), render(name, BY_NAME[name].event_s or 4.0, seed=5, as_event=True)):
+        steps = np.abs(np.diff(x.astype(np.float64), axis=1)).max(axis=0)
+        ratio = steps.max() / np.percentile(steps, 99.9)
+        assert ratio < 2.5, f"{name}: largest step {ratio:.1f}x the 99.9th percentile"
+
+
+@pytest.mark.parametrize("seconds, band, beat", [(7.3, "theta", 6.0), (9.1, "delta", 2.0), (5.0, "beta", 18.0)])
+def test_looped_binaural_beats_keep_the_beat_within_a_tenth_of_a_hertz(seconds, band, beat):
+    """Loops nudge the beat to whole cycles per loop: for loops of 5 s or more that is at
+    most 0.1 Hz off the preset."""
+    from studio.generation.procedural.tonal import binaural_freqs
+
+    x = render("binaural_beats", seconds, seed=1, loop=True, band=band).astype(np.float64)
+    left, right = binaural_freqs({"beat_hz": beat, "carrier_hz": 200.0}, x.shape[1], SR)
+    assert abs((right - left) - beat) <= 0.1
+    # and the audio has those frequencies: each channel is one pure tone at its frequency
+    for ch, want in zip(x, (left, right)):
+        spec = np.abs(np.fft.rfft(ch * np.hanning(len(ch))))
+        got = np.argmax(spec) * SR / len(ch)
+        assert abs(got - want) <= SR / len(ch)

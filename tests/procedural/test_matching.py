@@ -76,3 +76,24 @@ def test_empty_prompt_without_type_is_an_input_error(backend):
 
     with pytest.raises(InputError, match="give a prompt"):
         backend.generate("  ", duration_s=1.0, seed=0)
+
+
+def test_weak_match_and_notes_reach_the_stem_metadata():
+    """Through the pipeline: a free-text procedural layer records the chosen generator and
+    its similarity, and a weak match carries a warning in ``notes`` (which the UI's layer
+    facts and the manifest show)."""
+    from studio.pipeline import SoundscapePipeline
+    from studio.types import LayerSpec, ScenePlan
+
+    layers = (
+        LayerSpec(name="taxes", prompt="quarterly tax spreadsheet with invoice totals"),
+        LayerSpec(name="rain", prompt="soft rain on leaves, far away"),
+    )
+    plan = ScenePlan(style="sleep", duration_s=5.0, seed=1, layers=layers)
+    pipe = SoundscapePipeline()
+    weak = pipe.generate_layer(layers[0], plan).metadata
+    assert weak["weak_match"] is True and weak["similarity"] < WEAK_MATCH_THRESHOLD
+    assert any("weak match" in note for note in weak["notes"])
+    good = pipe.generate_layer(layers[1], plan).metadata
+    assert good["generator"] == "rain_light" and good["similarity"] >= WEAK_MATCH_THRESHOLD
+    assert good["weak_match"] is False and "notes" not in good

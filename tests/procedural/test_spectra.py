@@ -79,9 +79,10 @@ def test_crickets_are_periodic_pulse_trains():
     assert ac[lag] > 0.5
 
 
-@pytest.mark.parametrize("fundamental", [110.0, 87.31, 146.8])
-def test_drone_is_tonal_at_the_requested_fundamental(fundamental):
-    x = render("drone_pad", 10.0, fundamental_hz=fundamental)
+@pytest.mark.parametrize("fundamental, extra", [(110.0, {}), (87.31, {}), (146.8, {}), (110.0, {"density": 0.0}), (110.0, {"density": 1.0, "intensity": 1.0})])
+def test_drone_is_tonal_at_the_requested_fundamental(fundamental, extra):
+    """At the defaults and with the thinnest and fullest, most shimmering chords."""
+    x = render("drone_pad", 10.0, fundamental_hz=fundamental, **extra)
     spec = np.abs(np.fft.rfft(x.mean(axis=0) * np.hanning(x.shape[1])))
     f = np.fft.rfftfreq(x.shape[1], 1 / SR)
     sel = f > 30

@@ -1,9 +1,10 @@
 """End to end in a real browser: ``streamlit run`` on a free localhost port, driven by
 Playwright with Debian's ``chromium`` (never a downloaded browser).
 
-Uploads an image, sets a 30-second length, clicks Generate, and checks that the mix and stem
-players and the three download buttons appear, that the mix and stems downloads deliver real
-files, and saves a screenshot under ``test-artifacts/``.
+Opens a page by its URL on the fresh server (the app's navigation must be there), then uploads
+an image, sets a 30-second length, clicks Generate, and checks that the mix and stem players
+and the three download buttons appear, that the mix and stems downloads deliver real files,
+and saves a screenshot under ``test-artifacts/``.
 Skipped (with the reason) only when ``/usr/bin/chromium`` is absent.
 """
 
@@ -108,6 +109,15 @@ def test_upload_generate_listen_download(studio_server, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
+            # A first visit straight to a page of a fresh server (a bookmark) still gets the
+            # app's navigation and wide layout, not Streamlit's file-name page list.
+            page.goto(url + "/library")
+            expect(page.get_by_role("heading", name="Library", exact=True)).to_be_visible(timeout=180_000)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            expect(nav.get_by_text("Studio", exact=True)).to_be_visible()
+            assert "streamlit app" not in nav.inner_text().lower()
+            assert page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"] > 1000
+
             page.goto(url)
             expect(page.locator('[data-testid="stFileUploader"]')).to_be_visible(timeout=180_000)
 

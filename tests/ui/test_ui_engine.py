@@ -136,3 +136,51 @@ def test_each_session_has_its_own_folder_removed_with_it():
     del a
     gc.collect()
     assert not folder_a.exists() and folder_b.is_dir()
+
+
+def test_layer_facts_leave_out_empty_metadata(session):
+    for row in session.layer_facts():
+        assert all(v is not None for v in row.values()), row
+
+
+def test_save_state_follows_a_synchronous_save(session, tmp_path):
+    from studio.library import LibraryError
+
+    class Broken:
+        def add(self, *args, **kwargs):
+            raise LibraryError("the data folder is read-only")
+
+    session.saves.clear()
+    assert session.save_state() == ("unsaved", None)
+    with pytest.raises(LibraryError):
+        session.save_to_library(Broken())
+    assert session.save_state() == ("unsaved", None)  # the page shows the error itself
+    thread = session.save_to_library(Broken(), background=True)
+    thread.join(timeout=60)
+    assert session.save_state() == ("failed", "the data folder is read-only")
+    session.save_to_library(Library(tmp_path))
+    assert session.save_state() == ("saved", None)
+
+
+def test_compare_players_are_matched_in_loudness_and_scores_are_clap_only():
+    from studio.mixing.loudness import integrated_lufs
+    from studio.types import Caption, LayerSource
+    from studio.ui.compare import VariantConfig, matched_previews, render_variant, take_scores
+
+    caption = Caption(text="rain on a tin roof at night", source="user")
+    quiet = render_variant(caption, VariantConfig(style="sleep", seed=1, duration_s=8.0), master={"target_lufs": -24.0})
+    loud = render_variant(caption, VariantConfig(style="sleep", seed=2, duration_s=8.0), master={"target_lufs": -16.0})
+    assert loud.integrated_lufs - quiet.integrated_lufs == pytest.approx(8.0, abs=0.5)
+    previews, gains = matched_previews([quiet, loud])
+    assert gains[0] == 0.0 and gains[1] == pytest.approx(quiet.integrated_lufs - loud.integrated_lufs)
+    played = [integrated_lufs(sf.read(io.BytesIO(p), dtype="float32", always_2d=True)[0].T, 48_000) for p in previews]
+    assert played[1] == pytest.approx(played[0], abs=0.2)
+
+    # CLAP take scores (what the pipeline records for ranked neural takes) are shown; a
+    # procedural MiniLM "similarity" is not a CLAP score.
+    assert take_scores(quiet) == []
+    first = quiet.sources[0]
+    scored = LayerSource(spec=first.spec, clips=first.clips, backend="musicgen", model="facebook/musicgen-small",
+                         metadata={"take_scores": [0.41, 0.3333], "similarity": 0.8, "clap_model": "laion/clap"})
+    quiet.sources = (scored, *quiet.sources[1:])
+    assert take_scores(quiet) == [{"layer": first.spec.name, "score": "take_scores", "value": "0.410, 0.333"}]

@@ -174,8 +174,37 @@ def test_bad_upload_gets_a_message_not_a_traceback(data_dir):
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "holiday.png" in errors[0] and "PNG" in errors[0]
+    at.run()  # the message stays while the bad file sits in the uploader
+    assert [e.value for e in at.error] == errors
     _upload(at, "empty.jpg", b"")
     assert not at.exception
+    assert [e.value for e in at.error] == ["'empty.jpg' is empty (0 bytes); choose a JPEG, PNG, WEBP, GIF, BMP or TIFF file"]
+    assert at.session_state[SESSION].image is None and at.session_state[SESSION].caption is None
+
+
+def test_bad_upload_after_a_result_loses_nothing(data_dir):
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    scape, image, caption, plan = sess.soundscape, sess.image, sess.caption, sess.plan
+    players = len(at.get("audio"))
+    _upload(at, "notes.png", b"plain text, not a picture")
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "'notes.png' contains text" in errors[0] and errors[0].endswith("(still working with quiet_lake_forest.png)")
+    assert (sess.soundscape, sess.image, sess.caption, sess.plan) == (scape, image, caption, plan)
+    assert len(at.get("audio")) == players and at.data_editor[0].value["name"].tolist() == [l.name for l in plan.layers]
+    # A huge image (88 megapixels, a small file) is refused by its header, before decoding.
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (11_000, 8_000), (30, 90, 160)).save(buf, format="PNG")
+    _upload(at, "huge.png", buf.getvalue())
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "88 megapixels" in errors[0] and "80-megapixel limit" in errors[0]
+    assert sess.soundscape is scape and sess.image is image
 
 
 def test_typed_caption_plans_without_an_image(data_dir):
@@ -215,6 +244,9 @@ def test_compare_two_variants_and_keep_one(data_dir):
     assert len(at.get("audio")) == 2
     assert any("Players are matched to" in c.value for c in at.caption)
     assert any("Coherence scores" in c.value for c in at.caption)
+    assert len(at.get("image")) == 2  # one spectrogram per variant
+    plans = [t.value for t in at.dataframe[:2]]
+    assert [list(p["name"]) for p in plans] == [[l.name for l in v.plan.layers] for v in variants]
 
     at.button(key="compare.keep.1").click().run()
     _no_errors(at)
@@ -225,6 +257,21 @@ def test_compare_two_variants_and_keep_one(data_dir):
     # The kept variant stays the Studio's result (no re-plan on arrival).
     assert sess.plan.seed == 2 and sess.soundscape.plan.seed == 2
     assert len(_wait_library(data_dir, 1)) == 1
+
+
+def test_compare_variant_with_a_missing_backend_falls_back_with_a_note(data_dir):
+    at = _app()
+    at.text_area(key="studio.caption.0").set_value("waves on a quiet beach at dawn").run()
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key="compare.length").set_value("15 s").run()
+    at.selectbox(key="compare.backend.1").set_value("musicgen").run()
+    at.button(key="compare.render").click().run()
+    _no_errors(at)
+    a, b = at.session_state["compare.results"]
+    assert {s.backend for s in b.sources} == {"procedural"}
+    assert all("musicgen" in s.metadata.get("fallback", "") for s in b.sources)
+    assert any("musicgen" in n for n in b.notes) and not any("musicgen" in n for n in a.notes)
+    assert any("musicgen" in i.value for i in at.info)
 
 
 def test_library_reopen_rerender_delete(data_dir):
@@ -318,3 +365,136 @@ def test_unexpected_errors_show_a_short_message_never_a_traceback(data_dir, monk
     assert errors == ["Something went wrong on our side (RuntimeError). It has been logged; please try again."]
     assert all("internal detail" not in e for e in errors)
     assert "internal detail that must not reach the page" in caplog.text  # logged with its traceback
+
+
+def test_library_lists_damaged_entries_and_lets_them_go(data_dir):
+    """A deleted folder, a garbled manifest and a truncated mix each get their own message;
+    the healthy entries around them stay usable and the damaged ones can be deleted."""
+    import shutil
+
+    lib = Library(data_dir)
+    flac = io.BytesIO()
+    sf.write(flac, np.zeros((48_000 * 2, 2), np.float32), 48_000, format="FLAC")
+    good = lib.add(make_manifest(make_plan(caption="good entry")), title="Good", mix_bytes=flac.getvalue(), image=png_bytes())
+    gone = lib.add(make_manifest(make_plan(caption="gone entry")), title="Gone", mix_bytes=flac.getvalue())
+    garbled = lib.add(make_manifest(make_plan(caption="garbled entry")), title="Garbled")
+    cut = lib.add(make_manifest(make_plan(caption="cut entry")), title="Cut", mix_bytes=flac.getvalue()[:200], image=png_bytes())
+    shutil.rmtree(gone.folder)
+    garbled.manifest_path.write_text('{"format": "soundscape', encoding="utf-8")
+    cut.thumbnail_path.write_bytes(b"not a png")
+
+    at = _app()
+    at.switch_page("pages/library.py").run()
+    _no_errors(at)
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert titles == ["**Cut**", "**Garbled**", "**Gone**", "**Good**"]
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2
+    assert any("“Gone” are gone" in w and "delete the entry" in w for w in warnings)
+    assert any("manifest of library entry “Garbled” is damaged" in w for w in warnings)
+    for entry in (gone, garbled):
+        assert at.button(key=f"library.open.{entry.id}").disabled and at.button(key=f"library.rerender.{entry.id}").disabled
+    for entry in (good, cut):
+        assert not at.button(key=f"library.open.{entry.id}").disabled
+    # The damaged thumbnail shows the placeholder; the good one is an image.
+    assert len(at.get("image")) == 1
+
+    at.button(key=f"library.play.{cut.id}").click().run()
+    _no_errors(at)
+    assert any("saved mix of “Cut” is missing or unreadable" in w.value for w in at.warning)
+    at.button(key=f"library.play.{good.id}").click().run()
+    assert len(at.get("audio")) == 1
+
+    at.button(key=f"library.delete.{gone.id}").click().run()
+    _no_errors(at)
+    at.button(key=f"library.delete.{garbled.id}").click().run()
+    _no_errors(at)
+    assert [e.id for e in Library(data_dir).entries()] == [cut.id, good.id]
+
+
+def test_a_failed_background_save_is_reported_and_can_be_retried(data_dir, monkeypatch):
+    from studio.library import LibraryError
+
+    real_add = Library.add
+
+    def full_disk(self, *args, **kwargs):
+        raise LibraryError("could not save the render to the library: No space left on device")
+
+    monkeypatch.setattr(Library, "add", full_disk)
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    deadline = time.monotonic() + 30
+    while sess.save_state()[0] == "saving" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()
+    _no_errors(at)
+    assert sess.save_state() == ("failed", "could not save the render to the library: No space left on device")
+    assert any("not in the library" in w.value and "No space left" in w.value for w in at.warning)
+    save = at.button(key="studio.save")
+    assert save.label == "Save to library" and not save.disabled
+    # Space again: the retry saves it and the button says so.
+    monkeypatch.setattr(Library, "add", real_add)
+    at.button(key="studio.save").click().run()
+    _no_errors(at)
+    assert [e.plan() for e in Library(data_dir).entries()] == [sess.soundscape.plan]
+    assert at.button(key="studio.save").label == "Saved" and at.button(key="studio.save").disabled
+    assert not any("not in the library" in w.value for w in at.warning)
+
+
+def test_loudness_preset_change_remixes_to_the_new_target(data_dir):
+    from studio.mixing.loudness import integrated_lufs
+
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    sources = dict(sess.sources)
+    before = integrated_lufs(sess.mix_samples(), 48_000)
+    at.selectbox(key="studio.preset").set_value("spotify").run()
+    _no_errors(at)
+    assert any(s.value == "Re-mixed (no regeneration)" for s in at.success)
+    assert all(sess.sources[n] is src for n, src in sources.items())
+    assert sess.soundscape.plan.master.target_lufs == -14.0
+    after = integrated_lufs(sess.mix_samples(), 48_000)
+    assert after == pytest.approx(-14.0, abs=0.5) and after - before > 2.0
+
+
+def test_muting_every_layer_explains_and_keeps_the_last_mix(data_dir, monkeypatch):
+    from studio.ui.engine import StudioSession
+
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    scape, version = sess.soundscape, sess.version
+    calls = []
+    real_apply = StudioSession.apply_plan
+
+    def counting_apply(self, plan, reporter=None):
+        calls.append(plan)
+        return real_apply(self, plan, reporter)
+
+    monkeypatch.setattr(StudioSession, "apply_plan", counting_apply)
+    key = f"studio.plan_editor.{sess.plan_serial}"
+    at.session_state[key] = {"edited_rows": {i: {"mute": True} for i in range(len(scape.plan.layers))},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "the mix is silent" in errors[0] and "unmute at least one" in errors[0]
+    assert sess.soundscape is scape and sess.version == version
+    assert len(at.get("audio")) >= 1 and len(calls) == 1
+    at.run()  # another rerun shows the message again without re-mixing again
+    assert [e.value for e in at.error] == errors and len(calls) == 1
+    # Unmuting one layer re-mixes at once.
+    at.session_state[key] = {"edited_rows": {i: {"mute": True} for i in range(1, len(scape.plan.layers))},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    _no_errors(at)
+    assert len(calls) == 2 and sess.version == version + 1
+    assert [l.mute for l in sess.soundscape.plan.layers] == [False] + [True] * (len(scape.plan.layers) - 1)

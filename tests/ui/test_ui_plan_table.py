@@ -81,3 +81,38 @@ def test_bad_edits_name_the_layer_and_the_range(plan):
 def test_loudness_match_brings_variants_down_to_the_quietest():
     assert loudness_match_gain_db([-14.0, -18.0, None, -16.5]) == [-4.0, 0.0, 0.0, -1.5]
     assert loudness_match_gain_db([None, None]) == [0.0, 0.0]
+
+
+def test_procedural_bed_without_density_shows_what_the_engine_uses(plan):
+    from studio.types import LayerSpec
+
+    bed = LayerSpec(name="rain", prompt="sparse rain drops on leaves", params={"type": "rain_light"}, seed=1)
+    plain = LayerSpec(name="pad", prompt="warm drone pad", params={"type": "drone_pad"}, seed=2)
+    neural = LayerSpec(name="n", prompt="rain", backend="musicgen", seed=3)
+    p = plan.model_copy(update={"layers": (bed, plain, neural)})
+    rows = {r["name"]: r["density"] for r in plan_rows(p)}
+    assert rows == {"rain": 0.2, "pad": 0.5, "n": None}  # "sparse" hints 0.2; default 0.5
+    assert apply_rows(p, plan_rows(p)) == p  # showing it is not an edit
+    edited = _edit(p, "pad", density=0.9)
+    assert edited.layers[1].params["density"] == 0.9 and change_kind(p, edited) == ("regenerate", ["pad"])
+
+
+def test_length_choices_and_loudness_presets():
+    from studio.errors import InputError
+    from studio.planning.styles import load_style
+    from studio.ui.settings import LENGTH_CHOICES, length_seconds, loudness_presets, master_overrides
+
+    assert [length_seconds(c, None) for c in LENGTH_CHOICES if c != "custom"] == [300.0, 600.0, 1200.0, 1800.0, 3600.0]
+    assert length_seconds("custom", 45.0) == 45.0
+    with pytest.raises(InputError):
+        length_seconds("custom", 2.0)  # below the 5-second minimum
+    with pytest.raises(InputError, match="unknown length"):
+        length_seconds("90 min", None)
+    assert loudness_presets()[0] == "style default" and "spotify" in loudness_presets()
+    style = load_style("sleep")
+    assert master_overrides("style default", "sleep")["target_lufs"] == float(style.target_lufs)
+    assert master_overrides("spotify", "sleep")["target_lufs"] == -14.0
+    assert master_overrides("custom", "sleep", custom_lufs=-20.0, custom_ceiling_dbtp=-2.0) == {
+        "target_lufs": -20.0, "ceiling_dbtp": -2.0, "preset": "custom"}
+    with pytest.raises(InputError, match="unknown loudness preset"):
+        master_overrides("broadcast", "sleep")

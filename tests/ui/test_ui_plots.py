@@ -35,3 +35,16 @@ def test_figures_render_to_png():
     png = plots.figure_png(plots.spectrogram_figure(x, sr, title="t"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert plots.figure_png(plots.waveform_figure(x, sr))[:4] == b"\x89PNG"
+
+
+def test_time_ticks_are_whole_seconds_so_labels_are_exact():
+    assert plots.tick_step_s(20) == 2 and plots.tick_step_s(30) == 5 and plots.tick_step_s(600) == 60
+    assert plots.tick_step_s(3600) == 600 and plots.tick_step_s(5) == 1
+    fig = plots.waveform_figure(np.zeros((2, 8000 * 25), np.float32), 8000)
+    fig.canvas.draw() if hasattr(fig, "canvas") else None
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 25]
+    labels = [ax.xaxis.get_major_formatter()(t, i) for i, t in enumerate(ticks)]
+    assert labels == ["0:00", "0:05", "0:10", "0:15", "0:20", "0:25"]
+    # Drawn in the dark theme's colours, not as a white box.
+    assert fig.get_facecolor()[:3] == tuple(int(plots.FIG_BG[i:i + 2], 16) / 255 for i in (1, 3, 5))

@@ -12,7 +12,7 @@ from studio.types import Caption
 from studio.vision import CAPTIONERS
 from studio.vision.analysis import AnalysisCaptioner, filename_words, time_of_day
 from studio.vision.intake import load_image
-from vision_helpers import encode, scene
+from vision_helpers import XMP, encode, scene, with_iptc
 
 SKY = (90, 150, 230)
 GRASS = (40, 140, 60)
@@ -107,6 +107,21 @@ def test_metadata_becomes_cues_and_text():
     assert "night" in cap.cues  # from the EXIF time, although the pixels are daylight
     assert "taken in the night (21:30" in cap.text
     assert 'described as "Tents by the river"' in cap.text
+
+
+def test_xmp_and_iptc_keywords_description_and_alt_text_reach_the_caption():
+    cap = caption_of_bytes(encode(scene(SKY, GRASS), "JPEG", xmp=XMP), "upload.jpg")
+    assert {"harbour", "seagulls", "dawn"} <= set(cap.cues)  # keywords; 06:15 from photoshop:DateCreated
+    assert "keywords harbour, seagulls" in cap.text
+    assert 'described as "Boats at the quay"' in cap.text
+    assert 'alt text "Fishing boats moored in a calm harbour"' in cap.text
+    iptc = with_iptc(encode(scene(SKY, GRASS), "JPEG"), ["Forest", "Rain"], "Rain in the pines")
+    cap = caption_of_bytes(iptc, "upload.jpg")
+    assert {"forest", "rain"} <= set(cap.cues) and 'described as "Rain in the pines"' in cap.text
+
+
+def caption_of_bytes(data: bytes, name: str) -> Caption:
+    return AnalysisCaptioner().caption(load_image(data, filename=name))
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,19 @@ def multipage_tiff() -> bytes:
     return _save(pages[0], "TIFF", save_all=True, append_images=pages[1:])
 
 
+def panorama() -> bytes:
+    """A 12000x1000 phone panorama (12 MP, 12:1): reduced at decode, then to 768 px."""
+    return encode(np.full((1000, 12000, 3), (200, 120, 40), np.uint8), "JPEG", quality=90)
+
+
+def heic_converted_p3() -> bytes:
+    """What an iPhone photo becomes after HEIC -> JPEG: a Display P3 profile embedded."""
+    from vision_helpers import rgb_icc_profile
+
+    arr = np.full((32, 32, 3), (128, 200, 100), np.uint8)
+    return encode(arr, "JPEG", quality=100, subsampling=0, icc_profile=rgb_icc_profile("Display P3"))
+
+
 def _mid_corrupt_jpeg() -> bytes:
     data = bytearray(encode(NOISE, "JPEG"))
     mid = len(data) // 2
@@ -144,7 +157,14 @@ CORPUS: list[tuple[str, Callable[[], bytes], "Ok | str"]] = [
     ("exif_rotated.jpg", exif_rotated, lambda im: im.size == (20, 40) and near(_rgb(im, (10, 5)), (255, 0, 0), 40) and near(_rgb(im, (10, 35)), (0, 0, 255), 40)),
     ("corrupt_scan_data.jpg", _mid_corrupt_jpeg, lambda im: im.size == (64, 64)),
     ("missing_iend.png", lambda: encode(NOISE, "PNG")[:-12], lambda im: np.array_equal(np.asarray(im), NOISE)),
+    ("png_named_as.jpg", lambda: encode(NOISE, "PNG"), lambda im: np.array_equal(np.asarray(im), NOISE) and im.info["studio"]["format"] == "PNG"),
+    ("trailing_garbage.jpg", lambda: encode(np.full((32, 32, 3), (10, 200, 30), np.uint8), "JPEG", quality=95) + b"\x00junk" * 50, lambda im: near(_rgb(im), (10, 200, 30), 6)),
+    ("panorama_12000x1000.jpg", panorama, lambda im: im.size == (768, 64) and im.info["studio"]["original_size"] == [12000, 1000] and near(_rgb(im, (10, 32)), (200, 120, 40), 12)),
+    ("from_heic_display_p3.jpg", heic_converted_p3, lambda im: near(_rgb(im), (103, 202, 85), 3)),
 ]
+
+# Every refusal tells the user what to do or what is allowed, not only what went wrong.
+GUIDANCE = re.compile(r"choose a|re-export|re-download|the limit is|resize it|crop it|convert it|must be at least")
 
 
 def test_corpus_is_big_enough():
@@ -164,10 +184,12 @@ def test_bad_image_corpus(tmp_path: Path, name: str, build, expect):
         assert re.search(expect, message), message
         assert name in message  # the user can tell which file
         assert "\n" not in message and len(message) < 300
+        assert GUIDANCE.search(message), message
     else:
         img = load_image(path)
         assert img.mode == "RGB"
         assert img.info["studio"]["filename"] == name
+        assert 8 <= min(img.size) and max(img.size) <= 768 and img.info["studio"]["size"] == list(img.size)
         assert expect(img), (name, img.size, img.getpixel((2, 2)))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from studio.vision.intake import DEFAULT_MAX_SIDE, load_image
-from vision_helpers import encode
+from vision_helpers import XMP, encode, photo_like, with_iptc
 
 GRADIENT = np.dstack(
     np.broadcast_arrays(
@@ -58,22 +57,69 @@ def test_path_bytes_and_stream_sources_agree(tmp_path: Path):
     assert load_image(data).info["studio"]["filename"] is None
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
-def test_large_images_are_downscaled_keeping_aspect(fmt: str):
+@pytest.mark.parametrize("fmt,size", [("PNG", (DEFAULT_MAX_SIDE, 480)), ("JPEG", (600, 375))])
+def test_large_images_are_downscaled_keeping_aspect(fmt: str, size: tuple[int, int]):
+    """PNG is resized to max_side; a JPEG is decoded at 1/4 scale (600 px >= 448) and not
+    resized again."""
     big = np.zeros((1500, 2400, 3), np.uint8)
     big[:, :1200] = (200, 40, 40)
     big[:, 1200:] = (40, 40, 200)
     img = load_image(encode(big, fmt))
-    assert img.size == (DEFAULT_MAX_SIDE, 480)
+    assert img.size == size
     assert img.info["studio"]["original_size"] == [2400, 1500]
-    assert img.info["studio"]["size"] == [DEFAULT_MAX_SIDE, 480]
+    assert img.info["studio"]["size"] == list(size)
     arr = np.asarray(img, np.int16)
-    assert np.abs(arr[240, 100] - (200, 40, 40)).max() <= 10  # colours survive the reduction
-    assert np.abs(arr[240, 700] - (40, 40, 200)).max() <= 10
+    w = size[0]
+    assert np.abs(arr[size[1] // 2, w // 8] - (200, 40, 40)).max() <= 10  # colours survive the reduction
+    assert np.abs(arr[size[1] // 2, w - w // 8] - (40, 40, 200)).max() <= 10
     small = load_image(encode(big, fmt), max_side=300)
-    assert max(small.size) == 300
+    assert small.size == (300, 188)
     tiny = load_image(encode(big[:40, :50], fmt))
     assert tiny.size == (50, 40)  # never enlarged
+
+
+@pytest.mark.parametrize(
+    "width,height,max_side,denominator",
+    [(4000, 3000, 768, 8), (4032, 3024, 768, 8), (6000, 4000, 768, 8), (8000, 6000, 768, 8),
+     (3264, 2448, 768, 4), (2400, 1500, 768, 4), (1000, 750, 768, 2), (800, 600, 768, 1),
+     (2400, 1500, 300, 8), (4000, 3000, 2000, 2), (12000, 400, 768, 8), (3000, 60, 768, 4)],
+)  # fmt: skip
+def test_jpeg_dct_scale_keeps_at_least_448_px_and_min_side(width, height, max_side, denominator):
+    from studio.vision.intake import MIN_SIDE_PX, _dct_scale, decode_floor
+
+    assert decode_floor(DEFAULT_MAX_SIDE) == 448 and decode_floor(300) == 175 and decode_floor(2000) == 1167
+    floor = decode_floor(max_side)
+    assert _dct_scale(width, height, max_side) == denominator
+    longest = -(-max(width, height) // denominator)
+    assert longest >= floor and min(width, height) // denominator >= MIN_SIDE_PX
+    if denominator < 8:  # the next reduction would have gone too far
+        half = -(-max(width, height) // (denominator * 2))
+        assert half < floor or min(width, height) // (denominator * 2) < MIN_SIDE_PX
+
+
+def test_12_megapixel_jpeg_is_decoded_at_one_eighth_and_matches_a_full_decode():
+    """4000x3000 comes straight out of the decoder at 500x375 (no decode at full size, no
+    resize), and shows the same picture as a full decode downscaled with a box filter."""
+    arr = photo_like(4000, 3000)
+    data = encode(arr, "JPEG", quality=90)
+    img = load_image(data, filename="phone.jpg")
+    assert img.size == (500, 375) and img.mode == "RGB"
+    assert img.info["studio"]["original_size"] == [4000, 3000]
+    reference = Image.open(io.BytesIO(data)).convert("RGB").resize((500, 375), Image.Resampling.BOX)
+    diff = np.abs(np.asarray(img, np.int16) - np.asarray(reference, np.int16))
+    assert float(diff.mean()) < 1.5 and int(np.percentile(diff, 99)) <= 6
+
+
+def test_rotated_phone_jpeg_is_reduced_then_turned_upright():
+    arr = np.zeros((3024, 4032, 3), np.uint8)
+    arr[:, :2016] = (220, 30, 30)  # stored sideways: left half red
+    arr[:, 2016:] = (30, 30, 220)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display rotated 90 degrees clockwise: red ends up on top
+    img = load_image(encode(arr, "JPEG", quality=85, exif=exif.tobytes()))
+    assert img.size == (378, 504)
+    assert img.info["studio"]["original_size"] == [3024, 4032]
+    assert img.getpixel((189, 60))[0] > 180 and img.getpixel((189, 440))[2] > 180
 
 
 def test_exif_orientation_and_original_size_are_upright():
@@ -98,27 +144,6 @@ def test_max_side_must_be_sensible():
 
 # --------------------------------------------------------------------------- metadata
 
-XMP = b"""<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
-  xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
-  xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:DateCreated="2022-12-24T06:15:00">
- <dc:subject><rdf:Bag><rdf:li>Harbour</rdf:li><rdf:li>Seagulls</rdf:li></rdf:Bag></dc:subject>
- <dc:description><rdf:Alt><rdf:li xml:lang="x-default">Boats at the quay</rdf:li></rdf:Alt></dc:description>
- <Iptc4xmpCore:AltTextAccessibility><rdf:Alt><rdf:li xml:lang="x-default">Fishing boats moored in a calm harbour</rdf:li></rdf:Alt></Iptc4xmpCore:AltTextAccessibility>
-</rdf:Description></rdf:RDF></x:xmpmeta>
-<?xpacket end="w"?>"""
-
-
-def _with_iptc(jpeg: bytes, keywords: list[str], caption: str) -> bytes:
-    """Insert a Photoshop APP13 segment holding IPTC keywords (2:25) and caption (2:120)."""
-    iim = b"".join(b"\x1c\x02\x19" + struct.pack(">H", len(k)) + k.encode() for k in keywords)
-    iim += b"\x1c\x02\x78" + struct.pack(">H", len(caption)) + caption.encode()
-    if len(iim) % 2:
-        iim += b"\x00"
-    irb = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim)) + iim
-    payload = b"Photoshop 3.0\x00" + irb
-    return jpeg[:2] + b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
 
 
 def test_exif_datetime_and_description():
@@ -157,7 +182,7 @@ def test_xmp_in_png_and_png_text_chunks():
 
 
 def test_iptc_keywords_and_caption():
-    data = _with_iptc(encode(GRADIENT, "JPEG"), ["Forest", "Rain"], "Rain in the pines")
+    data = with_iptc(encode(GRADIENT, "JPEG"), ["Forest", "Rain"], "Rain in the pines")
     facts = load_image(data).info["studio"]
     assert facts["keywords"] == ["forest", "rain"]
     assert facts["description"] == "Rain in the pines"
@@ -199,3 +224,67 @@ def test_damaged_exif_is_ignored_quietly():
         img = load_image(encode(GRADIENT, "JPEG", exif=damaged))
     assert img.mode == "RGB"
     assert [str(w.message) for w in caught] == []
+
+
+# --------------------------------------------------------------------------- colour profiles
+
+
+def _p3_to_srgb(rgb) -> np.ndarray:
+    """The reference: Display P3 -> sRGB through linear light (both D65, same tone curve)."""
+    def eotf(v):
+        return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+    def oetf(v):
+        v = np.clip(v, 0.0, 1.0)
+        return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+
+    p3_to_srgb = np.array([[1.2249, -0.2247, 0.0], [-0.0420, 1.0419, 0.0], [-0.0197, -0.0786, 1.0979]])
+    return np.round(oetf(p3_to_srgb @ eotf(np.asarray(rgb, np.float64) / 255.0)) * 255.0)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_display_p3_images_are_converted_to_srgb(fmt: str):
+    """What iPhones write: the same numbers mean more saturated colours in P3, so a P3
+    green must come out greener in sRGB, and a neutral grey stays grey."""
+    from vision_helpers import rgb_icc_profile
+
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:, :30] = (128, 200, 100)
+    arr[:, 30:] = (128, 128, 128)
+    kw = {"quality": 100, "subsampling": 0} if fmt == "JPEG" else {}
+    img = load_image(encode(arr, fmt, icc_profile=rgb_icc_profile(), **kw))
+    green = np.asarray(img.getpixel((10, 20)))
+    assert np.abs(green - _p3_to_srgb((128, 200, 100))).max() <= 2, green  # (103, 202, 85)
+    assert np.abs(green - (128, 200, 100)).max() >= 20  # really converted
+    grey = np.asarray(img.getpixel((50, 20)), np.int16)
+    assert grey.max() - grey.min() <= 1 and abs(int(grey[0]) - 128) <= 2
+
+
+def test_colour_transforms_are_built_once_and_safe_across_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from studio.vision import intake
+    from vision_helpers import rgb_icc_profile
+
+    icc = rgb_icc_profile("Display P3 (threads)")
+    rng = np.random.default_rng(2)
+    arrays = [(rng.random((48, 64, 3)) * 255).astype(np.uint8) for _ in range(8)]
+    files = [encode(a, "PNG", icc_profile=icc) for a in arrays]
+    intake._build_srgb_transform.cache_clear()
+    serial = [np.asarray(load_image(f)) for f in files]
+    assert intake._build_srgb_transform.cache_info().misses == 1  # one profile, one transform
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda f: np.asarray(load_image(f)), files * 4))
+    for k, got in enumerate(parallel):
+        assert np.array_equal(got, serial[k % len(files)])
+    assert intake._build_srgb_transform.cache_info().misses == 1
+    assert not np.array_equal(serial[0], arrays[0])  # converted, not passed through
+
+
+def test_16_bit_grey_maps_every_level_like_dividing_by_257():
+    ramp = np.arange(65536, dtype=np.uint32).reshape(256, 256).astype(np.uint16)
+    img = load_image(encode(ramp, "PNG"), max_side=256)
+    assert img.size == (256, 256)
+    got = np.asarray(img)[..., 0].astype(np.int64)
+    assert np.array_equal(got, np.round(ramp.astype(np.float64) / 257.0).astype(np.int64))
+    assert np.array_equal(np.asarray(img)[..., 0], np.asarray(img)[..., 2])  # grey stays grey

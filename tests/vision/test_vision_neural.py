@@ -150,6 +150,32 @@ def test_explicit_dtype_is_a_separate_cache_entry(tiny_dirs):
     assert len(model_cache.loaded_keys()) == 2
 
 
+def test_default_models_are_the_ones_named_in_the_brief():
+    assert Blip2Captioner.default_model_id == "Salesforce/blip2-opt-2.7b"
+    assert BlipCaptioner.default_model_id == "Salesforce/blip-image-captioning-large"
+    assert "Salesforce/blip-image-captioning-base" in BlipCaptioner.MODEL_IDS
+    assert ClipTagger.default_model_id == "openai/clip-vit-large-patch14"
+    assert "openai/clip-vit-base-patch32" in ClipTagger.MODEL_IDS
+    assert CAPTIONERS.get("blip2") is Blip2Captioner and CAPTIONERS.get("blip") is BlipCaptioner
+    assert TAGGERS.get("clip") is ClipTagger
+
+
+@pytest.mark.parametrize(
+    "device,dtype,expected",
+    [("cuda", None, "float16"), ("cuda", "auto", "float16"), ("cuda", "bf16", "bfloat16"),
+     ("cpu", None, "float32"), ("mps", None, "float32"), ("cpu", "half", "float16")],
+)  # fmt: skip
+def test_auto_dtype_is_half_precision_on_cuda_and_fp32_elsewhere(monkeypatch, device, dtype, expected):
+    """No GPU here: the device choice is stubbed, the dtype rule is the real one."""
+    import torch
+
+    import studio.devices
+    from studio.vision.neural import resolve_device_dtype
+
+    monkeypatch.setattr(studio.devices, "pick_device", lambda requested: device)
+    assert resolve_device_dtype("auto", dtype) == (device, getattr(torch, expected))
+
+
 @pytest.mark.parametrize(
     "opts,match",
     [({"num_beams": 0}, "num_beams must be a whole number from 1 to 16"),

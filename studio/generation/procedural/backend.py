@@ -48,7 +48,9 @@ class ProceduralBackend:
     def metadata(self, prompt: str, **params: Any) -> dict[str, Any]:
         """What ``generate`` would do with these arguments, without synthesising anything:
         ``generator``, ``similarity`` (None when ``type`` was given), ``weak_match``,
-        ``match_threshold``, ``description`` and the resolved ``params``."""
+        ``match_threshold``, ``description``, the resolved ``params`` and, when there is
+        something to tell the user (a weak match, an ignored ``loop``), ``notes`` (a list;
+        a weak match also sets ``warning``)."""
         from studio.generation.procedural.matching import WEAK_MATCH_THRESHOLD
 
         gen, p, sim = self._resolve(prompt, params)
@@ -67,11 +69,16 @@ class ProceduralBackend:
                 f"(best {gen.name!r} at similarity {sim:.2f} < {WEAK_MATCH_THRESHOLD}); "
                 "set params.type to choose one"
             )
+        notes = [m for m in (meta.get("warning"), p.get("note")) if m]
+        if notes:
+            meta["notes"] = notes  # the UI's layer facts show stem metadata "notes"
         return meta
 
     # ------------------------------------------------------------------ helpers
 
     def _frames(self, duration_s: Any) -> int:
+        if isinstance(duration_s, bool):
+            raise InputError(f"duration_s must be a number of seconds; got {duration_s!r}")
         try:
             d = float(duration_s)
         except (TypeError, ValueError):
@@ -91,7 +98,7 @@ class ProceduralBackend:
 
     def _resolve(self, prompt: str, params: dict[str, Any]):
         from studio.generation.procedural.generators import GENERATORS
-        from studio.generation.procedural.params import resolve_params
+        from studio.generation.procedural.params import UNIT_PARAMS, resolve_params
 
         type_name = params.get("type")
         sim: Optional[float] = None
@@ -109,6 +116,7 @@ class ProceduralBackend:
         # keep what this generator uses (every key was validated), so metadata stays readable
         tonal_keys = {"key", "mode", "fundamental_hz", "band", "beat_hz", "carrier_hz"}
         p = {k: v for k, v in p.items() if k not in tonal_keys or k in gen.params}
+        p = {k: v for k, v in p.items() if k not in UNIT_PARAMS or k in gen.units}
         if "breaths_per_min" not in p:
             p.pop("breath_depth", None)
         return gen, p, sim

@@ -64,6 +64,9 @@ class Generator:
     colour: bool = True  # apply generic distance / brightness shaping
     params: tuple[str, ...] = field(default_factory=tuple)  # type-specific params it reads
     impulsive: bool = False  # sparse clicks/taps: transient peaks are softly limited, see engine
+    # the 0..1 parameters that shape this type (docs/procedural.md says how, per type); the
+    # noise colours and binaural beats are defined by their spectra and take none of them
+    units: tuple[str, ...] = ("intensity", "distance", "brightness", "density")
 
 
 GENERATORS: dict[str, Generator] = {}

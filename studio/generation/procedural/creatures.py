@@ -51,8 +51,10 @@ def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
 
 
 def _songs(ctx: Ctx, birds: int, phrases_per_min: float, distance_spread: float, key: str = "birds") -> np.ndarray:
-    """All birds' songs, stereo ``(2, n)``."""
+    """All birds' songs, stereo ``(2, n)``; each bird sings ``phrases_per_min`` (x0.6..1.4)
+    songs a minute, and ``intensity`` (singing vigour) makes the songs longer."""
     rng, sr = ctx.rng, ctx.sr
+    motifs_max = 4 + int(2 * ctx.u("intensity"))  # exclusive bound: 2-3 motifs .. 2-5 motifs
     banks, onsets, idx, gains = [], [], [], []
     pans = np.linspace(-0.85, 0.85, birds) + ctx.fixed_rng(key, "pans").uniform(-0.1, 0.1, birds)
     for b in range(birds):
@@ -63,7 +65,7 @@ def _songs(ctx: Ctx, birds: int, phrases_per_min: float, distance_spread: float,
         for t in dsp.jittered_times(rng, ctx.duration_s, rate, jitter=0.8):
             # a song: a few motifs, each a syllable repeated 1-4 times
             pos = t
-            for _ in range(int(rng.integers(2, 5))):
+            for _ in range(int(rng.integers(2, motifs_max))):
                 syl = int(rng.integers(0, len(bank)))
                 for _ in range(int(rng.integers(1, 5))):
                     onsets.append(int(pos * sr))
@@ -102,7 +104,7 @@ def songbirds(ctx: Ctx):
     birds = 2 + int(round(3 * d))
     songs = _songs(ctx, birds, ctx.p.get("events_per_min") or (5 + 6 * d), 0.5)
     songs = dsp.stereo_reverb(songs, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.25, damping_hz=7000.0)
-    return dsp.normalise_rms(songs, 1.0) + 0.04 * _forest_air(ctx)
+    return dsp.normalise_rms(songs, 1.0) + (0.06 - 0.04 * ctx.u("intensity")) * _forest_air(ctx)
 
 
 @generator("dawn_chorus", event=_one_phrase, params=("events_per_min",))
@@ -113,7 +115,7 @@ def dawn_chorus(ctx: Ctx):
     far = _songs(ctx, 6, 20.0, 0.2, key="far")  # a faint continuous twitter behind
     mix = dsp.normalise_rms(songs, 1.0) + 0.3 * dsp.normalise_rms(dsp.lowpass(far, 5000, 2), 1.0)
     mix = dsp.stereo_reverb(mix, ctx.fixed_rng("forest"), rt60_s=1.5, wet=0.35, damping_hz=6000.0)
-    return mix + 0.05 * _forest_air(ctx)
+    return mix + (0.075 - 0.05 * ctx.u("intensity")) * _forest_air(ctx)
 
 
 # --------------------------------------------------------------------------- gulls
@@ -137,8 +139,10 @@ def _gull_call(rng, sr: int, f0: float, short: bool) -> np.ndarray:
     return (x * env).astype(np.float32)
 
 
-def _gull_series(rng, sr: int, f0: float) -> np.ndarray:
-    short = rng.random() < 0.4
+def _gull_series(rng, sr: int, f0: float, excitement: float) -> np.ndarray:
+    """A series of calls; ``excitement`` (0..1, the layer's intensity) favours the short,
+    quick "kek" calls of an agitated gull over the long "kee-ow"."""
+    short = rng.random() < 0.2 + 0.4 * excitement
     k = int(rng.integers(2, 6 if short else 4))
     gap = rng.uniform(0.2, 0.3) if short else rng.uniform(0.45, 0.7)
     out = np.zeros(int((k * gap + 0.6) * sr) + 1, np.float32)
@@ -150,7 +154,7 @@ def _gull_series(rng, sr: int, f0: float) -> np.ndarray:
 
 
 def seagulls_event(ctx: Ctx):
-    series = _gull_series(ctx.rng, ctx.sr, ctx.rng.uniform(800, 1100))
+    series = _gull_series(ctx.rng, ctx.sr, ctx.rng.uniform(800, 1100), ctx.u("intensity"))
     out = np.zeros((2, ctx.n), np.float32)
     s = int(0.01 * ctx.sr)
     fit = min(len(series), ctx.n - s)
@@ -165,24 +169,27 @@ def seagulls(ctx: Ctx):
     out = np.zeros((2, ctx.n), np.float32)
     for t in dsp.jittered_times(rng, ctx.duration_s, ctx.p["events_per_min"], jitter=0.6):
         f0, pan = gulls[int(rng.integers(len(gulls)))]
-        series = _gull_series(rng, sr, f0) * rng.uniform(0.4, 1.0)
+        series = _gull_series(rng, sr, f0, ctx.u("intensity")) * rng.uniform(0.4, 1.0)
         s = int(t * sr)
         fit = min(len(series), ctx.n - s)
         if fit > 0:
             out[:, s : s + fit] += dsp.pan_gains(pan)[:, None] * series[:fit]
     out = dsp.stereo_reverb(out, ctx.fixed_rng("harbour"), rt60_s=1.0, wet=0.3, damping_hz=6000.0)
     sea = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
-    return out + 0.02 * sea
+    return out + (0.03 - 0.02 * ctx.u("intensity")) * sea
 
 
 # --------------------------------------------------------------------------- owl
 
 
-def _owl_call(rng, sr: int, f0: float) -> np.ndarray:
+def _owl_call(rng, sr: int, f0: float, vigour: float, bright: float) -> np.ndarray:
+    """A long hoot, then 1-3 shorter ones (1-2 at ``vigour`` 0, 1-4 at 1), the last long
+    and quavering (a call may also end early on a quaver); ``bright`` adds overtone."""
     hoots = [(0.0, rng.uniform(0.45, 0.7), False)]
     pos = hoots[0][1] + rng.uniform(0.25, 0.45)
-    for j in range(int(rng.integers(1, 4))):
-        last = j == 2 or rng.random() < 0.3
+    count = int(rng.integers(1, 3 + int(2 * vigour)))
+    for j in range(count):
+        last = j == count - 1 or rng.random() < 0.3
         d = rng.uniform(0.5, 0.8) if last else rng.uniform(0.18, 0.3)
         hoots.append((pos, d, last))
         pos += d + rng.uniform(0.12, 0.25)
@@ -198,12 +205,12 @@ def _owl_call(rng, sr: int, f0: float) -> np.ndarray:
         if quaver:
             env *= 0.75 + 0.25 * np.cos(2 * np.pi * 9.0 * u * dur)
         s = int(start * sr)
-        out[s : s + length] += ((np.sin(phase) + 0.08 * np.sin(2 * phase)) * env).astype(np.float32)
+        out[s : s + length] += ((np.sin(phase) + (0.02 + 0.12 * bright) * np.sin(2 * phase)) * env).astype(np.float32)
     return out
 
 
 def owl_event(ctx: Ctx):
-    call = _owl_call(ctx.rng, ctx.sr, ctx.rng.uniform(330, 450))
+    call = _owl_call(ctx.rng, ctx.sr, ctx.rng.uniform(330, 450), ctx.u("intensity"), ctx.u("brightness"))
     out = np.zeros((2, ctx.n), np.float32)
     s = int(0.01 * ctx.sr)
     fit = max(0, min(len(call), ctx.n - s))
@@ -218,11 +225,11 @@ def owl(ctx: Ctx):
     out = np.zeros((2, ctx.n), np.float32)
     for t in dsp.jittered_times(rng, ctx.duration_s, ctx.p["events_per_min"], jitter=0.4):
         f0, pan = owls[int(rng.random() < 0.3)]
-        call = _owl_call(rng, sr, f0) * rng.uniform(0.6, 1.0)
+        call = _owl_call(rng, sr, f0, ctx.u("intensity"), ctx.u("brightness")) * rng.uniform(0.6, 1.0)
         s = int(t * sr)
         fit = min(len(call), ctx.n - s)
         if fit > 0:
             out[:, s : s + fit] += dsp.pan_gains(pan)[:, None] * call[:fit]
     out = dsp.stereo_reverb(out, ctx.fixed_rng("woods"), rt60_s=1.8, wet=0.4, damping_hz=3000.0)
     night = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(40, 900, 1.8), shared=0.2)
-    return out + 0.01 * night
+    return out + (0.015 - 0.01 * ctx.u("intensity")) * night

@@ -159,7 +159,8 @@ def _finish_bed(x: np.ndarray, sr: int, *, loop: bool, impulsive: bool = False) 
         _soft_knee(x, 4.0 * BED_RMS, PEAK_MAX)
     x = _level(x, BED_RMS)
     if not loop:  # last, so nothing after it can lift the first samples off zero
-        _fade_ends(x, int(0.01 * sr), int(0.05 * sr))
+        n = x.shape[1]  # very short clips: the fades share the clip instead of overrunning it
+        _fade_ends(x, min(int(0.01 * sr), n // 4), min(int(0.05 * sr), n // 2))
     return x
 
 
@@ -175,6 +176,7 @@ def _soft_knee(x: np.ndarray, knee: float, ceiling: float) -> None:
 def _finish_event(x: np.ndarray, sr: int) -> np.ndarray:
     n = x.shape[1]
     x -= x.mean(axis=1, keepdims=True)
+    _decay_tail(x, sr)
     _fade_ends(x, min(int(0.002 * sr), n // 10), max(1, n // 20))
     # loudness of the loudest 400 ms, so short and long events sit at similar levels
     win = max(1, min(n, int(0.4 * sr)))
@@ -184,6 +186,24 @@ def _finish_event(x: np.ndarray, sr: int) -> np.ndarray:
     if loud > 1e-9:
         x *= np.float32(EVENT_RMS / loud)
     return _level(x, None)
+
+
+def _decay_tail(x: np.ndarray, sr: int) -> None:
+    """An event asked to be shorter than it naturally lasts (a 1 s thunder roll) is still
+    sounding at the end: then its last quarter decays as ``(1 - u)**3`` (-60 dB one tenth
+    before the end), so every event reaches silence rather than being cut off. An event
+    whose last 2 % is already under -40 dB of its loudest 10 ms is left alone."""
+    n = x.shape[1]
+    q = n // 4
+    frame = max(1, min(int(0.01 * sr), n // 20))
+    k = n // frame
+    if q < 2 or k < 2:
+        return
+    power = np.square(x[:, : k * frame], dtype=np.float64).mean(axis=0).reshape(k, frame).mean(axis=1)
+    if power[-max(2, k // 50) :].max() <= 1e-4 * power.max():
+        return
+    u = np.linspace(0.0, 1.0, q)
+    x[:, -q:] *= ((1.0 - u) ** 3).astype(np.float32)
 
 
 def _fade_ends(x: np.ndarray, fin: int, fout: int) -> None:

@@ -53,12 +53,13 @@ def crickets(ctx: Ctx):
         wave, _ = _cricket_period(frng, sr)
         x = wave[(start + int(frng.integers(0, len(wave))) + np.arange(n)) % len(wave)]
         # level drift and the odd pause (a cricket stops when something moves nearby)
-        lvl = np.clip(1.2 + dsp.smooth_random(rng, m, 0.05)[0], 0.0, 1.5)
+        # intensity: how steadily they sing (low = more and longer pauses)
+        lvl = np.clip(0.9 + 0.6 * ctx.u("intensity") + dsp.smooth_random(rng, m, 0.05)[0], 0.0, 1.5)
         lvl *= 10 ** (-frng.uniform(0, 12) / 20)
         x *= dsp.upsample(lvl, n, sr)
         out += dsp.pan_gains(pans[c])[:, None] * x
     night = dsp.spectral_noise(rng, n, dsp.band_mag(40, 800, 1.8), shared=0.2)
-    return out + 0.01 * night
+    return out + (0.015 - 0.01 * ctx.u("intensity")) * night
 
 
 @generator("cicadas")
@@ -66,7 +67,7 @@ def cicadas(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     i, d = ctx.u("intensity"), ctx.u("density")
     count = 2 + int(round(3 * d))
-    band = dsp.spectral_noise(rng, n, dsp.band_mag(3800, 7500, 0.0, 3), shared=0.0)
+    band = dsp.spectral_noise(rng, n, dsp.band_mag(3800, round(6000 + 3000 * i), 0.0, 3), shared=0.0)  # strident: wider
     m = dsp.ctrl_len(n, sr)
     tc = dsp.ctrl_time(m)
     t = (np.arange(n) / sr).astype(np.float32)
@@ -79,13 +80,13 @@ def cicadas(ctx: Ctx):
         # a swell: rise over seconds, sustain, fall, at the cicada's own pace
         cycle = frng.uniform(12, 25)
         ph = (tc + ctx.t0_s + frng.uniform(0, cycle)) / cycle % 1.0
-        swell = np.clip(np.sin(np.pi * ph) * 1.6, 0, 1) ** 2 * (0.5 + 0.5 * i) + 0.05
+        swell = np.clip(np.sin(np.pi * ph) * 1.6, 0, 1) ** 2 + (0.2 - 0.18 * i)  # weak song: shallow swells
         # many species pulse their song a few times a second on top of the long swell
         pulse_hz = frng.uniform(0.7, 2.5)
         swell = swell * (0.6 + 0.4 * np.cos(2 * np.pi * pulse_hz * (tc + ctx.t0_s) + frng.uniform(0, 6.28)))
         src = np.roll(band, int(frng.integers(0, n)), axis=1).mean(axis=0) if c else band[0]
         out += dsp.pan_gains(pans[c] + frng.uniform(-0.1, 0.1))[:, None] * (src * buzz * dsp.upsample(swell, n, sr))
-    return out + 0.03 * band
+    return out + (0.06 - 0.05 * i) * band
 
 
 def _croak_bank(rng, sr: int, f0: float, k: int) -> np.ndarray:
@@ -112,8 +113,9 @@ def _croak_bank(rng, sr: int, f0: float, k: int) -> np.ndarray:
 @generator("frogs", params=("events_per_min",))
 def frogs(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
-    d = ctx.u("density")
+    i, d = ctx.u("intensity"), ctx.u("density")
     count = 3 + int(round(5 * d))
+    run_max = 3 + int(2 * i)  # exclusive bound: runs of 1-2 croaks, up to 1-4 for eager frogs
     banks, onsets, idx, gains = [], [], [], []
     for f in range(count):
         frng = ctx.fixed_rng("frog", f)
@@ -122,7 +124,7 @@ def frogs(ctx: Ctx):
         pan = frng.uniform(-0.9, 0.9)
         rate = (ctx.p.get("events_per_min") or 25.0) * frng.uniform(0.5, 1.5)
         for t in dsp.jittered_times(rng, ctx.duration_s, rate, jitter=0.9):
-            for r in range(int(rng.integers(1, 4))):  # croaks come in runs
+            for r in range(int(rng.integers(1, run_max))):  # croaks come in runs
                 onsets.append(int((t + r * rng.uniform(0.35, 0.5)) * sr))
                 idx.append(f * 3 + int(rng.integers(0, 3)))
                 gains.append(level * rng.uniform(0.7, 1.0) * dsp.pan_gains(pan))
@@ -130,7 +132,7 @@ def frogs(ctx: Ctx):
     out = dsp.overlap_add_bank(n, np.array(onsets, np.int64), np.concatenate(banks), np.array(idx, np.int64), np.array(gains).reshape(-1, 2).T)
     out = dsp.stereo_reverb(out, ctx.fixed_rng("marsh"), rt60_s=1.0, wet=0.3, damping_hz=4000.0)
     night = dsp.spectral_noise(rng, n, dsp.band_mag(40, 800, 1.8), shared=0.2)
-    return dsp.normalise_rms(out, 1.0) + 0.05 * night
+    return dsp.normalise_rms(out, 1.0) + (0.075 - 0.05 * i) * night
 
 
 @generator("insect_hum")
@@ -158,4 +160,4 @@ def insect_hum(ctx: Ctx):
         out[far, itd:] += saw[: n - itd] * g[far, itd:]
     out = dsp.lowpass(dsp.highpass(out, 120, 2), 1500 + 1500 * ctx.u("brightness"), 2)
     meadow = dsp.spectral_noise(rng, n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
-    return dsp.normalise_rms(out, 1.0) + (0.25 + 0.1 * (1 - i)) * meadow
+    return dsp.normalise_rms(out, 1.0) + (0.45 - 0.3 * i) * meadow  # a stronger hum over the meadow

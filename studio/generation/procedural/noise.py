@@ -17,16 +17,16 @@ def _colour_noise(ctx: Ctx, exponent: float):
     return dsp.spectral_noise(ctx.rng, ctx.n, dsp.colour_mag(exponent, low_hz=20.0), shared=_SHARED)
 
 
-@generator("white_noise", colour=False)
+@generator("white_noise", colour=False, units=())
 def white_noise(ctx: Ctx):
     return _colour_noise(ctx, 0.0)
 
 
-@generator("pink_noise", colour=False)
+@generator("pink_noise", colour=False, units=())
 def pink_noise(ctx: Ctx):
     return _colour_noise(ctx, 1.0)
 
 
-@generator("brown_noise", colour=False)
+@generator("brown_noise", colour=False, units=())
 def brown_noise(ctx: Ctx):
     return _colour_noise(ctx, 2.0)

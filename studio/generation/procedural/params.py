@@ -1,7 +1,7 @@
 """Parameter resolution for the procedural backend: validation, prompt-word hints, music theory.
 
-Known parameters (all optional; unknown keys are ignored because the pipeline passes every
-backend the same ``LayerSpec.params``):
+Known parameters (all optional, and ``None`` means absent; unknown keys are ignored because
+the pipeline passes every backend the same ``LayerSpec.params``):
 
 ================  ==========================================  =========================
 name              meaning                                     allowed / default
@@ -132,6 +132,7 @@ def resolve_params(prompt: str, params: Mapping[str, Any], *, type_name: str, de
     """Validate known keys and fill defaults. Explicit values win over prompt hints, which win
     over defaults. Returns a JSON-friendly dict (recorded in stem metadata)."""
     hints = prompt_hints(prompt)
+    params = {k: v for k, v in params.items() if v is not None}  # JSON null = not given
     out: dict[str, Any] = {"type": type_name}
     for name in UNIT_PARAMS:
         if params.get(name) is not None:

@@ -46,7 +46,7 @@ def city_traffic(ctx: Ctx):
 @generator("cafe_murmur")
 def cafe_murmur(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
-    d = ctx.u("density")
+    i, d = ctx.u("intensity"), ctx.u("density")
     voices = 6 + int(round(8 * d))
     m = dsp.ctrl_len(n, sr)
     # talkers sit at three places (left, centre, right tables); each place's envelope is the
@@ -63,10 +63,10 @@ def cafe_murmur(ctx: Ctx):
         f0 = (110.0, 200.0, 150.0)[b] * ctx.fixed_rng("pitch", b).uniform(0.9, 1.1)
         freq = f0 * (1 + 0.15 * dsp.smooth_random(rng, m, 3.0)[0])
         cyc = dsp.upsample_cycles(np.cumsum(freq) / dsp.CTRL_HZ, n, sr)
-        buses[b] += (cyc - np.float32(0.5)) * env_up[b]
+        buses[b] += (cyc - np.float32(0.5)) * env_up[b] * np.float32(0.5 + i)  # louder talk: more voice, less breath
     g = dsp.pan_gains(np.array([-0.7, 0.0, 0.7]))
     out = np.einsum("cb,bn->cn", g.astype(np.float32), buses)
-    out = dsp.bandpass(out, 200, 3200, 2)  # speech band, through the room
+    out = dsp.bandpass(out, 200, 2400 + 1600 * i, 2)  # speech band, through the room; raised voices are brighter
     out = dsp.normalise_rms(out, 1.0)
     frng = ctx.fixed_rng("cups")
     clinks = np.stack([dsp.modal(int(0.6 * sr), frng.uniform(2000, 6000, 3), np.array([1, 0.6, 0.4]), np.array([0.3, 0.2, 0.1])) for _ in range(6)])
@@ -75,11 +75,15 @@ def cafe_murmur(ctx: Ctx):
     return dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.5, damping_hz=5000.0)
 
 
-def _tick(rng, sr: int, base: float) -> np.ndarray:
+def _tick(rng, sr: int, base: float, hard: float) -> np.ndarray:
+    """One tick: four damped metallic modes and an escapement click; a ``hard`` (0..1)
+    tick rings the upper modes more and clicks louder."""
     length = int(0.06 * sr)
-    x = dsp.modal(length, base * np.array([1.0, 1.63, 2.41, 3.9]), np.array([1.0, 0.7, 0.5, 0.3]), np.array([0.02, 0.015, 0.01, 0.006]), rng.uniform(0, 6.28, 4))
-    click = rng.standard_normal(length) * np.exp(-np.arange(length) / (0.0004 * sr))
-    return (x + 0.3 * click).astype(np.float32)
+    amps = np.array([1.0, 0.7, 0.5, 0.3]) * (0.4 + 1.2 * hard) ** np.arange(4)
+    x = dsp.modal(length, base * np.array([1.0, 1.63, 2.41, 3.9]), amps, np.array([0.02, 0.015, 0.01, 0.006]), rng.uniform(0, 6.28, 4))
+    click = 0.05 + 0.5 * hard
+    noise = rng.standard_normal(length) * np.exp(-np.arange(length) / (0.0004 * sr))
+    return (x + click * noise).astype(np.float32)
 
 
 @generator("clock_ticking", impulsive=True, events_per_min=60.0, params=("events_per_min",))
@@ -87,7 +91,8 @@ def clock_ticking(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     frng = ctx.fixed_rng("clock")
     base = frng.uniform(2200, 3200) * (0.8 + 0.4 * ctx.u("brightness"))
-    bank = np.stack([_tick(frng, sr, base), _tick(frng, sr, base * 0.84)])  # tick, tock
+    hard = ctx.u("intensity")  # a heavier escapement ticks harder
+    bank = np.stack([_tick(frng, sr, base, hard), _tick(frng, sr, base * 0.84, hard)])  # tick, tock
     step = 60.0 / ctx.p["events_per_min"]
     first = (0.5 * step - ctx.t0_s) % step  # the same beat grid across chunks, off the loop seam
     times = np.arange(first, ctx.duration_s, step) + rng.normal(0, 0.0015, int(np.ceil((ctx.duration_s - first) / step)))

@@ -56,13 +56,21 @@ def _line_spectrum(rng, m: int, partials, sr: int, shared: float = 0.4) -> np.nd
     return out
 
 
-def _chord(p, brightness: float) -> list[tuple[float, float, float]]:
+def _chord(p, brightness: float, density: float, intensity: float) -> list[tuple[float, float, float]]:
+    """``(freq_hz, amp, bandwidth_hz)`` partials of the pad's chord. ``density`` sets how
+    full the chord is (root and fifth at 0; all six voices from 0.5; two high voices fade in
+    above), ``intensity`` how fast the partials shimmer; the root is always the strongest."""
     root = root_hz(p, 2)
     steps = MODES[p["mode"]]
     third = steps[2] if len(steps) >= 7 else steps[1]
     ninth = 12 + steps[1]
     voices = [(0, 1.0), (7, 0.5), (12, 0.45), (12 + third, 0.3), (7 + 12, 0.25), (ninth + 12, 0.12)]
+    voices = voices[: 2 + int(round(8 * min(density, 0.5)))]
+    if density > 0.5:
+        lift = 2.0 * density - 1.0
+        voices += [(24, 0.15 * lift), (24 + third, 0.1 * lift)]
     rolloff = 2.2 - 1.4 * brightness  # partial k has amplitude k**-rolloff
+    shimmer = 0.5 + intensity
     partials = []
     for semis, va in voices:
         f0 = root * 2 ** (semis / 12)
@@ -70,7 +78,7 @@ def _chord(p, brightness: float) -> list[tuple[float, float, float]]:
             f = f0 * h
             if f > 12000:
                 break
-            bw = 0.06 + 0.004 * f  # higher partials shimmer faster
+            bw = (0.06 + 0.004 * f) * shimmer  # higher partials shimmer faster
             partials.append((f, va * h**-rolloff, bw))
     return partials
 
@@ -80,10 +88,12 @@ def drone_pad(ctx: Ctx):
     # one period, tiled: the loop itself when looping (exact seam), else up to a minute
     period = ctx.loop_n if ctx.loop_n and ctx.loop_n <= int(120 * ctx.sr) else min(ctx.total_n, int(DRONE_PERIOD_S * ctx.sr))
     period = max(period, int(0.5 * ctx.sr))
-    loop = _line_spectrum(ctx.fixed_rng("drone"), period, _chord(ctx.p, ctx.u("brightness")), ctx.sr)
+    chord = _chord(ctx.p, ctx.u("brightness"), ctx.u("density"), ctx.u("intensity"))
+    loop = _line_spectrum(ctx.fixed_rng("drone"), period, chord, ctx.sr)
     # slow breathing of the whole pad (periodic with the loop, so tiling stays seamless)
     cycles = max(1, round(period / ctx.sr / 20.0))
-    loop *= np.float32(1.0) + np.float32(0.15) * dsp.sine_cycles(np.arange(period) * (cycles / period))
+    depth = np.float32(0.05 + 0.2 * ctx.u("intensity"))
+    loop *= np.float32(1.0) + depth * dsp.sine_cycles(np.arange(period) * (cycles / period))
     return loop[:, dsp.periodic_index(ctx.t0_s, ctx.n, period, ctx.sr)]
 
 
@@ -93,12 +103,14 @@ BOWL_RATIOS = np.array([1.0, 2.71, 5.08, 7.95, 11.3])
 BOWL_AMPS = np.array([1.0, 0.55, 0.3, 0.14, 0.07])
 
 
-def _bowl_strike(rng, length: int, f0: float, t60_s: float, brightness: float, sr: int) -> np.ndarray:
-    """One strike, stereo ``(2, length)``: split-mode doublets panned apart plus a soft mallet knock."""
+def _bowl_strike(rng, length: int, f0: float, t60_s: float, brightness: float, intensity: float, sr: int) -> np.ndarray:
+    """One strike, stereo ``(2, length)``: split-mode doublets panned apart plus a soft mallet
+    knock. A harder strike (``intensity``) excites the upper modes more and knocks louder; the
+    felt mallet's 2 ms contact is the attack, so the onset is not a click."""
     freqs, amps, t60s, phases, sides = [], [], [], [], []
     for r, a in zip(BOWL_RATIOS, BOWL_AMPS):
         split = rng.uniform(0.4, 1.8) * (r**0.5)
-        a = a * (0.6 + 0.8 * brightness) ** (r > 3)
+        a = a * (0.6 + 0.8 * brightness) ** (r > 3) * (0.5 + intensity) ** (r > 2)
         for s in (-0.5, 0.5):
             freqs.append(f0 * r + s * split)
             amps.append(a)
@@ -109,7 +121,9 @@ def _bowl_strike(rng, length: int, f0: float, t60_s: float, brightness: float, s
     out = dsp.modal(length, np.array(freqs), np.array(amps), np.array(t60s), np.array(phases), sr, stereo_amps=np.array(sides).T)
     knock_len = min(length, int(0.03 * sr))
     knock = rng.standard_normal(knock_len) * np.exp(-np.arange(knock_len) / (0.004 * sr))
-    out[:, :knock_len] += 0.15 * dsp.lowpass(knock[None, :], 2500.0, 2)[0]
+    out[:, :knock_len] += (0.05 + 0.2 * intensity) * dsp.lowpass(knock[None, :], 2500.0, 2)[0]
+    contact = min(length, int(0.002 * sr))
+    out[:, :contact] *= (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, contact))).astype(np.float32)
     return out
 
 
@@ -124,7 +138,7 @@ def singing_bowl_event(ctx: Ctx):
     t60 = min(16.0, 0.85 * ctx.duration_s)
     start = int(0.005 * ctx.sr)
     out = np.zeros((2, ctx.n), np.float32)
-    out[:, start:] = _bowl_strike(rng, ctx.n - start, f0, t60, ctx.u("brightness"), ctx.sr)
+    out[:, start:] = _bowl_strike(rng, ctx.n - start, f0, t60, ctx.u("brightness"), ctx.u("intensity"), ctx.sr)
     return out
 
 
@@ -141,7 +155,7 @@ def singing_bowl(ctx: Ctx):
             continue
         f0 = pitches[int(rng.integers(len(pitches)))]
         gain = 10 ** (rng.uniform(-4, 0) / 20)
-        out[:, s : s + length] += gain * _bowl_strike(rng, length, f0, rng.uniform(11, 17), ctx.u("brightness"), ctx.sr)
+        out[:, s : s + length] += gain * _bowl_strike(rng, length, f0, rng.uniform(11, 17), ctx.u("brightness"), ctx.u("intensity"), ctx.sr)
     # a faint room so the bed is never dead silent between strikes
     return dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=2.5, wet=0.3, damping_hz=4000.0)
 
@@ -169,7 +183,8 @@ def _chime_events(ctx: Ctx, onsets: np.ndarray, rng) -> np.ndarray:
         dsp.modal(length, notes[i] * CHIME_RATIOS, CHIME_AMPS * np.array([1, 0.5 + bright, 0.3 + 1.5 * bright]), np.array([4.0, 2.0, 0.9]))
         for i in range(len(notes))
     ])
-    gains = dsp.pan_gains(pans[idx]) * rng.uniform(0.3, 1.0, len(onsets))
+    # the wind's strength (intensity) sets how hard the softest strikes are
+    gains = dsp.pan_gains(pans[idx]) * rng.uniform(0.1 + 0.4 * ctx.u("intensity"), 1.0, len(onsets))
     dry = dsp.overlap_add_bank(ctx.n, onsets, bank, idx, gains)
     # the porch or garden around them: a short diffuse tail, different in each ear
     return dsp.stereo_reverb(dry, ctx.fixed_rng("garden"), rt60_s=1.2, wet=0.5, damping_hz=7000.0)
@@ -198,18 +213,20 @@ def wind_chimes(ctx: Ctx):
     out = _chime_events(ctx, onsets, rng)
     # a whisper of the breeze that moves them
     air = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(200, 2500, 1.0), shared=0.2)
-    return out + 0.01 * air * dsp.upsample(0.3 + gust / (gust.max() + 1e-9), ctx.n, ctx.sr)
+    return out + 0.02 * ctx.u("intensity") * air * dsp.upsample(0.3 + gust / (gust.max() + 1e-9), ctx.n, ctx.sr)
 
 
 # --------------------------------------------------------------------------- kalimba
 
 
-def _kalimba_note(rng, length: int, f0: float, bright: float, sr: int) -> np.ndarray:
+def _kalimba_note(rng, length: int, f0: float, bright: float, pluck: float, sr: int) -> np.ndarray:
+    """One tine: its modes (``bright`` lifts the upper ones); a firmer ``pluck`` (0..1)
+    rings the first overtone more and has a quicker attack."""
     ratios = np.array([1.0, 2.0, 5.4, 11.7])
-    amps = np.array([1.0, 0.06, 0.12 + 0.2 * bright, 0.04 * bright])
+    amps = np.array([1.0, 0.06, (0.12 + 0.2 * bright) * (0.5 + pluck), 0.04 * bright])
     t60 = np.array([2.4, 1.4, 0.35, 0.12]) * rng.uniform(0.85, 1.15)
     note = dsp.modal(length, f0 * ratios, amps, t60, rng.uniform(0, 2 * np.pi, 4), sr)
-    a = int(0.003 * sr)  # soft thumb attack, no click
+    a = min(length, int((0.0045 - 0.003 * pluck) * sr))  # soft thumb attack, no click
     note[:a] *= np.linspace(0, 1, a)
     return note
 
@@ -222,7 +239,7 @@ def kalimba_event(ctx: Ctx):
     f0 = _kalimba_scale(ctx)[int(ctx.rng.integers(0, 5))]
     out = np.zeros((2, ctx.n), np.float32)
     s = int(0.005 * ctx.sr)
-    note = _kalimba_note(ctx.rng, ctx.n - s, f0, ctx.u("brightness"), ctx.sr)
+    note = _kalimba_note(ctx.rng, ctx.n - s, f0, ctx.u("brightness"), ctx.u("intensity"), ctx.sr)
     out[:, s:] = dsp.pan_gains(ctx.rng.uniform(-0.3, 0.3))[:, None] * note
     return dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=1.2, wet=0.35, damping_hz=5000.0)
 
@@ -237,7 +254,7 @@ def kalimba(ctx: Ctx):
     degree = np.abs((4 + np.cumsum(steps)) % 18 - 9)
     length = int(3.0 * ctx.sr)
     bright = ctx.u("brightness")
-    events = np.stack([_kalimba_note(rng, length, scale[d], bright, ctx.sr) for d in degree]) if len(times) else np.zeros((0, length))
+    events = np.stack([_kalimba_note(rng, length, scale[d], bright, ctx.u("intensity"), ctx.sr) for d in degree]) if len(times) else np.zeros((0, length))
     pans = (degree / 9.0 - 0.5) * 0.9  # low notes left, high notes right, like the instrument
     gains = dsp.pan_gains(pans) * rng.uniform(0.5, 1.0, len(times))
     out = dsp.overlap_add_bank(ctx.n, (times * ctx.sr).astype(np.int64), events, np.arange(len(times)), gains)
@@ -259,7 +276,7 @@ def binaural_freqs(p, loop_n: int | None, sr: int) -> tuple[float, float]:
     return left, left + beat
 
 
-@generator("binaural_beats", coherent=True, colour=False, params=("band", "beat_hz", "carrier_hz"))
+@generator("binaural_beats", coherent=True, colour=False, units=(), params=("band", "beat_hz", "carrier_hz"))
 def binaural_beats(ctx: Ctx):
     left, right = binaural_freqs(ctx.p, ctx.loop_n, ctx.sr)
     t = ctx.t0_s + np.arange(ctx.n) / ctx.sr

@@ -116,7 +116,7 @@ def ocean_surf(ctx: Ctx):
     fizz = np.float32(0.6) + np.float32(0.4) * dsp.upsample(np.abs(dsp.smooth_random(rng, m, 40.0, 2)), n, sr)
     lo = dsp.upsample(env_lo + 0.08, n, sr)
     hi = dsp.upsample(env_hi + 0.06, n, sr)  # some foam fizz is always there
-    return 0.9 * roar * lo + crash * hi * fizz
+    return (1.2 - 0.6 * i) * roar * lo + crash * hi * fizz  # bigger waves: more crash over the roar
 
 
 @generator("lake_lapping", impulsive=True)
@@ -141,7 +141,8 @@ def lake_lapping(ctx: Ctx):
     plops = dsp.chirp_bank(frng, 12, int(0.08 * sr), 180, 700, (0.2, 0.8), (0.01, 0.03), sr)
     plop_out = _drops(ctx, lap_rate * 3.0, plops, spread=0.8, sigma=0.5)
     still = _wash(ctx, 40, 500, 1.5, shared=0.2)
-    return dsp.normalise_rms(laps_out, 1.0) + 0.35 * dsp.normalise_rms(plop_out, 1.0) + 0.12 * still
+    still_gain = 0.2 - 0.16 * i  # stronger laps stand further out of the still water
+    return dsp.normalise_rms(laps_out, 1.0) + 0.35 * dsp.normalise_rms(plop_out, 1.0) + still_gain * still
 
 
 def _bubbles(ctx: Ctx, rate_hz: float, lo: float, hi: float, wobble: float) -> np.ndarray:
@@ -162,22 +163,29 @@ def stream(ctx: Ctx):
 
 @generator("river")
 def river(ctx: Ctx):
-    i = ctx.u("intensity")
+    i, d = ctx.u("intensity"), ctx.u("density")
     m = dsp.ctrl_len(ctx.n, ctx.sr)
-    surge = dsp.upsample(10 ** (1.5 * dsp.smooth_random(ctx.rng, m, 0.2, 2) / 20), ctx.n, ctx.sr)
-    # the rush and the low body of the water in one noise (their powers add), surging together
-    spec = dsp.mix_mag((1.0, dsp.band_mag(80, 5000, 1.1)), (0.4 + 0.3 * i, dsp.band_mag(30, 250, 2.0)))
+    surge = dsp.upsample(10 ** ((0.5 + 2.0 * i) * dsp.smooth_random(ctx.rng, m, 0.2, 2) / 20), ctx.n, ctx.sr)
+    # the rush and the low body of the water in one noise (their powers add), surging together;
+    # a stronger river has more body under the rush
+    spec = dsp.mix_mag((1.0, dsp.band_mag(80, 5000, 1.1)), (0.55 * 4.0 ** (2 * i - 1), dsp.band_mag(30, 250, 2.0)))
     rush = dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.3) * surge
-    bub = _bubbles(ctx, 40 + 40 * ctx.u("density"), 200, 900, 0.4)
-    return rush + 0.3 * bub
+    bub = _bubbles(ctx, 40 + 40 * d, 200, 900, 0.4)
+    return rush + (0.1 + 0.4 * d) * bub
 
 
 @generator("waterfall")
 def waterfall(ctx: Ctx):
-    i = ctx.u("intensity")
+    i, d = ctx.u("intensity"), ctx.u("density")
     m = dsp.ctrl_len(ctx.n, ctx.sr)
-    surge = dsp.upsample(10 ** (1.0 * dsp.smooth_random(ctx.rng, m, 0.5, 2) / 20), ctx.n, ctx.sr)
-    spec = dsp.mix_mag((1.0, dsp.band_mag(60, 12000, 0.6)), (0.5 + 0.5 * i, dsp.band_mag(20, 160, 2.0)))
+    # density: how broken the falling water is (faster surges, more spray); intensity: the
+    # power of the fall (deeper surges, a heavier low thunder under a whiter roar)
+    surge = dsp.upsample(10 ** ((0.3 + 1.4 * i) * dsp.smooth_random(ctx.rng, m, 0.25 + 0.5 * d, 2) / 20), ctx.n, ctx.sr)
+    spec = dsp.mix_mag(
+        (1.0, dsp.band_mag(60, 12000, round(0.9 - 0.6 * i, 3))),
+        (0.75 * 4.0 ** (2 * i - 1), dsp.band_mag(20, 160, 2.0)),
+        (0.4 * d, dsp.band_mag(4000, 16000, 0.0)),
+    )
     return dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.2) * surge
 
 
@@ -187,7 +195,7 @@ def _drip_bank(ctx: Ctx) -> np.ndarray:
     length = int(0.25 * ctx.sr)
     plinks = dsp.chirp_bank(frng, 10, length, 700 + 400 * b, 1800 + 1500 * b, (0.2, 0.6), (0.03, 0.07), ctx.sr)
     clicks = dsp.burst_bank(frng, 10, length, (1500, 3000), (8000, 12000), (0.0005, 0.0012), ctx.sr)
-    return plinks + 0.3 * clicks
+    return plinks + (0.05 + 0.5 * ctx.u("intensity")) * clicks  # heavier drops hit with more click
 
 
 def cave_drips_event(ctx: Ctx):
@@ -207,4 +215,4 @@ def cave_drips(ctx: Ctx):
     dry = dsp.overlap_add_bank(ctx.n, onsets, bank, rng.integers(0, len(bank), len(onsets)), gains)
     wet = dsp.stereo_reverb(dry, ctx.fixed_rng("cave"), rt60_s=2.8, wet=0.45, damping_hz=5000.0)
     air = _wash(ctx, 25, 400, 2.0, shared=0.2)
-    return wet + 0.006 * air
+    return wet + (0.009 - 0.006 * ctx.u("intensity")) * air

@@ -17,6 +17,14 @@ A bed is a list of :class:`Segment` excerpts from the takes, laid end to end wit
 
 Rendering a window ``(start, n)`` touches only the segments that overlap it, so memory is the
 takes themselves plus one chunk.
+
+Very short takes for a long track (say 0.1 s of material for an hour) would need tens of thousands
+of seams, each searched for its best loop point. When a bed would need more than
+:data:`MAX_SEAMS` seams, the takes are first arranged, the same way, into longer varied takes
+(:data:`EXTEND_FACTOR` times longer per level, seeds derived from the layer seed), so the work
+stays bounded whatever the take length. Takes under :data:`SELF_LOOP_BELOW_S` are too short to
+excerpt (a texture or a tone, not a passage): they are first looped on themselves at their best
+loop point (:func:`self_loop`).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from studio.errors import AudioError
+from studio.mixing.pan import apply_matrix
 from studio.mixing.schedule import STREAM_BED, layer_rng
 
 XFADE_S = 1.5
@@ -37,6 +46,12 @@ CANDIDATES = 16
 FEATURE_HOP = 1024
 LAG_SEARCH_S = 0.005
 MIN_TAKE_FRAMES = 64
+MAX_SEAMS = 512  # beyond this, short takes are first arranged into longer ones
+EXTEND_FACTOR = 8
+STREAM_BED_EXTEND = 0xBED6
+# Takes shorter than this are first looped on themselves (they are a texture, not a passage).
+SELF_LOOP_BELOW_S = 0.5
+SELF_LOOP_TO_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -60,11 +75,25 @@ class Segment:
         return self.dst_start + self.length
 
 
-@lru_cache(maxsize=64)
-def _seam_curves(n: int, corr: float) -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=16)
+def _base_curves(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """cos and sin of a quarter turn over an ``n``-frame seam: float64 and float32 copies."""
     t = (np.arange(n, dtype=np.float64) + 0.5) / n
     a = np.cos(0.5 * math.pi * t)
     b = np.sin(0.5 * math.pi * t)
+    out = (a, b, a.astype(np.float32), b.astype(np.float32))
+    for arr in out:
+        arr.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=32)
+def _seam_curves(n: int, corr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Whole (fade_out, fade_in) float32 curves of one seam (read-only; chunks come in order,
+    so a small cache, at most 18 MB, computes each seam once per pass)."""
+    a, b, a32, b32 = _base_curves(n)
+    if corr == 0.0:
+        return a32, b32
     norm = 1.0 / np.sqrt(1.0 + 2.0 * corr * a * b)
     out, inn = (a * norm).astype(np.float32), (b * norm).astype(np.float32)
     out.flags.writeable = False
@@ -73,10 +102,8 @@ def _seam_curves(n: int, corr: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def crossfade_gains(n: int, corr: float, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(fade_out, fade_in) float32 gains for positions ``start..stop`` of an ``n``-frame seam.
-
-    Cached per seam (chunks arrive in order, so a small LRU cache covers every seam)."""
-    stop = n if stop is None else stop
+    """(fade_out, fade_in) float32 gains for positions ``start..stop`` of an ``n``-frame seam:
+    ``cos``/``sin`` of a quarter turn divided by ``sqrt(1 + 2 corr cos sin)``."""
     out, inn = _seam_curves(int(n), float(corr))
     return out[start:stop], inn[start:stop]
 
@@ -146,10 +173,80 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(min(0.95, max(0.0, round(float(np.sum(x * y)) / den, 6))))
 
 
-class BedArrangement:
-    """A bed of ``frames`` frames built from ``takes`` (float32 ``(2, n)`` each, project rate)."""
+def _xfade_frames(lengths: Sequence[int], sample_rate: int) -> int:
+    return int(min(round(XFADE_S * sample_rate), min(lengths) // 4))
 
-    def __init__(self, takes: Sequence[np.ndarray], frames: int, seed: int, sample_rate: int) -> None:
+
+def expected_seams(lengths: Sequence[int], frames: int, sample_rate: int) -> float:
+    """About how many seams :class:`BedArrangement` makes for ``frames`` from takes of these
+    lengths (a segment averages a quarter of a take plus three quarters of its minimum length)."""
+    xfade = _xfade_frames(lengths, sample_rate)
+    mean = float(np.mean(lengths))
+    if frames <= min(lengths):
+        return 0.0
+    advance = mean / 4 + 0.75 * max(2 * xfade + 1, mean / 4) - xfade
+    return frames / max(1.0, advance)
+
+
+def self_loop(take: np.ndarray, frames: int) -> np.ndarray:
+    """A very short take repeated seamlessly to ``frames`` frames: float32 ``(2, frames)``.
+
+    The loop length ``P`` (half to three quarters of the take) is where the take's continuation
+    best matches its start (highest normalised correlation of ``take[P:P+X]`` with
+    ``take[:X]``, ``X`` a quarter of the take); the first ``X`` frames of each cycle crossfade
+    from ``take[P:P+X]`` into ``take[:X]`` with the compensated equal-power law, so every cycle
+    ends exactly where the next begins. A pure tone comes out as a clean, steady tone."""
+    from scipy.signal import correlate
+
+    n = take.shape[1]
+    xf = max(1, n // 4)
+    lo, hi = n // 2, n - xf
+    mono = take.mean(axis=0, dtype=np.float64)
+    head = mono[:xf]
+    seg = mono[lo : hi + xf]
+    dots = correlate(seg, head, mode="valid", method="direct")
+    energy = np.convolve(seg * seg, np.ones(xf), mode="valid")
+    norm = np.sqrt(np.maximum(energy, 1e-30) * max(float(head @ head), 1e-30))
+    scores = np.round(dots / norm, 9)
+    k = int(np.argmax(scores))
+    period = lo + k
+    corr = float(min(0.95, max(0.0, round(float(scores[k]), 6))))
+    fade_out, fade_in = crossfade_gains(xf, corr)
+    cycle = np.array(take[:, :period], np.float32)
+    cycle[:, :xf] = take[:, :xf] * fade_in + take[:, period : period + xf] * fade_out
+    reps = -(-frames // period)
+    return np.ascontiguousarray(np.tile(cycle, (1, reps))[:, :frames])
+
+
+def _extended_takes(takes: list[np.ndarray], frames: int, seed: int, sample_rate: int) -> list[np.ndarray]:
+    """``takes``, or (when they are so short that the bed would need more than
+    :data:`MAX_SEAMS` seams) as many longer takes arranged from them, level by level; takes
+    under :data:`SELF_LOOP_BELOW_S` are first looped on themselves (:func:`self_loop`)."""
+    if expected_seams([t.shape[1] for t in takes], frames, sample_rate) > MAX_SEAMS:
+        target = int(min(frames, round(SELF_LOOP_TO_S * sample_rate)))
+        takes = [self_loop(t, target) if t.shape[1] < SELF_LOOP_BELOW_S * sample_rate and t.shape[1] < target
+                 else t for t in takes]
+    level = 0
+    while expected_seams([t.shape[1] for t in takes], frames, sample_rate) > MAX_SEAMS:
+        target = int(min(frames, EXTEND_FACTOR * max(t.shape[1] for t in takes)))
+        longer = []
+        for k in range(len(takes)):
+            sub_seed = int(np.random.SeedSequence([int(seed), STREAM_BED_EXTEND, level, k]).generate_state(1, np.uint64)[0])
+            bed = BedArrangement(takes, target, sub_seed, sample_rate, extend=False)
+            longer.append(np.array(bed.render(0, target), np.float32, order="C"))
+        takes = longer
+        level += 1
+    return takes
+
+
+class BedArrangement:
+    """A bed of ``frames`` frames built from ``takes`` (float32 ``(2, n)`` each, project rate).
+
+    With ``extend`` (the default) very short takes are first arranged into longer ones (see the
+    module docstring); :attr:`takes` are then those longer takes."""
+
+    def __init__(self, takes: Sequence[np.ndarray], frames: int, seed: int, sample_rate: int,
+                 extend: bool = True) -> None:
         if not takes:
             raise AudioError("a background layer needs at least one take of bed material")
         for t in takes:
@@ -158,9 +255,11 @@ class BedArrangement:
                     f"bed material of {t.shape[1]} frames is too short to loop; "
                     f"takes need at least {MIN_TAKE_FRAMES} frames"
                 )
-        self.takes = [np.ascontiguousarray(t, np.float32) for t in takes]
         self.frames = int(frames)
         self.sample_rate = int(sample_rate)
+        self.takes = [np.ascontiguousarray(t, np.float32) for t in takes]
+        if extend:
+            self.takes = _extended_takes(self.takes, self.frames, int(seed), self.sample_rate)
         self.segments = self._arrange(int(seed))
         self._ends = [s.dst_end for s in self.segments]
 
@@ -169,7 +268,7 @@ class BedArrangement:
     def _arrange(self, seed: int) -> list[Segment]:
         rng = layer_rng(seed, STREAM_BED)
         lengths = [t.shape[1] for t in self.takes]
-        xfade = int(min(round(XFADE_S * self.sample_rate), min(lengths) // 4))
+        xfade = _xfade_frames(lengths, self.sample_rate)
         max_lag = int(min(round(LAG_SEARCH_S * self.sample_rate), xfade // 4))
         feats = [_features(t) for t in self.takes]
         order: list[int] = []
@@ -219,36 +318,66 @@ class BedArrangement:
 
     # ------------------------------------------------------------------ rendering
 
-    def render(self, start: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    def render(self, start: int, n: int, out: np.ndarray | None = None, *,
+               matrix: np.ndarray | None = None, takes: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """Float32 ``(2, n)`` of the bed from frame ``start`` (added into ``out`` if given).
 
+        With ``matrix`` (a layer's 2x2 gain/pan/width, :func:`~studio.mixing.pan.stereo_matrix`)
+        every excerpt goes through it before the crossfade gains. ``takes`` may give the takes
+        already multiplied by that matrix: the result is the same, bit for bit (the matrix acts
+        frame by frame), without the per-chunk multiply.
+
         Without ``out``, a window inside one segment and clear of its crossfades is returned as
-        a read-only view of the take (no copy)."""
+        a read-only view of the (matrixed) take when there is nothing to compute."""
+        if takes is not None:
+            matrix = None
+        else:
+            takes = self.takes
+
+        def piece(seg: Segment, a: int, b: int) -> np.ndarray:
+            x = takes[seg.take][:, seg.src_start + a : seg.src_start + b]
+            return x if matrix is None else apply_matrix(matrix, x)
+
         if out is None:
             k = bisect.bisect_right(self._ends, start)
             if k < len(self.segments):
                 seg = self.segments[k]
                 a = start - seg.dst_start
                 if a >= seg.fade_in and a + n <= seg.length - seg.fade_out and a >= 0:
-                    view = self.takes[seg.take][:, seg.src_start + a : seg.src_start + a + n]
-                    view = view.view()
-                    view.flags.writeable = False
+                    view = piece(seg, a, a + n)
+                    if matrix is None:
+                        view = view.view()
+                        view.flags.writeable = False
                     return view
+        fresh = out is None
         if out is None:
-            out = np.zeros((2, n), np.float32)
+            out = np.empty((2, n), np.float32)
+        filled = 0  # with a fresh ``out``, offsets below this already hold samples
         stop = start + n
         k = bisect.bisect_right(self._ends, start)
         while k < len(self.segments) and self.segments[k].dst_start < stop:
             seg = self.segments[k]
             lo = max(start, seg.dst_start)
             hi = min(stop, seg.dst_end)
-            src = self.takes[seg.take][:, seg.src_start + lo - seg.dst_start : seg.src_start + hi - seg.dst_start]
+            src = piece(seg, lo - seg.dst_start, hi - seg.dst_start)
             gain = self._envelope(seg, lo - seg.dst_start, hi - seg.dst_start)
-            if gain is None:
-                out[:, lo - start : hi - start] += src
+            val = src if gain is None else src * gain
+            a, b = lo - start, hi - start
+            if not fresh:
+                out[:, a:b] += val
             else:
-                out[:, lo - start : hi - start] += src * gain
+                # Segments overlap only in their crossfades: add there, copy elsewhere.
+                if a > filled:
+                    out[:, filled:a] = 0.0
+                split = min(max(a, filled), b)
+                if split > a:
+                    out[:, a:split] += val[:, : split - a]
+                if b > split:
+                    out[:, split:b] = val[:, split - a :]
+                filled = max(filled, b)
             k += 1
+        if fresh and filled < n:
+            out[:, filled:] = 0.0
         return out
 
     @staticmethod

@@ -1,5 +1,8 @@
 """Loop-ready mix: a version of the track that plays gaplessly when a player repeats it.
 
+Not to be confused with :mod:`studio.mixing.beds`, which loops short takes into a long bed; this
+module makes the whole finished track loop. It shares the beds' equal-power crossfade law.
+
 The loop has no fade in or out. Its length is the track's minus a crossfade ``X``
 (:data:`LOOP_XFADE_S`, at most a quarter of the track): the last ``X`` frames of the track are
 equal-power crossfaded into its first ``X`` frames, so sample ``L-1`` of the loop flows straight
@@ -10,12 +13,12 @@ its start after its end), so even the limiter gain is continuous across the wrap
 
 from __future__ import annotations
 
-import math
 from typing import Iterator
 
 import numpy as np
 
 from studio.errors import ExportError
+from studio.mixing.beds import crossfade_gains
 from studio.mixing.limiter import TruePeakLimiter
 from studio.mixing.master import CHUNK_FRAMES, _side_scale
 from studio.mixing.render import mix_state
@@ -41,9 +44,7 @@ def _pre_loop(soundscape: Soundscape, start: int, n: int) -> np.ndarray:
     x = _side_scale(run.dry_wet(start, n), settings.side_gain)
     if start < x_frames:
         k = min(n, x_frames - start)
-        t = (np.arange(start, start + k, dtype=np.float64) + 0.5) / x_frames
-        fade_in = np.sin(0.5 * math.pi * t).astype(np.float32)
-        fade_out = np.cos(0.5 * math.pi * t).astype(np.float32)
+        fade_out, fade_in = crossfade_gains(x_frames, 0.0, start, start + k)
         tail = _side_scale(run.dry_wet(length + start, k), settings.side_gain)
         x[:, :k] = x[:, :k] * fade_in + tail * fade_out
     return x
@@ -56,7 +57,8 @@ def iter_loop_mix(soundscape: Soundscape, chunk_frames: int = CHUNK_FRAMES) -> I
         raise ExportError("a loop-ready export needs a soundscape rendered in this session; render it again")
     settings = state.settings
     length = loop_frames(soundscape)
-    limiter = TruePeakLimiter(settings.threshold, soundscape.sample_rate)
+    # The peak report is not needed here (the master measured the track's).
+    limiter = TruePeakLimiter(settings.threshold, soundscape.sample_rate, measure_peak=False)
     gain = settings.gain
 
     def stream() -> Iterator[np.ndarray]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from studio.errors import AudioError
-from studio.mixing.loops import BedArrangement
+from studio.mixing.beds import BedArrangement
 
 SR = 48_000
 
@@ -102,3 +102,47 @@ def test_correlated_seams_do_not_bump(rng):
 def test_too_short_take_is_an_audio_error():
     with pytest.raises(AudioError, match="too short to loop"):
         BedArrangement([np.zeros((2, 10), np.float32)], SR, seed=0, sample_rate=SR)
+
+
+def test_very_short_takes_for_a_long_bed_stay_bounded_and_seamless():
+    """50 ms of tonal material for a 10-minute bed: without a bound this needs ~10^4 searched
+    seams; the takes are first arranged into longer ones, so the work stays small."""
+    from studio.mixing.beds import MAX_SEAMS, expected_seams
+
+    t = np.arange(int(0.05 * SR)) / SR
+    tone = 0.3 * np.sin(2 * np.pi * 441.3 * t)
+    take = np.stack([tone, np.roll(tone, 7)]).astype(np.float32)
+    frames = 10 * 60 * SR
+    assert expected_seams([take.shape[1]], frames, SR) > 20 * MAX_SEAMS
+    bed = BedArrangement([take], frames, seed=3, sample_rate=SR)
+    assert len(bed.segments) <= 2 * MAX_SEAMS  # MAX_SEAMS bounds an estimate
+    assert bed.takes[0].shape[1] >= 40 * take.shape[1]
+    x = bed.render(0, bed.frames)
+    assert x.shape == (2, frames)
+    # No clicks anywhere (inner seams included): the largest step is a tone's own largest step.
+    d = np.abs(np.diff(x[:, : 60 * SR], axis=1)).max()
+    tone_step = 0.3 * 2 * np.pi * 441.3 / SR
+    assert d <= 1.1 * tone_step
+    # ...and the tone holds its level: no dips or bumps where excerpts overlap.
+    rms = np.sqrt(np.mean(x[:, : 60 * SR].reshape(2, -1, 4800) ** 2, axis=(0, 2)))
+    assert 20 * np.log10(rms.max() / rms.min()) < 0.5
+    assert level_jump_db(x, bed.seams()[:50]) < 1.5
+    # Deterministic.
+    again = BedArrangement([take], frames, seed=3, sample_rate=SR)
+    assert np.array_equal(again.render(12_345_678, 50_000), bed.render(12_345_678, 50_000))
+
+
+def test_matrixed_takes_render_exactly_like_the_matrix_applied_per_chunk(rng):
+    from studio.mixing.pan import apply_matrix, stereo_matrix
+
+    takes = [_tone_take(3.0, rng), _tone_take(2.3, rng)]
+    bed = BedArrangement(takes, 40 * SR, seed=3, sample_rate=SR)
+    m = stereo_matrix(-4.0, 0.4, 1.6)
+    matrixed = [apply_matrix(m, t) for t in bed.takes]
+    plain = bed.render(0, bed.frames)
+    for start in [0, *bed.seams()[:4]]:
+        start = max(0, start - 30_000)
+        a = bed.render(start, 60_000, matrix=m)
+        b = bed.render(start, 60_000, takes=matrixed)
+        assert np.array_equal(a, b)
+        assert np.allclose(a, apply_matrix(m, plain[:, start : start + 60_000]), atol=1e-6)
