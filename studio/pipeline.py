@@ -208,6 +208,8 @@ class SoundscapePipeline:
         meta.update({"takes": takes, "take_s": clip_s})
         if backend_name != spec.backend:
             meta["fallback"] = f"{spec.backend} unavailable; rendered with {backend_name}"
+        for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
+            self._note(f"layer {spec.name!r}: {note}")
         model = meta.get("model") or getattr(backend, "model_id", None)
         return LayerSource(spec=spec, clips=tuple(clips), backend=backend_name, model=model, metadata=meta)
 
@@ -317,10 +319,12 @@ class SoundscapePipeline:
             from studio.errors import ModelUnavailableError
 
             raise ModelUnavailableError(f"{registry.kind} {name!r} cannot run: {reason}")
-        note = f"{registry.kind} {name!r} unavailable ({reason}); used {fallback!r} instead"
+        self._note(f"{registry.kind} {name!r} unavailable ({reason}); used {fallback!r} instead")
+        return fallback
+
+    def _note(self, note: str) -> None:
         if note not in self.notes:
             self.notes.append(note)
-        return fallback
 
     def _component(self, registry: Any, name: str, opts: dict[str, Any]) -> Any:
         key = (registry.kind, name, tuple(sorted((k, repr(v)) for k, v in opts.items())))

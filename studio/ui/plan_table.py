@@ -107,6 +107,10 @@ def _row_changes(layer: LayerSpec, row: Mapping[str, Any]) -> dict[str, Any]:
             if not 0 <= density <= 1:
                 raise PlanError(f"layer {layer.name!r}: density for a bed is 0..1; got {density:g}")
             changes["params"] = {**layer.params, "density": density}
+    if "prompt" in changes and "type" in layer.params:
+        # The planner's catalogue pick followed the old prompt: drop it so the procedural
+        # engine matches the new prompt (and records the new match in the stem's metadata).
+        changes["params"] = {k: v for k, v in changes.get("params", layer.params).items() if k != "type"}
     if changes.get("role") == "foreground" and layer.events is None and "events" not in changes:
         # A bed turned into events needs an events spec; the defaults place one every 20 s.
         changes["events"] = {}

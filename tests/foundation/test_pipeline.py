@@ -56,6 +56,18 @@ def test_unavailable_backend_renders_procedurally_and_says_so(pipe):
     assert source.clips[0].channels == 2
 
 
+def test_a_weak_procedural_match_reaches_the_pipeline_notes():
+    pipe = SoundscapePipeline()
+    plan = pipe.plan("gentle stream in a forest", style="focus", duration_s=6, seed=2)
+    odd = plan.replace_layer(plan.layers[0].name, prompt="quarterly tax spreadsheet", params={})
+    source = pipe.generate_layer(odd.layers[0], odd)
+    assert source.metadata["weak_match"] is True
+    weak = [n for n in pipe.notes if n.startswith(f"layer {plan.layers[0].name!r}: weak match")]
+    assert len(weak) == 1 and "set params.type" in weak[0]
+    pipe.generate_layer(odd.layers[0], odd)
+    assert len([n for n in pipe.notes if "weak match" in n]) == 1  # not repeated
+
+
 def test_a_named_missing_model_is_an_error_not_a_silent_fallback(pipe):
     plan = pipe.plan("gentle stream", style="focus", duration_s=6, seed=2)
     strict = plan.replace_layer(plan.layers[0].name, backend="musicgen", model="facebook/musicgen-small")

@@ -62,6 +62,17 @@ def test_prompt_backend_seed_and_bed_density_regenerate_only_that_layer(plan):
     assert change_kind(plan, longer) == ("regenerate", ["lake", "bowl"])
 
 
+def test_prompt_edit_drops_the_planners_procedural_type_so_the_engine_rematches(plan):
+    assert plan.layers[0].params["type"] == "lake_lapping"
+    new = _edit(plan, "lake", prompt="crackling campfire", density=0.7)
+    assert new.layers[0].params == {"density": 0.7}
+    assert _edit(plan, "lake", gain_db=-3.0).layers[0].params["type"] == "lake_lapping"  # a mix edit keeps it
+    from studio.generation.procedural.backend import ProceduralBackend
+
+    gen, _, sim = ProceduralBackend()._resolve(new.layers[0].prompt, dict(new.layers[0].params))
+    assert gen.name == "campfire" and sim is not None
+
+
 def test_role_change_to_foreground_gets_events(plan):
     new = _edit(plan, "lake", role="foreground")
     assert new.layers[0].role == "foreground" and new.layers[0].events is not None
