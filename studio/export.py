@@ -27,7 +27,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -43,6 +43,11 @@ MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mp3": ("MP3", ("MPEG_LAYER_III",), "MPEG_LAYER_III"),
 }
 STEM_FORMATS = ("wav", "flac")
+LOSSY_FORMATS = frozenset({"ogg", "mp3"})  # kept under the ceiling after decoding (studio.mixing.lossy)
+# libsndfile's compression_level (0 best .. 1 smallest) for publishing-quality lossy files: MP3
+# 0.0 is LAME's best VBR (~250 kb/s), OGG 0.2 is Vorbis ~q8 (~260 kb/s). libsndfile's defaults
+# (~150 kb/s MP3) overshoot the ceiling by more once decoded and sound duller.
+LOSSY_COMPRESSION_LEVEL = {"mp3": 0.0, "ogg": 0.2}
 # Stems are pre-master: with a negative master gain they can exceed full scale, so WAV stems
 # default to 32-bit float (no clipping, and their sum through the master gain is exact).
 STEM_DEFAULT_SUBTYPE = {"wav": "FLOAT", "flac": "PCM_24"}
@@ -102,6 +107,7 @@ class _AudioSink:
         self.path = path
         self.fmt = fmt
         self.atomic = AtomicFile(path)
+        self.finished = False
         self.wav = None
         self.sf = None
         if fmt == "wav":
@@ -112,7 +118,8 @@ class _AudioSink:
             import soundfile as sf
 
             self.io = _ErrorRecordingFile(self.atomic.fh)
-            self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype)
+            self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype,
+                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt))
             for key in ("title", "comment", "software", "artist", "genre"):
                 if info.get(key):
                     try:
@@ -138,6 +145,9 @@ class _AudioSink:
             self._encoder(lambda: self.sf.write(np.ascontiguousarray(x.T)))
 
     def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
         if self.wav is not None:
             self.wav.close()
             return
@@ -163,6 +173,74 @@ class _AudioSink:
             except Exception:  # noqa: BLE001 - already failing; the temp file is removed next
                 pass
         self.atomic.discard()
+
+
+class _RawMix:
+    """Mastered float32 frames in an anonymous temp file (gone when closed or on a crash)."""
+
+    BLOCK_FRAMES = 1 << 18
+
+    def __init__(self, folder: Path) -> None:
+        import tempfile
+
+        self.fh = tempfile.TemporaryFile(dir=str(folder), prefix=".mix-", suffix=".f32")
+
+    def write(self, x: np.ndarray) -> None:
+        self.fh.write(np.ascontiguousarray(x.T, dtype=np.float32).tobytes())
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        self.fh.flush()
+        self.fh.seek(0)
+        while True:
+            data = self.fh.read(self.BLOCK_FRAMES * 8)
+            if not data:
+                return
+            yield np.frombuffer(data, np.float32).reshape(-1, 2).T.copy()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class _LossyEncoder:
+    """Encode a mastered stream as OGG/MP3 whose decoded true peak stays under the master's
+    ceiling (re-encoding with more headroom when it does not; see studio.mixing.lossy).
+    The kept sink joins ``sinks`` (already finished); discarded attempts leave nothing."""
+
+    def __init__(self, soundscape: Soundscape, fmt: str, major: str, subtype: str, seed: int, sinks: list[_AudioSink]) -> None:
+        self.soundscape, self.fmt, self.major, self.subtype, self.seed = soundscape, fmt, major, subtype, seed
+        self.sinks = sinks
+        self.ceiling = float(soundscape.plan.master.ceiling_dbtp)
+
+    def __call__(self, path: Path, chunks: Callable[[], Iterable[np.ndarray]], frames: int, info: Mapping[str, str],
+                 start_headroom_db: Optional[float] = None):
+        from studio.mixing.lossy import START_HEADROOM_DB, encode_within_ceiling, limited, measure_decoded
+
+        sr = self.soundscape.sample_rate
+
+        def encode(headroom_db: float, makeup_db: float) -> _AudioSink:
+            sink = _AudioSink(path, self.fmt, self.major, self.subtype, sr, frames, info, self.seed)
+            try:
+                for chunk in limited(chunks(), self.ceiling, headroom_db, sr, makeup_db):
+                    sink.write(chunk)
+                sink.finish()
+                sink.atomic.fh.flush()
+            except BaseException:
+                sink.discard()
+                raise
+            return sink
+
+        def measure(sink: _AudioSink):
+            try:
+                return measure_decoded(sink.atomic.tmp)
+            except BaseException:
+                sink.discard()
+                raise
+
+        start = START_HEADROOM_DB if start_headroom_db is None else start_headroom_db
+        sink, report = encode_within_ceiling(encode, measure, self.ceiling, _reference_lufs(self.soundscape), start,
+                                             discard=lambda s: s.discard())
+        self.sinks.append(sink)
+        return report
 
 
 def _json_default(obj: Any) -> Any:
@@ -270,33 +348,60 @@ def export_soundscape(
     created: list[Path] = []  # files and folders this call created, removed on failure
     pending: list[AtomicFile] = []  # complete temp files, renamed into place at the very end
     sinks: list[_AudioSink] = []
+    cleanup: list[Callable[[], None]] = []
     try:
         _make_dirs(out, created)
         _make_dirs(stems_dir, created)
         seed = int(soundscape.plan.seed)
-        mix_sink = _AudioSink(mix_path, mix_fmt, mix_major, mix_sub, sr, frames, _info(soundscape, title), seed)
-        sinks.append(mix_sink)
-        for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths)):
-            sinks.append(_AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames,
-                                    _info(soundscape, title, stem.spec.name), seed + i + 1))
+        mix_info = _info(soundscape, title)
+        stem_sinks = [
+            _AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames, _info(soundscape, title, stem.spec.name), seed + i + 1)
+            for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths))
+        ]
+        sinks.extend(stem_sinks)
+        lossy = mix_fmt in LOSSY_FORMATS
+        if lossy:
+            # The mastered mix goes to an anonymous temp file first: the lossy encode may run more
+            # than once (studio.mixing.lossy) and must not re-render every layer to do so.
+            raw = _RawMix(out)
+            cleanup.append(raw.close)
+            mix_writer = raw.write
+        else:
+            mix_sink = _AudioSink(mix_path, mix_fmt, mix_major, mix_sub, sr, frames, mix_info, seed)
+            sinks.append(mix_sink)
+            mix_writer = mix_sink.write
         done = 0
         for mix, stems in soundscape.iter_mix(with_stems=True):
-            mix_sink.write(mix)
-            for sink, chunk in zip(sinks[1:], stems):
+            mix_writer(mix)
+            for sink, chunk in zip(stem_sinks, stems):
                 sink.write(chunk)
             done += mix.shape[1]
             progress(0.9 * done / max(1, frames), "writing mix and stems")
+        encode = _LossyEncoder(soundscape, mix_fmt, mix_major, mix_sub, seed, sinks) if lossy else None
+        if encode is not None:
+            progress(0.9, f"encoding {mix_fmt} under the ceiling")
+            report = encode(mix_path, raw.chunks, frames, mix_info)
+            full["export"]["mix_lossy"] = report.as_dict()
         if loop_path is not None:
             from studio.mixing.loop_ready import iter_loop_mix, loop_frames
 
-            loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape),
-                                   _info(soundscape, title and f"{title} (loop)"), seed)
-            sinks.append(loop_sink)
-            for chunk in iter_loop_mix(soundscape):
-                loop_sink.write(chunk)
+            loop_info = _info(soundscape, title and f"{title} (loop)")
+            if encode is not None:
+                loop_report = encode(loop_path, lambda: iter_loop_mix(soundscape), loop_frames(soundscape), loop_info,
+                                     report.headroom_db)
+                full["export"]["mix_loop_lossy"] = loop_report.as_dict()
+            else:
+                loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape), loop_info, seed)
+                sinks.append(loop_sink)
+                for chunk in iter_loop_mix(soundscape):
+                    loop_sink.write(chunk)
             progress(0.95, "writing loop")
+        if encode is not None:
+            manifest_data = manifest_bytes(full)
         for sink in sinks:
             sink.finish()
+        place = {mix_path: 0, loop_path: 2}  # mix, stems, loop: the zip's member order
+        sinks.sort(key=lambda sink: place.get(sink.path, 1))
         pending.extend(sink.atomic for sink in sinks)
         manifest_file = AtomicFile(manifest_path)
         pending.append(manifest_file)
@@ -336,6 +441,9 @@ def export_soundscape(
         if isinstance(exc, StudioError) or not isinstance(exc, OSError):
             raise
         raise ExportError(_write_error_message(out, exc)) from None
+    finally:
+        for close in cleanup:
+            close()
 
 
 def _write_error_message(out: Path, exc: OSError) -> str:
@@ -393,21 +501,49 @@ def _write_zip(af: AtomicFile, members: list[tuple[str, Path]]) -> None:
 def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional[str] = None) -> bytes:
     """The mastered mix encoded in memory (for players and download buttons).
 
-    ``fmt`` is wav (PCM_24 by default), flac, ogg or mp3. Deterministic like the file export."""
+    ``fmt`` is wav (PCM_24 by default), flac, ogg or mp3. Deterministic like the file export.
+    OGG and MP3 are kept under the master's true-peak ceiling after decoding
+    (:mod:`studio.mixing.lossy`)."""
     fmt, major, sub = _check_format(fmt, subtype, MIX_FORMATS, "mix")
-    buf = io.BytesIO()
     info = _info(soundscape, None)
+    sr = soundscape.sample_rate
+
+    def encode(chunks: Iterable[np.ndarray]) -> bytes:
+        return _encode_bytes(chunks, fmt, major, sub, sr, soundscape.frames, info, int(soundscape.plan.seed))
+
+    if fmt not in LOSSY_FORMATS:
+        return encode(soundscape.iter_mix())
+    from studio.mixing.lossy import encode_within_ceiling, limited, measure_decoded
+
+    ceiling = float(soundscape.plan.master.ceiling_dbtp)
+    data, _ = encode_within_ceiling(
+        lambda headroom, makeup: encode(limited(soundscape.iter_mix(), ceiling, headroom, sr, makeup)),
+        measure_decoded, ceiling, _reference_lufs(soundscape),
+    )
+    return data
+
+
+def _reference_lufs(soundscape: Soundscape) -> Optional[float]:
+    """The lossless mix's loudness, which a lossy encode keeps (None when unknown)."""
+    value = soundscape.master.get("integrated_lufs") if isinstance(soundscape.master, Mapping) else None
+    return None if value is None else float(value)
+
+
+def _encode_bytes(chunks: Iterable[np.ndarray], fmt: str, major: str, sub: str, sample_rate: int, frames: int,
+                  info: Mapping[str, str], dither_seed: int) -> bytes:
+    buf = io.BytesIO()
     if fmt == "wav":
         from studio.mixing.wav import WavWriter
 
-        w = WavWriter(buf, soundscape.sample_rate, 2, soundscape.frames, sub, info, int(soundscape.plan.seed))
-        for chunk in soundscape.iter_mix():
+        w = WavWriter(buf, sample_rate, 2, frames, sub, info, dither_seed)
+        for chunk in chunks:
             w.write(chunk)
         w.close()
         return buf.getvalue()
     import soundfile as sf
 
-    with sf.SoundFile(buf, "w", samplerate=soundscape.sample_rate, channels=2, format=major, subtype=sub) as f:
+    with sf.SoundFile(buf, "w", samplerate=sample_rate, channels=2, format=major, subtype=sub,
+                      compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt)) as f:
         for key in ("title", "comment", "software", "artist", "genre"):
             if not info.get(key):
                 continue
@@ -415,7 +551,7 @@ def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional
                 setattr(f, key, str(info[key]))
             except Exception:  # noqa: BLE001
                 pass
-        for chunk in soundscape.iter_mix():
+        for chunk in chunks:
             f.write(np.ascontiguousarray(chunk.T))
     if fmt == "ogg":
         from studio.mixing.ogg import fix_serial

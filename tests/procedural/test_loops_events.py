@@ -106,3 +106,22 @@ def test_looped_binaural_beats_keep_the_beat_within_a_tenth_of_a_hertz(seconds, 
         spec = np.abs(np.fft.rfft(ch * np.hanning(len(ch))))
         got = np.argmax(spec) * SR / len(ch)
         assert abs(got - want) <= SR / len(ch)
+
+
+def test_the_prompt_can_ask_for_the_breathing_swell():
+    """"... 4 breaths a minute" in a prompt (the plan table's prompt column, the CLI's plan
+    JSON) turns the swell on at that pace; an explicit ``breaths_per_min`` wins."""
+    from studio.errors import InputError
+    from studio.generation.procedural.backend import ProceduralBackend
+
+    backend = ProceduralBackend()
+    x = backend.generate("pink noise, 4 breaths a minute", duration_s=30.0, seed=0, breath_depth=0.8).samples
+    env = envelope(x, 0.1)
+    spec = np.abs(np.fft.rfft(env - env.mean()))
+    assert abs(np.fft.rfftfreq(len(env), 0.1)[np.argmax(spec)] - 4 / 60) < 0.02
+    meta = backend.metadata("pink noise with a breathing swell", type="pink_noise")
+    assert meta["params"]["breaths_per_min"] == 6.0
+    assert backend.metadata("brown noise, 9 breaths per minute", breaths_per_min=5)["params"]["breaths_per_min"] == 5
+    assert "breaths_per_min" not in backend.metadata("a person breathing calmly", type="pink_noise")["params"]
+    with pytest.raises(InputError, match="breaths_per_min must be between 2 and 30; got 90"):
+        backend.generate("pink noise, 90 breaths a minute", duration_s=2.0, seed=0)

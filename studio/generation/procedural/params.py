@@ -71,6 +71,22 @@ HINTS: tuple[tuple[str, dict[str, float]], ...] = (
 )
 
 
+# "6 breaths a minute", "4.5 breaths per min", "breathing swell" / "breathing pace" (6 a minute)
+_BREATHS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*breaths?\s*(?:a|per|/|each)\s*min(?:ute)?s?\b")
+_BREATHING_RE = re.compile(r"\bbreath(?:ing)?[- ](?:swell|pace|paced)\b")
+DEFAULT_BREATHS_PER_MIN = 6.0
+
+
+def breathing_hint(prompt: str) -> float | None:
+    """Breaths a minute asked for in the prompt (``"6 breaths a minute"``; a bare
+    ``"breathing swell"`` is 6), or None. The value is range-checked by :func:`resolve_params`."""
+    text = str(prompt).lower()
+    m = _BREATHS_RE.search(text)
+    if m:
+        return float(m.group(1))
+    return DEFAULT_BREATHS_PER_MIN if _BREATHING_RE.search(text) else None
+
+
 def note_to_semitone(key: str) -> int:
     m = _NOTE_RE.match(str(key).strip())
     if not m:
@@ -164,8 +180,11 @@ def resolve_params(prompt: str, params: Mapping[str, Any], *, type_name: str, de
         out["beat_hz"] = BANDS[band or "alpha"]
     out["band"] = band
     out["carrier_hz"] = _number("carrier_hz", params.get("carrier_hz", 200.0), 60.0, 1000.0)
-    if params.get("breaths_per_min") is not None:
-        out["breaths_per_min"] = _number("breaths_per_min", params["breaths_per_min"], 2.0, 30.0)
+    breaths = params.get("breaths_per_min")
+    if breaths is None:
+        breaths = breathing_hint(prompt)
+    if breaths is not None:
+        out["breaths_per_min"] = _number("breaths_per_min", breaths, 2.0, 30.0)
     out["breath_depth"] = _number("breath_depth", params.get("breath_depth", 0.5), 0.0, 1.0)
     out["loop"] = _flag("loop", params.get("loop", False))
     out["as_event"] = _flag("as_event", params.get("as_event", False))
