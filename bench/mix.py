@@ -3,7 +3,7 @@
 Prints one JSON object::
 
     {"minutes": 60, "layers": 8, "wall_s": ..., "peak_rss_mb": ..., "pydub_wall_s": ...,
-     "speedup_vs_pydub": ..., "remix_10min_s": ..., ...}
+     "speedup_vs_pydub": ..., "remix_10min_s": ..., "lossy_export": {"mp3_10min_s": ..., ...}, ...}
 
 The 8 layers are synthetic (numpy): 6 beds of two 60-second takes each (coloured noise with
 slow swells, a drone) and 2 event layers with three short takes each, so the bench does not
@@ -143,7 +143,24 @@ def run_remix(minutes: float) -> float:
     sc2 = remix(sc, new_plan)
     wall = time.perf_counter() - t0
     assert abs(sc2.master["integrated_lufs"] - plan.master.target_lufs) <= 0.3
-    return wall, time.process_time() - c0
+    return wall, time.process_time() - c0, sc2
+
+
+def run_lossy(sc) -> dict:
+    """The re-mixed track as MP3 and OGG bytes (the studio's download button): each is re-limited,
+    encoded, decoded and measured, re-encoded if over the ceiling (studio.mixing.lossy)."""
+    from studio.export import export_mix_bytes
+    from studio.mixing.lossy import measure_decoded
+
+    out = {}
+    for fmt in ("mp3", "ogg"):
+        t0 = time.perf_counter()
+        data = export_mix_bytes(sc, fmt)
+        out[f"{fmt}_10min_s"] = round(time.perf_counter() - t0, 2)
+        decoded = measure_decoded(data)
+        out[f"{fmt}_decoded_true_peak_dbtp"] = round(decoded.true_peak_dbtp, 2)
+        out[f"{fmt}_decoded_lufs"] = round(decoded.lufs, 2)
+    return out
 
 
 def main() -> None:
@@ -173,7 +190,8 @@ def main() -> None:
             pydub_plan, pydub_sources = (plan, sources) if pydub_minutes == args.minutes else build_sources(pydub_minutes)
             pydub_wall, pydub_cpu = run_pydub(pydub_plan, pydub_sources, out)
     scale = args.minutes / pydub_minutes  # per-minute comparison when the pydub track is shorter
-    remix_s, remix_cpu = run_remix(args.remix_minutes)
+    remix_s, remix_cpu, remixed = run_remix(args.remix_minutes)
+    lossy = run_lossy(remixed)
     master = extra["master"]
     print(json.dumps({
         "minutes": args.minutes,
@@ -196,6 +214,7 @@ def main() -> None:
         "limiter_max_reduction_db": master["limiter_max_reduction_db"],
         "master_passes": master["passes"],
         "cpu_count": os.cpu_count(),
+        "lossy_export": lossy,
     }))
 
 
