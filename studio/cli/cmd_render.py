@@ -11,6 +11,7 @@ written atomically, so a failure leaves nothing half-written under ``--out``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -95,17 +96,26 @@ def run(args: argparse.Namespace) -> int:
     _remove_stale_stems(out, paths)
     if not (args.quiet or not sys.stderr.isatty()):
         sys.stderr.write("\n")
-    print_json(
-        {
-            "out": str(out),
-            "files": {k: str(v) for k, v in paths.items()},
-            "duration_s": scape.duration_s,
-            "integrated_lufs": scape.master.get("integrated_lufs"),
-            "true_peak_dbtp": scape.master.get("true_peak_dbtp"),
-            "layers": [layer.name for layer in plan.layers],
-            "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
-        }
-    )
+    summary = {
+        "out": str(out),
+        "files": {k: str(v) for k, v in paths.items()},
+        "duration_s": scape.duration_s,
+        "integrated_lufs": scape.master.get("integrated_lufs"),
+        "true_peak_dbtp": scape.master.get("true_peak_dbtp"),
+        "layers": [layer.name for layer in plan.layers],
+        "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
+    }
+    lossy = json.loads(Path(paths["manifest"]).read_text(encoding="utf-8")).get("export", {}).get("mix_lossy")
+    if lossy:
+        # What the OGG/MP3 file itself measures once decoded (see docs/mixing.md).
+        summary["decoded_mix"] = {k: lossy[k] for k in ("decoded_lufs", "decoded_true_peak_dbtp", "headroom_db", "makeup_db")}
+        if not lossy["within_ceiling"]:
+            summary["notes"].append(f"the {args.mix_format} mix decodes to {lossy['decoded_true_peak_dbtp']} dBTP, over the "
+                                    f"{lossy['ceiling_dbtp']} dBTP ceiling; use --mix-format wav or flac for an exact master")
+        elif not lossy["loudness_kept"]:
+            summary["notes"].append(f"the {args.mix_format} mix decodes to {lossy['decoded_lufs']} LUFS, quieter than the "
+                                    f"master's {lossy['reference_lufs']} LUFS, to stay under the ceiling")
+    print_json(summary)
     return 0
 
 

@@ -198,3 +198,18 @@ def test_an_existing_render_is_kept_unless_overwrite_is_given(tmp_path, capsys):
         Path(s).name for s in manifest["outputs"]["stems"]
     )
     assert len(manifest["outputs"]["stems"]) < len(old_stems)
+
+
+def test_a_lossy_mix_reports_what_the_file_decodes_to(tmp_path, capsys):
+    from studio.mixing.lossy import measure_decoded
+
+    out = tmp_path / "mp3"
+    code = main(["render", "--caption", "ocean surf on a rocky beach", "--style", "focus", "--seconds", "10",
+                 "--mix-format", "mp3", "--out", str(out), "--quiet"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    decoded = measure_decoded(out / "mix.mp3")
+    assert decoded.true_peak_dbtp <= -1.0 + 1e-3
+    assert summary["decoded_mix"]["decoded_true_peak_dbtp"] == pytest.approx(decoded.true_peak_dbtp, abs=1e-3)
+    assert summary["decoded_mix"]["decoded_lufs"] == pytest.approx(decoded.lufs, abs=1e-3)
+    assert json.loads((out / "manifest.json").read_text())["export"]["mix_lossy"]["within_ceiling"] is True
