@@ -5,7 +5,8 @@
 Builds a 4000x3000 JPEG (quality 90) from the example rocket photograph, upscaled with
 added sensor-like noise so it compresses like a phone photo (about 2 MB), then times, per
 run, the whole path a caption request takes before the model: ``load_image`` from the
-file's bytes (header checks, JPEG decode at 1/8 scale, orientation, RGB) and
+file's bytes (header checks, JPEG decode at 1/4 scale to 1000x750, which keeps the short
+side above the 448 px decode floor, resize to 768x576, orientation, RGB) and
 ``studio.vision.prep.processor_inputs`` (the processor's resize done on the PIL image, then
 the processor's rescale and normalise to a float32 tensor), with image processors built
 from the real checkpoints' preprocessing settings (BLIP-large 384 px, BLIP-2 and CLIP-L

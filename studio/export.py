@@ -110,7 +110,18 @@ class _AudioSink:
         self.finished = False
         self.wav = None
         self.sf = None
-        if fmt == "wav":
+        try:
+            self._open(major, subtype, sample_rate, frames, info, dither_seed)
+        except BaseException as exc:
+            self.discard()  # no temp file outlives a sink that could not be opened
+            if isinstance(exc, (StudioError, OSError)) or not isinstance(exc, Exception):
+                raise
+            raise ExportError(f"this machine's libsndfile cannot write {path.name} as {fmt} ({exc}); "
+                              "choose another format") from None
+
+    def _open(self, major: str, subtype: str, sample_rate: int, frames: int, info: Mapping[str, str],
+              dither_seed: int) -> None:
+        if self.fmt == "wav":
             from studio.mixing.wav import WavWriter
 
             self.wav = WavWriter(self.atomic.fh, sample_rate, 2, frames, subtype, info, dither_seed)
@@ -119,7 +130,7 @@ class _AudioSink:
 
             self.io = _ErrorRecordingFile(self.atomic.fh)
             self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype,
-                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt))
+                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(self.fmt))
             for key in ("title", "comment", "software", "artist", "genre"):
                 if info.get(key):
                     try:
@@ -354,11 +365,11 @@ def export_soundscape(
         _make_dirs(stems_dir, created)
         seed = int(soundscape.plan.seed)
         mix_info = _info(soundscape, title)
-        stem_sinks = [
-            _AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames, _info(soundscape, title, stem.spec.name), seed + i + 1)
-            for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths))
-        ]
-        sinks.extend(stem_sinks)
+        stem_sinks: list[_AudioSink] = []
+        for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths)):
+            sink = _AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames, _info(soundscape, title, stem.spec.name), seed + i + 1)
+            sinks.append(sink)  # at once: a failure opening the next one discards this one
+            stem_sinks.append(sink)
         lossy = mix_fmt in LOSSY_FORMATS
         if lossy:
             # The mastered mix goes to an anonymous temp file first: the lossy encode may run more

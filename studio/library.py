@@ -36,6 +36,8 @@ from studio.types import ScenePlan
 DATA_DIR_ENV = "STUDIO_DATA_DIR"
 THUMBNAIL_PX = 256
 MIX_FORMATS = ("flac", "wav", "mp3", "ogg")
+# What to do about an entry whose saved mix is gone or damaged (see LibraryEntry.mix_problem).
+MIX_REMEDY = "Re-render makes a new entry with a fresh mix from this entry's manifest; then delete this one"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -122,11 +124,15 @@ class LibraryEntry:
 
     def mix_problem(self) -> Optional[str]:
         """Why the saved mix cannot be played (missing, truncated), or None when it can
-        (or when the entry has no saved mix). Re-rendering restores it from the manifest."""
+        (or when the entry has no saved mix).
+
+        Nothing repairs an entry in place: Re-render renders the manifest (still readable, or
+        :meth:`problem` would say so) into a *new* entry with a fresh mix, and the damaged one
+        is deleted by hand. The message says exactly that."""
         if self.mix_path is None:
             return None
         if not self.mix_path.is_file():
-            return f"the saved mix of “{self.title}” is missing; Re-render makes it again from the manifest"
+            return f"the saved mix of “{self.title}” is missing; {MIX_REMEDY}"
         try:
             import soundfile as sf
 
@@ -139,7 +145,7 @@ class LibraryEntry:
                 if len(f.read(tail)) < tail:
                     raise ValueError("the file ends early")
         except Exception as exc:  # noqa: BLE001 - libsndfile raises several kinds
-            return f"the saved mix of “{self.title}” is missing or unreadable ({exc}); Re-render makes it again from the manifest"
+            return f"the saved mix of “{self.title}” is missing or unreadable ({exc}); {MIX_REMEDY}"
         return None
 
     def thumbnail(self) -> Optional[bytes]:

@@ -231,6 +231,43 @@ def files_to_download(files: list[str]) -> list[str]:
     return keep
 
 
+_FRAMEWORK_OF_SUFFIX = {".msgpack": "Flax", ".h5": "TensorFlow", ".ot": "Rust", ".onnx": "ONNX",
+                       ".onnx_data": "ONNX", ".tflite": "TensorFlow Lite", ".mlmodel": "Core ML", ".gguf": "GGUF"}
+_FRAMEWORK_OF_DIR = {"onnx": "ONNX", "openvino": "OpenVINO", "coreml": "Core ML", "flax_model": "Flax",
+                     "tf_model": "TensorFlow"}
+_TORCH_WEIGHTS = _PICKLED_WEIGHTS + (".safetensors",)
+
+
+def missing_weights_message(model_id: str, files: list[str], keep: list[str]) -> Optional[str]:
+    """Why downloading ``keep`` (:func:`files_to_download` of the repo's ``files``) would give
+    no model the studio can load, or None when it holds PyTorch weights (``*.safetensors``,
+    ``*.bin``, ``*.pt``, ``*.pth``, ``*.ckpt``). A repo that publishes only ONNX, Flax,
+    TensorFlow, GGUF... weights would otherwise "download" a config and report success."""
+    if any(f.lower().endswith(_TORCH_WEIGHTS) for f in keep):
+        return None
+    frameworks: dict[str, list[str]] = {}
+    for f in files:
+        low = f.lower()
+        kind = _FRAMEWORK_OF_DIR.get(low.split("/")[0]) if "/" in low else None
+        kind = kind or next((v for k, v in _FRAMEWORK_OF_SUFFIX.items() if low.endswith(k)), None)
+        if kind:
+            frameworks.setdefault(kind, []).append(f)
+    expected = "PyTorch weights (*.safetensors, or *.bin / *.pt / *.ckpt)"
+    if frameworks:
+        examples = [names[0] for names in frameworks.values()][:3]
+        found = f"only {', '.join(frameworks)} weights ({', '.join(examples)})"
+    elif files:
+        listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        found = f"no weight files the loaders read ({listed})"
+    else:
+        found = "no files"
+    return (
+        f"cannot download {model_id!r}: the repo has {found}, but the studio's loaders need {expected}; "
+        f"nothing was downloaded: choose a repo that publishes PyTorch weights "
+        f"(`python -m studio models` lists the known ones)"
+    )
+
+
 def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
              token: Optional[str] = None) -> Path:
     """Fetch ``model_id`` into the local Hugging Face cache (``huggingface_hub.snapshot_download``)
@@ -239,7 +276,8 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
 
     Any hub id is accepted (known ones get their licence shown by the CLI).
     Raises ModelUnavailableError when offline mode is on, the hub cannot be reached (checked
-    with one short request first), or the repo is gated and no token accepted it.
+    with one short request first), the repo is gated and no token accepted it, or the repo has
+    no PyTorch weights (:func:`missing_weights_message`; nothing is downloaded then).
     """
     from studio.hf import is_offline
 
@@ -283,9 +321,16 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
 
         kwargs["tqdm_class"] = _SilentTqdm
     try:
+        files = list(HfApi().list_repo_files(model_id, token=token))
+        keep = files_to_download(files)
+        problem = missing_weights_message(model_id, files, keep)
+        if problem:  # snapshot_download would fetch a config (or nothing) and report success
+            raise ModelUnavailableError(problem)
         # file names as literal patterns ("[" in a name would otherwise be a character class)
-        kwargs["allow_patterns"] = [glob.escape(f) for f in files_to_download(HfApi().list_repo_files(model_id, token=token))]
+        kwargs["allow_patterns"] = [glob.escape(f) for f in keep]
         return Path(snapshot_download(**kwargs))
+    except ModelUnavailableError:
+        raise
     except GatedRepoError:
         raise ModelUnavailableError(
             f"{model_id!r} is gated: accept its licence at https://huggingface.co/{model_id}, then run "

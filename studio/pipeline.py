@@ -208,8 +208,11 @@ class SoundscapePipeline:
         meta.update({"takes": takes, "take_s": clip_s})
         if backend_name != spec.backend:
             meta["fallback"] = f"{spec.backend} unavailable; rendered with {backend_name}"
+        # This layer's notes describe its latest take only: a re-generated layer drops the old ones.
+        prefix = f"layer {spec.name!r}: "
+        self.notes[:] = [n for n in self.notes if not n.startswith(prefix)]
         for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
-            self._note(f"layer {spec.name!r}: {note}")
+            self._note(prefix + note)
         model = meta.get("model") or getattr(backend, "model_id", None)
         return LayerSource(spec=spec, clips=tuple(clips), backend=backend_name, model=model, metadata=meta)
 

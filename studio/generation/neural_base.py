@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import threading
 from typing import Any, Callable, ClassVar, Mapping, Optional
 
 import numpy as np
 
-from studio.errors import BackendError, InputError, ModelUnavailableError
+from studio.errors import BackendError, InputError, ModelUnavailableError, StudioError
 from studio.types import MAX_SEED, AudioClip, Progress, no_progress
 
 # ----------------------------------------------------------------------------- resident model
@@ -199,6 +200,64 @@ def _memory_message(label: str, model_id: str, device: str) -> str:
     )
 
 
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-blank line of ``str(exc)`` (transformers' messages start with a newline
+    and run over several lines), cut at ``limit``; the exception type when it has no text."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return type(exc).__name__
+
+
+def _first_sentence(exc: BaseException) -> str:
+    """:func:`_first_line`, stopped at its first full stop (transformers' "X requires the Y
+    library but it was not found in your environment. Check out the instructions on the")."""
+    line = _first_line(exc)
+    head, sep, _ = line.partition(". ")
+    return head if sep else line.rstrip(".")
+
+
+def _import_error_message(label: str, model_id: str, exc: ImportError, install_hint: str) -> str:
+    """One line for an ImportError raised while loading: a missing package (named when Python
+    knows it, else the library's own first sentence) or a version mismatch between installed
+    libraries ("cannot import name X from Y", or a missing submodule of an installed package)."""
+    text = _first_line(exc)
+    name = exc.name
+    submodule_missing = (
+        isinstance(exc, ModuleNotFoundError) and name is not None and "." in name
+        and modules_present(name.split(".")[0]) is None
+    )
+    if text.startswith("cannot import name") or submodule_missing:
+        text = re.sub(r" \((?:/|[A-Za-z]:\\|unknown location)[^()]*\)$", "", text)  # the module's file path
+        extra = "" if "requirements-neural.txt" in install_hint else f"; {install_hint}"
+        return (
+            f"{label} model {model_id!r} could not be loaded: a library version mismatch ({text}); "
+            f"the installed packages do not match each other: install matching versions "
+            f"(`pip install -r requirements-neural.txt`){extra}"
+        )
+    if isinstance(exc, ModuleNotFoundError) and name:
+        return f"{label} model {model_id!r} needs the {name.split('.')[0]!r} package to load; {install_hint}"
+    return f"{label} model {model_id!r} needs a package that is not installed ({_first_sentence(exc)}); {install_hint}"
+
+
+# Errors from the loaders that mean the files are missing, partial, gated, damaged or of
+# another kind of model: OSError (missing files, no network, gated; huggingface_hub's HTTP
+# errors), ValueError/KeyError (another kind of model, bad config), EOFError and
+# UnpicklingError (truncated .bin), SafetensorError (damaged .safetensors).
+_LOAD_FAILURES = (OSError, ValueError, KeyError, EOFError)
+_LOAD_FAILURE_NAMES = frozenset({"SafetensorError", "UnpicklingError"})
+# RuntimeError counts only when it is about the checkpoint (size mismatch, unreadable archive)
+_CHECKPOINT_WORDS = ("state_dict", "size mismatch", "checkpoint", "zip archive", "deserializ")
+
+
+def _is_load_failure(exc: BaseException) -> bool:
+    if isinstance(exc, _LOAD_FAILURES):
+        return True
+    if any(t.__name__ in _LOAD_FAILURE_NAMES for t in type(exc).__mro__):
+        return True
+    return isinstance(exc, RuntimeError) and any(w in str(exc).lower() for w in _CHECKPOINT_WORDS)
+
+
 _DTYPES = ("float32", "float16", "bfloat16")
 
 
@@ -295,23 +354,30 @@ class NeuralBackend:
                 # weight init before loading draws from the global RNG; keep callers' state
                 with torch.random.fork_rng(devices=[]):
                     return cls._load(path, resolved_device, resolved_dtype)
-            except ModelUnavailableError:
-                raise
+            except StudioError:
+                raise  # already a complete message (e.g. a bad option found while loading)
             except ImportError as exc:
                 # e.g. a tokenizer or scheduler that needs a package the extras did not bring
                 raise ModelUnavailableError(
-                    f"{cls.label} model {model_id!r} needs the {exc.name or str(exc)!r} package to load; "
-                    f"{cls.install_hint}"
+                    _import_error_message(cls.label, model_id, exc, cls.install_hint)
                 ) from None
             except MemoryError:
                 raise ModelUnavailableError(_memory_message(cls.label, model_id, resolved_device)) from None
             except Exception as exc:  # noqa: BLE001
                 if "out of memory" in str(exc).lower():  # torch.OutOfMemoryError and alike
                     raise ModelUnavailableError(_memory_message(cls.label, model_id, resolved_device)) from None
-                # OSError: files missing / no network / gated; ValueError/KeyError: a folder
-                # holding another kind of model; SafetensorError, UnpicklingError,
-                # RuntimeError (size mismatch): damaged or truncated weights.
-                raise load_error(model_id, what=cls.label, exc=exc, hint=cls.load_hint) from None
+                if _is_load_failure(exc):
+                    # missing / partial / gated files, another kind of model, damaged weights:
+                    # what a (re)download or the right folder fixes
+                    raise load_error(model_id, what=cls.label, exc=exc, hint=cls.load_hint) from None
+                # anything else (TypeError, AttributeError...) is a bug or a library mismatch:
+                # a download would not help, so do not suggest one; keep the cause chained
+                raise ModelUnavailableError(
+                    f"{cls.label} model {model_id!r} could not be loaded "
+                    f"({type(exc).__name__}: {_first_line(exc)}); an unexpected error, not missing or damaged "
+                    f"model files (likely a library version mismatch or a bug): install the "
+                    f"tested versions (`pip install -r requirements-neural.txt`) or report it"
+                ) from exc
 
         components = loader()
         return cls(components, model_id=model_id, device=resolved_device, dtype=resolved_dtype,

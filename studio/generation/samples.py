@@ -15,8 +15,9 @@ recordings cost no more than short ones.
 Unreadable files are never chosen (the index checks each file's header); a file that fails
 when it is read anyway (changed or damaged since) is skipped for the next best match and
 named in ``metadata()["skipped"]``. ``metadata()`` lists the chosen files and their
-similarities. The index is checked for changes (stat calls only) before every generation, so
-recordings added while the studio runs are used.
+similarities. The index is checked for changes before every generation (stat calls, plus a
+header read of each file skipped as unreadable), so recordings added, and unreadable files
+fixed, while the studio runs are used.
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ class SamplesBackend:
         return True, "ready (needs a folder of recordings)"
 
     def refresh(self) -> bool:
-        """Re-index the folder if files changed since it was indexed (stat calls only when
-        nothing did). True when the index was rebuilt."""
-        if not self.index.is_stale():
+        """Re-index the folder if files changed since it was indexed, or if a file skipped as
+        unreadable reads now (a fixed permission changes no size or mtime). When nothing did,
+        this costs stat calls plus a header read of each skipped file. True when the index
+        was rebuilt."""
+        if not self.index.is_stale() and not self.index.has_recovered_files():
             return False
         self.index = SampleIndex.load_or_build(self.folder, cache_dir=self.cache_dir)
         return True

@@ -17,7 +17,10 @@ Descriptions are embedded with the packaged MiniLM (:func:`studio.text_embed.emb
 is cached as ``.studio-index.json`` + ``.studio-index.npy`` in the folder (or, when the folder
 is read-only, under ``~/.cache/soundscape-studio/samples/``) and refreshed when files are
 added, removed or changed (size or modification time): unchanged descriptions are not re-embedded,
-and unreadable files are checked again on every load (a permission fix changes no mtime).
+and unreadable files are checked again on every load (a permission fix changes no mtime). A
+running backend does the same: :meth:`SampleIndex.is_stale` (stat calls) and
+:meth:`SampleIndex.has_recovered_files` (the headers of the skipped files only) tell it when to
+reload.
 """
 
 from __future__ import annotations
@@ -228,6 +231,12 @@ class SampleIndex:
         """Whether files, sidecars or dataset CSVs changed since this index was built (stat
         calls only: cheap enough to check before every use)."""
         return self.signature != _signature(self.root, scan(self.root))
+
+    def has_recovered_files(self) -> bool:
+        """Whether a skipped (unreadable) file reads now. Fixing a permission, or replacing a
+        file in place with the same size and mtime, changes nothing :meth:`is_stale` sees, so
+        the headers of the skipped files (and only those) are read again."""
+        return any(not probe(self.absolute(e))[3] for e in self.entries if not e.readable)
 
     # -- building and caching ------------------------------------------------------------
 

@@ -99,21 +99,17 @@ def measure_decoded(source: Union[bytes, str, Path], block_frames: int = 1 << 18
     """Decode an encoded stereo file (path or bytes) in blocks; its true peak and loudness."""
     import soundfile as sf
 
-    from studio.mixing.loudness import TP_CONTEXT, LoudnessMeter, true_peak_dbtp
+    from studio.mixing.loudness import LoudnessMeter, TruePeakMeter
 
     src: Any = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source)
-    peak = float("-inf")
-    context = 4 * TP_CONTEXT
-    tail = np.zeros((2, 0), np.float32)
+    peak = TruePeakMeter()
     with sf.SoundFile(src) as f:
         meter = LoudnessMeter(f.samplerate)
         for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
             x = np.ascontiguousarray(block.T)
             meter.feed(x)
-            # the previous block's last frames give the interpolator real context at the join
-            peak = max(peak, true_peak_dbtp(np.concatenate([tail, x], axis=1)))
-            tail = x[:, -context:]
-    return Decoded(peak, meter.result().integrated_lufs)
+            peak.feed(x)  # each frame measured once, with its neighbours across block joins
+    return Decoded(peak.dbtp(), meter.result().integrated_lufs)
 
 
 def encode_within_ceiling(

@@ -250,6 +250,43 @@ def true_peak_envelope(padded: np.ndarray) -> np.ndarray:
     return env
 
 
+class TruePeakMeter:
+    """Streaming 4x true peak of float ``(channels, n)`` chunks fed in order (zeros before the
+    first and after the last frame): every frame is measured once, with its real neighbours on
+    both sides, so the result equals :func:`true_peak_dbtp` of the whole signal whatever the
+    chunk sizes."""
+
+    def __init__(self) -> None:
+        self._left: Optional[np.ndarray] = None  # the TP_CONTEXT frames before the pending ones
+        self._pending: Optional[np.ndarray] = None  # frames still waiting for their right context
+        self._peak = 0.0
+
+    def feed(self, chunk: np.ndarray) -> None:
+        x = np.asarray(chunk, np.float32)
+        if x.ndim == 1:
+            x = x[np.newaxis]
+        c = TP_CONTEXT
+        if self._left is None:
+            self._left = np.zeros((x.shape[0], c), np.float32)
+            self._pending = np.zeros((x.shape[0], 0), np.float32)
+        buf = np.concatenate([self._left, self._pending, x], axis=1)
+        n = buf.shape[1] - 2 * c  # frames with full context on both sides
+        if n <= 0:
+            self._pending = buf[:, c:]
+            return
+        self._peak = max(self._peak, float(true_peak_envelope(buf).max(initial=0.0)))
+        self._left = buf[:, n : n + c]
+        self._pending = buf[:, n + c :]
+
+    def dbtp(self) -> float:
+        peak = self._peak
+        if self._pending is not None and self._pending.shape[1]:
+            zeros = np.zeros((self._pending.shape[0], TP_CONTEXT), np.float32)
+            tail = np.concatenate([self._left, self._pending, zeros], axis=1)
+            peak = max(peak, float(true_peak_envelope(tail).max(initial=0.0)))
+        return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
 def true_peak_dbtp(samples: np.ndarray, chunk_frames: int = 1 << 18) -> float:
     """4x-oversampled true peak (dBTP) of float ``(channels, n)`` audio; zeros outside."""
     x = np.asarray(samples, np.float32)

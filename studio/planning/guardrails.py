@@ -8,8 +8,9 @@ returns the ones the style allows, with a note for each change:
 - sudden types (thunder, gulls) in a style without sudden sounds are kept distant, quiet and
   sparse when the caption asked for them and the style says ``sudden_when_asked = "tame"``,
   dropped otherwise;
-- duplicates (with one note counting them) and conflicting types (light and heavy rain)
-  keep the first;
+- duplicates keep the first and are dropped with one note counting them, whether the first
+  was kept or dropped (a banned type listed four times gets one "dropped" note, not four);
+  conflicting types (light and heavy rain) keep the first;
 - bed and event counts are cut to the style's maxima, and the style's tonal and binaural
   layers are added, all within ``max_layers``.
 
@@ -103,13 +104,18 @@ def enforce_style(
     """The choices the style allows, in order beds, events, tonal, binaural (see module doc)."""
     kept: list[LayerChoice] = []
     kept_types: set[str] = set()
+    seen: set[str] = set()  # every type met so far, kept or dropped: each is decided once
     repeats = 0
     for choice in choices:
+        if choice.type in seen or choice.type in kept_types:
+            # An LLM may list one type many times (up to 64): one layer per type, and a type
+            # dropped once (unknown, banned, conflicting, sudden) is not noted again.
+            if choice.source != "style":
+                repeats += 1
+            continue
+        seen.add(choice.type)
         if choice.type not in BY_NAME:
             notes.append(f"dropped unknown layer type {choice.type!r}")
-            continue
-        if choice.type in kept_types and choice.source != "style":
-            repeats += 1  # an LLM may list one type many times; one layer per type
             continue
         if choice.type in kept_types or _conflicts_with(choice.type, kept_types):
             # A stronger layer of the same family is already in (light rain after rain on a
@@ -138,7 +144,7 @@ def enforce_style(
         kept.append(choice)
         kept_types.add(choice.type)
     if repeats:
-        notes.append(f"dropped {repeats} repeated layer(s) of a type already in the plan")
+        notes.append(f"dropped {repeats} repeated layer(s) of a type listed before")
 
     style_layers: list[LayerChoice] = []
     if add_style_layers:

@@ -182,14 +182,27 @@ class StudioSession:
 
     # ------------------------------------------------------------------ input
 
-    def load_image(self, data: bytes, filename: str) -> ImageInput:
-        """Validate and load uploaded bytes (ImageError for bad files) and caption them."""
+    def open_image(self, data: bytes, filename: str) -> ImageInput:
+        """Validate and decode uploaded bytes (ImageError for bad files). Changes nothing."""
         image = self.pipeline.load_image(io.BytesIO(data), filename=filename)
         info = dict(image.info.get("studio", {}) or {})
         info.setdefault("filename", filename)
-        self.image = ImageInput(image=image, data=bytes(data), filename=filename, info=info)
-        self.caption = self.pipeline.caption(image)
-        return self.image
+        return ImageInput(image=image, data=bytes(data), filename=filename, info=info)
+
+    def use_image(self, loaded: ImageInput) -> Caption:
+        """Caption ``loaded`` and make it the session's image. Image and caption change
+        together, and only when captioning succeeds: a captioner that fails (BackendError
+        from BLIP inference, a model that is missing with fallback off) leaves the previous
+        image, caption and plan exactly as they were."""
+        caption = self.pipeline.caption(loaded.image)
+        self.image, self.caption = loaded, caption
+        return caption
+
+    def load_image(self, data: bytes, filename: str) -> ImageInput:
+        """:meth:`open_image` then :meth:`use_image`: all or nothing."""
+        loaded = self.open_image(data, filename)
+        self.use_image(loaded)
+        return loaded
 
     def set_caption_text(self, text: str) -> Caption:
         """Keep the captioner's caption when the text is unchanged; a typed edit becomes a

@@ -18,10 +18,10 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from studio.errors import CancelledError, StudioError
+from studio.errors import CancelledError, ImageError, StudioError
 from studio.types import ScenePlan
 from studio.ui import gallery, widgets
-from studio.ui.engine import StudioSession, change_kind
+from studio.ui.engine import SAVING, ImageInput, StudioSession, change_kind
 from studio.ui.guard import guarded, page, show_error
 from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
 from studio.ui.settings import CUSTOM, LENGTH_CHOICES, availability, length_seconds, loudness_presets, master_overrides
@@ -32,6 +32,10 @@ log = logging.getLogger("studio.ui")
 K = "studio."  # widget key prefix
 SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format", "result_tab")]
 CANCELLED = K + "cancelled"
+RETRY = K + "retry"  # the input source whose "Try again" was pressed
+SOURCES = ("upload", "example")
+SAVE_POLL_S = 1.0  # while a background library save runs, its button is redrawn this often
+SAVE_FRAGMENT = K + "save_fragment"  # the fragment holding the Save button
 CAPTION_SOURCES = {
     "analysis": "the offline image analyser",
     "blip2": "BLIP-2",
@@ -109,23 +113,71 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
 # --------------------------------------------------------------------------- input
 
 
+def _request_retry(source: str) -> None:
+    st.session_state[RETRY] = source
+
+
 def _load(sess: StudioSession, source: str, token: str, data: bytes, filename: str) -> None:
     """Load and caption an image once per new upload/choice. ``source`` is ``upload`` or
     ``example``: each remembers its own last token, so a rerun never swaps back to an older
     input."""
     if sess.ui.get(f"{source}_token") == token:
         return
-    sess.ui[f"{source}_token"] = token  # even when it fails, so a bad file is not retried
+    sess.ui[f"{source}_token"] = token  # even when it fails: a retry goes through ``pending``
     sess.ui.pop(f"{source}_error", None)
+    sess.ui.pop(f"{source}_pending", None)
     try:
-        sess.load_image(data, filename)
+        loaded = sess.open_image(data, filename)
     except StudioError as exc:
         # Kept, and shown on every run while the bad file sits in the uploader; the image,
         # caption, plan and result from before stay as they were.
         sess.ui[f"{source}_error"] = str(exc)
         return
+    _use(sess, source, loaded)
+
+
+def _use(sess: StudioSession, source: str, loaded: ImageInput) -> None:
+    """Caption ``loaded`` and make it the session's image (all or nothing, see
+    ``StudioSession.use_image``).
+
+    A captioner that fails on a good file (BackendError from BLIP inference, a model missing
+    with fallback off, anything unexpected) is not the file's fault: the decoded image waits
+    under ``<source>_pending`` and is captioned again when "Try again" is pressed or another
+    captioner is chosen (:func:`_retry_pending`). It is never retried by itself on each
+    rerun, so a slow failing model does not run again at every click."""
+    try:
+        sess.use_image(loaded)
+    except ImageError as exc:  # the captioner refused the pixels themselves: the file's fault
+        sess.ui[f"{source}_error"] = str(exc)
+        return
+    except Exception as exc:  # noqa: BLE001 - shown with the input, never as a traceback
+        if isinstance(exc, StudioError):
+            why = str(exc)
+        else:
+            log.error("captioning %s failed", loaded.filename, exc_info=exc)
+            why = f"something went wrong on our side ({type(exc).__name__}; it has been logged)"
+        sess.ui[f"{source}_pending"] = {
+            "image": loaded,
+            "captioner": sess.pipeline.captioner,
+            "error": f"{loaded.filename!r} was not loaded because captioning it failed: {why}; "
+            "press Try again, or choose another captioner under Models in the sidebar",
+        }
+        return
+    for other in SOURCES:  # a new image is in use: older inputs waiting for a retry are moot
+        sess.ui.pop(f"{other}_pending", None)
     sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
     sess.ui["captioned_by"] = sess.pipeline.captioner
+
+
+def _retry_pending(sess: StudioSession) -> None:
+    """Caption a waiting input again when its "Try again" was pressed or the captioner
+    setting changed since it failed."""
+    asked = st.session_state.pop(RETRY, None)
+    for source in SOURCES:
+        pending = sess.ui.get(f"{source}_pending")
+        if pending is not None and (asked == source or pending["captioner"] != sess.pipeline.captioner):
+            del sess.ui[f"{source}_pending"]
+            _use(sess, source, pending["image"])
 
 
 def _input(sess: StudioSession) -> None:
@@ -151,20 +203,26 @@ def _input(sess: StudioSession) -> None:
             st.caption("No example images yet (examples/images/ is empty).")
 
     with guarded():
+        if upload is None:  # removed from the uploader: its message (and any retry) go with it
+            sess.ui.pop("upload_error", None)
+            sess.ui.pop("upload_pending", None)
+        _retry_pending(sess)
         if upload is not None:
             _load(sess, "upload", upload.file_id, upload.getvalue(), upload.name)
-        else:
-            sess.ui.pop("upload_error", None)
         chosen = st.session_state.pop(K + "chosen_example", None)
         if chosen:
             path = Path(chosen)
             # A fresh token: choosing an example (or surprise) always loads it, even the same one.
             _load(sess, "example", f"{path.name}:{random.random()}", path.read_bytes(), path.name)
-    for source in ("upload", "example"):
+    kept = f" (still working with {sess.image.filename})" if sess.image is not None else ""
+    for source in SOURCES:
         error = sess.ui.get(f"{source}_error")
         if error:
-            kept = f" (still working with {sess.image.filename})" if sess.image is not None else ""
             st.error(error + kept, icon=":material/error:")
+        pending = sess.ui.get(f"{source}_pending")
+        if pending is not None:
+            st.error(pending["error"] + kept, icon=":material/error:")
+            st.button("Try again", key=f"{K}retry.{source}", icon=":material/refresh:", on_click=_request_retry, args=(source,))
     sess.ui.pop("example_error", None)
 
 
@@ -360,14 +418,32 @@ def _downloads(sess: StudioSession) -> None:
     # Generate saves automatically (in the background); a re-mixed or re-taken result is saved
     # when asked. A background save that failed says why and offers the button again.
     state, error = sess.save_state()
-    labels = {"saving": "Saving…", "saved": "Saved", "failed": "Save to library", "unsaved": "Save to library"}
-    if cols[4].button(labels[state], key=K + "save", icon=":material/bookmark_add:", disabled=state in ("saving", "saved"), width="stretch"):
+    with cols[4]:
+        # While the save runs, only this fragment is rerun every SAVE_POLL_S (cheap: it reads
+        # save_state and draws one button); once it is "saved" or "failed" the fragment reruns
+        # the page once, which shows the outcome and, drawing the fragment without
+        # run_every, ends the polling (a full run clears the browser's fragment timers).
+        poll = SAVE_POLL_S if state == SAVING else None
+        st.fragment(_save_button, run_every=poll, key=SAVE_FRAGMENT)(sess, state)
+    if error:
+        st.warning(f"This result is not in the library: {error}", icon=":material/warning:")
+
+
+SAVE_LABELS = {"saving": "Saving…", "saved": "Saved", "failed": "Save to library", "unsaved": "Save to library"}
+
+
+def _save_button(sess: StudioSession, drawn_as: str) -> None:
+    """The Save button, drawn in a fragment. ``drawn_as`` is the save state the page was
+    drawn with; when it has changed by a fragment rerun (the background save finished or
+    failed), the whole page reruns to show it."""
+    state, _ = sess.save_state()
+    if state != drawn_as:
+        st.rerun()
+    if st.button(SAVE_LABELS[state], key=K + "save", icon=":material/bookmark_add:", disabled=state in ("saving", "saved"), width="stretch"):
         with guarded():
             entry = sess.save_to_library(library())
             flash(f"Saved “{entry.title}” to the library.")
             st.rerun()
-    if error:
-        st.warning(f"This result is not in the library: {error}", icon=":material/warning:")
 
 
 def _deferred(make):

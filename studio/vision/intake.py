@@ -15,11 +15,13 @@ Rules (also in docs/vision.md):
 - RGB images with an embedded non-sRGB profile (Display P3, Adobe RGB) are converted to
   sRGB; profile transforms are built once per distinct profile and reused;
 - the result is downscaled so no side exceeds ``max_side`` (default :data:`DEFAULT_MAX_SIDE`,
-  768 px). A large JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) whose longest
-  side is still at least :data:`DECODE_MIN_SIDE` (448 px: twice the 224 px input of BLIP-2
-  and CLIP, above BLIP-large's 384 px; 7/12 of another ``max_side``) and resized only if
-  it is still over ``max_side``, so a 12 MP photo (4000x3000) comes out of the decoder at
-  500x375 with no resize at all. Other formats are resized to ``max_side``;
+  768 px). A large JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) whose sides,
+  the short one included, are all still at least :data:`DECODE_MIN_SIDE` (448 px: twice the
+  224 px input of BLIP-2 and CLIP, above BLIP-large's 384 px; 7/12 of another ``max_side``),
+  or at least what the plain resize to ``max_side`` leaves a side when that is less, and
+  resized only if it is still over ``max_side``: a 12 MP photo (4000x3000) is decoded at
+  1000x750 and resized to 768x576, a 24 MP one (6000x4000) comes out at 750x500 with no
+  resize. Other formats are resized to ``max_side``;
 - ``image.info["studio"]`` holds the file's facts (see :func:`load_image`).
 """
 
@@ -39,10 +41,12 @@ from studio.errors import ImageError
 from studio.vision.metadata import empty_facts, read_facts
 
 DEFAULT_MAX_SIDE = 768
-# A JPEG decoded by DCT scaling may stop short of max_side, but not below this longest side
-# (at the default max_side; in proportion for others): twice the 224 px input of BLIP-2 and
-# CLIP, above the 384 px of BLIP-large. Decoding a 12 MP photo at 1/8 instead of at 1/4 and
-# then resizing to 768 skips the resize and most of the inverse DCT.
+# A JPEG decoded by DCT scaling may stop short of max_side, but no side, short or long, below
+# this (at the default max_side; in proportion for others) unless resizing to max_side would
+# make it smaller anyway: twice the 224 px input of BLIP-2 and CLIP (CLIP resizes by the
+# shortest edge), above the 384 px square of BLIP-large, so every model still downsamples.
+# Decoding a 24 MP photo at 1/8 instead of at 1/4 and then resizing to 768 skips the resize
+# and most of the inverse DCT.
 DECODE_MIN_SIDE = 448
 DEFAULT_MAX_PIXELS = 80_000_000  # covers 61 MP full-frame cameras and phone panoramas
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -285,7 +289,8 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
         denominator = _dct_scale(width, height, max_side)
         if denominator > 1:
             # Pillow picks the largest of 1/2, 1/4, 1/8 that keeps both sides at or above
-            # the size asked for; (w // d, h // d) asks for exactly 1/d.
+            # the size asked for; (w // d, h // d) asks for exactly 1/d, which decodes to
+            # ceil(w / d) x ceil(h / d).
             img.draft(None, (width // denominator, height // denominator))
     try:
         img.load()
@@ -339,19 +344,29 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
 
 
 def decode_floor(max_side: int) -> int:
-    """The least longest side a DCT-scaled JPEG decode may stop at: 448 px for the default
-    768, in proportion for another ``max_side`` (so asking for more detail gets more)."""
+    """The least side a DCT-scaled JPEG decode may stop at: 448 px for the default 768, in
+    proportion for another ``max_side`` (so asking for more detail gets more). It applies to
+    both sides, the short one included, unless the plain resize to ``max_side`` would leave
+    that side smaller still (see :func:`_dct_scale`)."""
     return max(1, round(max_side * DECODE_MIN_SIDE / DEFAULT_MAX_SIDE))
 
 
 def _dct_scale(width: int, height: int, max_side: int) -> int:
     """The JPEG DCT scale denominator (1, 2, 4 or 8) for an image that must end up with its
-    longest side at most ``max_side``: the largest reduction whose longest side is still
-    at least :func:`decode_floor` and whose shorter side keeps MIN_SIDE_PX."""
+    longest side at most ``max_side``: the largest reduction that leaves each side at least
+    :func:`decode_floor`, or at least what the plain resize to ``max_side`` gives that side
+    when that is less (a wide panorama's short side), and keeps MIN_SIDE_PX.
+
+    The short side matters as much as the long one: CLIP resizes by its shortest edge and
+    BLIP squashes to a square, so a 16:9 photo decoded to 480x270 would be upscaled by all of
+    them. libjpeg's scaled decode is ceil(side / denominator) on each side."""
     longest, shortest = max(width, height), min(width, height)
     floor = decode_floor(max_side)
+    # The short side after resizing the full image to max_side (as _prepare does).
+    resized_short = max(1, round(shortest * max_side / longest))
+    short_floor = max(MIN_SIDE_PX, min(floor, resized_short))
     for denominator in (8, 4, 2):
-        if -(-longest // denominator) >= floor and shortest // denominator >= MIN_SIDE_PX:
+        if -(-longest // denominator) >= floor and -(-shortest // denominator) >= short_floor:
             return denominator
     return 1
 

@@ -14,7 +14,8 @@ Only configurations whose result is known are fitted: the PIL backend (what tran
 uses without torchvision), ``size`` as height x width, or a shortest edge alone (CLIP,
 followed by the processor's centre crop), no padding. Anything else (the torchvision
 backend included, which resizes with its own antialiasing) is passed through unchanged and
-the processor does all the work.
+the processor does all the work; a padding processor also keeps its rescale and
+normalisation, since it pads after them.
 """
 
 from __future__ import annotations
@@ -114,7 +115,12 @@ def processor_inputs(processor: Any, image: Any, *, text: Optional[str] = None, 
 
 def _normalisation(image_processor: Any) -> Optional[tuple[float, tuple[float, ...], tuple[float, ...]]]:
     """(rescale factor, mean, std) when the processor both rescales and normalises RGB with
-    plain numbers; None otherwise (then the processor keeps doing it)."""
+    plain numbers and does not pad; None otherwise (then the processor keeps doing it).
+
+    A padding processor pads after normalising, with zeros in normalised space: taking the
+    normalisation over would turn its padding into (0 * factor - mean) / std."""
+    if getattr(image_processor, "do_pad", False):
+        return None
     if not (getattr(image_processor, "do_rescale", False) and getattr(image_processor, "do_normalize", False)):
         return None
     try:

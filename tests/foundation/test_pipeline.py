@@ -66,6 +66,9 @@ def test_a_weak_procedural_match_reaches_the_pipeline_notes():
     assert len(weak) == 1 and "set params.type" in weak[0]
     pipe.generate_layer(odd.layers[0], odd)
     assert len([n for n in pipe.notes if "weak match" in n]) == 1  # not repeated
+    fixed = odd.replace_layer(plan.layers[0].name, prompt="soft rain on leaves")
+    assert pipe.generate_layer(fixed.layers[0], fixed).metadata["weak_match"] is False
+    assert not [n for n in pipe.notes if "weak match" in n]  # the note left with the weak take
 
 
 def test_a_named_missing_model_is_an_error_not_a_silent_fallback(pipe):

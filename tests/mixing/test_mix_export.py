@@ -278,3 +278,26 @@ def test_a_manifest_that_is_not_json_is_refused_before_writing(rendered, tmp_pat
     with pytest.raises(ExportError, match="manifest cannot be written as JSON"):
         export_soundscape(sc, tmp_path / "out", manifest={"image": object()})
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fmt, fail_on, nth", [("mp3", "mix.mp3", 1), ("flac", "02-background-wind.flac", 2)])
+def test_a_file_libsndfile_cannot_open_is_an_export_error_and_leaves_nothing(rendered, tmp_path, monkeypatch, fmt, fail_on, nth):
+    sc, _ = rendered
+    out = tmp_path / "out"
+    export_soundscape(sc, out, manifest={"n": 1})
+    before = _snapshot(out)
+    real = sf.SoundFile
+    opened = []
+
+    def opener(file, mode="r", *args, **kwargs):
+        if "w" in str(mode):
+            opened.append(file)
+            if len(opened) == nth:
+                raise RuntimeError("Error opening <_io.BufferedRandom>: Format not recognised.")
+        return real(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "SoundFile", opener)
+    with pytest.raises(ExportError, match=f"cannot write {fail_on} as {fmt} .*choose another format"):
+        export_soundscape(sc, out, manifest={"n": 2}, mix_format=fmt, stem_format="flac" if fmt == "flac" else "wav")
+    assert _snapshot(out) == before  # no temp file of the opened stems or the mix is left
+    assert not [p for p in out.rglob(".*")]

@@ -133,3 +133,27 @@ def test_a_failing_encode_leaves_nothing_behind():
     with pytest.raises(OSError):
         encode_within_ceiling(encode, lambda _: Decoded(0.0, -14.0), -1.0, -14.0, discard=dropped.append)
     assert dropped == ["take1"]
+
+
+def test_streamed_true_peak_equals_the_whole_signal_whatever_the_blocks(tmp_path):
+    """A peak right at a block join is measured with its real neighbours (no ringing from a
+    block that seems to stop dead), so block size never changes the answer."""
+    from studio.mixing.loudness import TruePeakMeter, true_peak_dbtp
+
+    n = 2 * SR
+    t = np.arange(n) / SR
+    phase = np.pi / 2 - 2 * np.pi * 40.0 * (65_535 + 0.37) / SR  # a crest between frames at a join
+    x = np.stack([0.8 * np.sin(2 * np.pi * 40.0 * t + phase), 0.5 * np.sin(2 * np.pi * 40.0 * t)]).astype(np.float32)
+    whole = true_peak_dbtp(x)
+    path = tmp_path / "sine.wav"
+    sf.write(path, x.T, SR, subtype="FLOAT")
+    for block in (1 << 16, 4096, 1000, 7):
+        assert measure_decoded(path, block_frames=block).true_peak_dbtp == pytest.approx(whole, abs=1e-6)
+    rng = np.random.default_rng(0)
+    meter, pos = TruePeakMeter(), 0
+    while pos < n:
+        step = int(rng.integers(1, 5_000))
+        meter.feed(x[:, pos : pos + step])
+        pos += step
+    assert meter.dbtp() == pytest.approx(whole, abs=1e-6)
+    assert TruePeakMeter().dbtp() == float("-inf")

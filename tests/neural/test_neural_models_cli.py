@@ -147,6 +147,54 @@ def test_download_passes_a_progress_bar_and_explains_gated_repos(monkeypatch, tm
         models.download("stabilityai/stable-audio-open-1.0")
 
 
+@pytest.mark.parametrize("repo_files, found", [
+    (["config.json", "onnx/model.onnx", "onnx/model.onnx_data", "flax_model.msgpack", "README.md"],
+     "only ONNX, Flax weights (onnx/model.onnx, flax_model.msgpack)"),
+    (["config.json", "tf_model.h5", "tokenizer.json"], "only TensorFlow weights (tf_model.h5)"),
+    (["config.json", "README.md"], "no weight files the loaders read (config.json, README.md)"),
+    ([], "no files"),
+])
+def test_download_of_a_repo_without_pytorch_weights_is_an_error(monkeypatch, capsys, repo_files, found):
+    import huggingface_hub
+
+    import studio.hf
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(studio.hf, "hub_unreachable", lambda timeout_s=3.0: None)  # a fake hub that answers
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kwargs: calls.append(kwargs) or "/nowhere")
+    monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_files", lambda self, repo_id, token=None: repo_files)
+
+    with pytest.raises(ModelUnavailableError) as err:
+        models.download("someone/onnx-only-model")
+    msg = str(err.value)
+    assert "'someone/onnx-only-model'" in msg and found in msg
+    assert "PyTorch weights (*.safetensors" in msg and "nothing was downloaded" in msg
+    assert calls == []  # no "successful" download of a config alone
+    # the CLI reports it as an error, not "downloaded to ..."
+    assert main(["models", "download", "someone/onnx-only-model"]) == 2
+    out, errout = capsys.readouterr()
+    assert "downloaded to" not in out and found in errout and "Traceback" not in errout
+    assert calls == []
+
+
+def test_download_of_a_repo_with_pytorch_weights_among_others_goes_ahead(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    import studio.hf
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(studio.hf, "hub_unreachable", lambda timeout_s=3.0: None)
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kwargs: calls.append(kwargs) or str(tmp_path))
+    monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_files",
+                        lambda self, repo_id, token=None: ["config.json", "onnx/model.onnx", "pytorch_model.bin"])
+    assert models.download("someone/mixed-model", progress=False) == tmp_path
+    assert calls[-1]["allow_patterns"] == ["config.json", "pytorch_model.bin"]
+
+
 def test_doctor_reports_device_versions_and_availability(musicgen_mono, hf_cache, offline, capsys):
     assert main(["doctor", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

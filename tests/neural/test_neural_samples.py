@@ -338,3 +338,40 @@ def test_files_added_while_running_are_used_and_cache_dir_is_kept(library, tmp_p
     assert backend.metadata()["files_indexed"] == 4
     assert not (library / ".studio-index.json").exists()  # the refresh kept the chosen cache place
     assert len(list(cache.glob("*.studio-index.json"))) == 1
+
+
+def test_unreadable_file_fixed_in_place_is_picked_up_by_a_running_backend(tmp_path, monkeypatch):
+    # Tests run as root, so chmod cannot make a file unreadable. Instead the file fails to
+    # decode (its RIFF tag is damaged), then is repaired in place with the same size and mtime:
+    # as with a fixed permission, nothing that is_stale() compares changes.
+    from studio.generation import samples_index
+
+    root = tmp_path / "fixable"
+    root.mkdir()
+    sf.write(root / "dog_barking.wav", tone(900, 1.0, 48000), 48000)
+    owl = root / "owl_hooting.wav"
+    sf.write(owl, tone(333, 1.0, 48000), 48000)
+    good = owl.read_bytes()
+    owl.write_bytes(b"XXXX" + good[4:])
+    st = owl.stat()
+    backend = SamplesBackend(root)
+    assert [p for p, _ in backend.index.skipped] == ["owl_hooting.wav"]
+
+    probed: list[str] = []
+    real_probe = samples_index.probe
+    monkeypatch.setattr(samples_index, "probe", lambda path: probed.append(path.name) or real_probe(path))
+    assert not backend.refresh()  # still broken: nothing rebuilt
+    assert probed == ["owl_hooting.wav"]  # only the skipped file's header is read again
+
+    owl.write_bytes(good)
+    os.utime(owl, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert owl.stat().st_size == st.st_size and owl.stat().st_mtime_ns == st.st_mtime_ns
+    assert not backend.index.is_stale()  # the case the size/mtime check cannot see
+    clip = backend.generate("an owl hooting at night", duration_s=0.5, seed=0, top_k=1)
+    assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - 333) < 5
+    assert backend.index.skipped == [] and len(backend.index) == 2
+    assert backend.metadata()["chosen"][0]["file"] == "owl_hooting.wav"
+    assert not backend.refresh()  # nothing skipped any more, nothing changed
+    # the rebuilt index was cached: a new backend reads the file as readable without re-probing
+    probed.clear()
+    assert SamplesBackend(root).index.skipped == [] and probed == []

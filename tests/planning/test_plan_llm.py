@@ -140,7 +140,7 @@ HOSTILE = {
 # Readable but unusable replies are repaired once, then fall back; usable ones are clamped.
 HOSTILE_OUTCOME = {
     "500 layers at +40 dB": ("llm->rules", 1, "LLM plan had no layer the style allows"),  # thunder only: not allowed
-    "500 allowed layers at +40 dB": ("llm", 1, "repeated layer(s) of a type already in the plan"),
+    "500 allowed layers at +40 dB": ("llm", 1, "repeated layer(s) of a type listed before"),
     "path names and huge numbers": ("llm", 1, None),
     "banned and sudden only": ("llm", 1, "dropped city_traffic"),
     "deep nesting": ("llm->rules", 2, "LLM output invalid after one repair round"),

@@ -123,5 +123,10 @@ def test_the_prompt_can_ask_for_the_breathing_swell():
     assert meta["params"]["breaths_per_min"] == 6.0
     assert backend.metadata("brown noise, 9 breaths per minute", breaths_per_min=5)["params"]["breaths_per_min"] == 5
     assert "breaths_per_min" not in backend.metadata("a person breathing calmly", type="pink_noise")["params"]
+    # a number in the words is a hint: out of range, the swell stays off and the note says why
+    meta = backend.metadata("river, 90 breaths a minute", type="river")
+    assert "breaths_per_min" not in meta["params"]
+    assert meta["notes"] == ["breathing swell off: the prompt asks for 90 breaths a minute; the swell takes 2 to 30"]
+    assert backend.generate("river, 1 breath a minute", duration_s=2.0, seed=0, type="river").samples.shape == (2, 2 * SR)
     with pytest.raises(InputError, match="breaths_per_min must be between 2 and 30; got 90"):
-        backend.generate("pink noise, 90 breaths a minute", duration_s=2.0, seed=0)
+        backend.generate("pink noise", duration_s=2.0, seed=0, breaths_per_min=90)  # an explicit setting is checked

@@ -184,3 +184,35 @@ def test_compare_players_are_matched_in_loudness_and_scores_are_clap_only():
                          metadata={"take_scores": [0.41, 0.3333], "similarity": 0.8, "clap_model": "laion/clap"})
     quiet.sources = (scored, *quiet.sources[1:])
     assert take_scores(quiet) == [{"layer": first.spec.name, "score": "take_scores", "value": "0.410, 0.333"}]
+
+
+def test_a_failed_captioner_leaves_image_caption_and_plan_as_they_were():
+    """Image and caption change together, only when captioning succeeds."""
+    from studio.errors import BackendError
+    from studio.pipeline import SoundscapePipeline
+
+    class FlakyCaptioner(SoundscapePipeline):
+        fail = False
+
+        def caption(self, image):
+            if self.fail:
+                raise BackendError("BLIP inference failed: CUDA out of memory")
+            return super().caption(image)
+
+    sess = StudioSession(pipeline=FlakyCaptioner())
+    sess.load_image(png_bytes(), "lake.png")
+    plan = sess.make_plan(style="meditation", duration_s=10.0, seed=1)
+    image, caption = sess.image, sess.caption
+    sess.pipeline.fail = True
+    with pytest.raises(BackendError, match="CUDA out of memory"):
+        sess.load_image(png_bytes(300, 200), "forest.png")
+    assert sess.image is image and sess.caption is caption and sess.plan is plan
+    # The decoded file can be captioned again later without reading it again.
+    loaded = sess.open_image(png_bytes(300, 200), "forest.png")
+    assert sess.image is image and loaded.filename == "forest.png"
+    with pytest.raises(BackendError):
+        sess.use_image(loaded)
+    assert sess.image is image and sess.caption is caption
+    sess.pipeline.fail = False
+    new_caption = sess.use_image(loaded)
+    assert sess.image is loaded and sess.caption is new_caption and new_caption is not caption

@@ -117,3 +117,28 @@ def test_long_titles_are_shortened_without_stray_spaces(tmp_path):
     assert len(entry.title) <= 118 and entry.title.endswith("…") and not entry.title[:-1].endswith(" ")
     assert "  " not in entry.title and entry.title.startswith("Image analysis: blue sky")
     assert entry.caption == long_caption
+
+
+def test_mix_problems_promise_only_what_re_render_does(tmp_path):
+    """Re-render makes a new entry (it never repairs one in place): the messages say so."""
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros((48_000 * 2, 2), np.float32), 48_000, format="FLAC")
+    lib = Library(tmp_path)
+    fine = lib.add(make_manifest(make_plan()), title="Fine", mix_bytes=buf.getvalue())
+    gone = lib.add(make_manifest(make_plan()), title="Gone", mix_bytes=buf.getvalue())
+    cut = lib.add(make_manifest(make_plan()), title="Cut", mix_bytes=buf.getvalue()[: len(buf.getvalue()) // 2])
+    none = lib.add(make_manifest(make_plan()), title="No mix")
+    gone.mix_path.unlink()
+    remedy = "Re-render makes a new entry with a fresh mix from this entry's manifest; then delete this one"
+    assert fine.mix_problem() is None and none.mix_problem() is None
+    assert gone.mix_problem() == f"the saved mix of “Gone” is missing; {remedy}"
+    problem = cut.mix_problem()
+    assert problem.startswith("the saved mix of “Cut” is missing or unreadable (") and problem.endswith(f"); {remedy}")
+    assert all("again" not in p for p in (gone.mix_problem(), problem))
+    # The remedy is available: the manifest of each is intact, so Re-render is offered.
+    assert gone.problem() is None and cut.problem() is None

@@ -498,3 +498,163 @@ def test_muting_every_layer_explains_and_keeps_the_last_mix(data_dir, monkeypatc
     _no_errors(at)
     assert len(calls) == 2 and sess.version == version + 1
     assert [l.mute for l in sess.soundscape.plan.layers] == [False] + [True] * (len(scape.plan.layers) - 1)
+
+
+def _other_png(width: int = 300, height: int = 200) -> bytes:
+    """A sunset (orange over sand): captions differently from :func:`png_bytes`."""
+    from PIL import Image
+
+    arr = np.zeros((height, width, 3), np.uint8)
+    arr[:] = (200, 170, 90)
+    arr[height * 3 // 4 :] = (230, 200, 120)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_a_captioner_failure_keeps_the_old_image_and_can_be_retried(data_dir):
+    """BLIP failing on a good upload: nothing changes, the message names the image still in
+    use, a rerun does not run the captioner again, "Try again" and another captioner do."""
+    from studio.errors import BackendError
+    from studio.pipeline import SoundscapePipeline
+
+    class FlakyCaptioner(SoundscapePipeline):
+        failures = 0
+        calls = 0
+
+        def caption(self, image):
+            self.calls += 1
+            if self.failures > 0:
+                self.failures -= 1
+                raise BackendError("BLIP inference failed: CUDA out of memory")
+            return super().caption(image)
+
+    at = _app()
+    sess = at.session_state[SESSION]
+    sess.pipeline = pipe = FlakyCaptioner()
+    _upload(at, "lake.png")
+    _no_errors(at)
+    image, caption, plan = sess.image, sess.caption, sess.plan
+    assert plan is not None
+
+    pipe.failures = 1
+    _upload(at, "forest.png", _other_png())
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "'forest.png' was not loaded" in errors[0] and "CUDA out of memory" in errors[0]
+    assert errors[0].endswith("(still working with lake.png)")
+    assert sess.image is image and sess.caption is caption and sess.plan is plan
+    assert at.text_area(key=f"studio.caption.{sess.ui['caption_serial']}").value == caption.text
+    calls = pipe.calls
+    at.run()  # a rerun shows the message again without running the captioner again
+    assert [e.value for e in at.error] == errors and pipe.calls == calls and sess.image is image
+
+    at.button(key="studio.retry.upload").click().run()
+    _no_errors(at)
+    assert pipe.calls == calls + 1 and sess.image.filename == "forest.png"
+    assert sess.caption is not caption and sess.caption.text != caption.text and sess.plan is not plan
+    assert at.text_area(key=f"studio.caption.{sess.ui['caption_serial']}").value == sess.caption.text
+    assert "studio.retry.upload" not in [b.key for b in at.button]
+
+    # Choosing another captioner (here BLIP, which falls back to the offline analyser) retries too.
+    pipe.failures = 1
+    forest, forest_caption = sess.image, sess.caption
+    _upload(at, "lake_again.png")
+    assert len(at.error) == 1 and sess.image is forest and sess.caption is forest_caption
+    at.selectbox(key="studio.captioner").set_value("blip").run()
+    _no_errors(at)
+    assert sess.image.filename == "lake_again.png" and "lake, again" in sess.caption.text
+    assert any("'blip' unavailable" in i.value for i in at.info)
+
+
+def test_a_missing_saved_mix_says_what_re_render_really_does(data_dir):
+    """The message promises a new entry with the mix; pressing Re-render makes exactly that."""
+    from studio.mixing import resolve_events
+
+    lib = Library(data_dir)
+    plan = resolve_events(make_plan(duration_s=10.0, caption="wind over a ridge"))
+    flac = io.BytesIO()
+    sf.write(flac, np.zeros((48_000, 2), np.float32), 48_000, format="FLAC")
+    entry = lib.add(make_manifest(plan), title="Ridge", mix_bytes=flac.getvalue())
+    entry.mix_path.unlink()
+    at = _app()
+    at.switch_page("pages/library.py").run()
+    at.button(key=f"library.play.{entry.id}").click().run()
+    _no_errors(at)
+    [warning] = [w.value for w in at.warning]
+    assert warning == ("the saved mix of “Ridge” is missing; Re-render makes a new entry with a fresh mix "
+                       "from this entry's manifest; then delete this one")
+
+    at.button(key=f"library.rerender.{entry.id}").click().run()
+    _no_errors(at)
+    new, old = Library(data_dir).entries()
+    assert old.id == entry.id and old.mix_problem() == warning  # not repaired in place, as it says
+    assert new.title == "Ridge (re-render)" and new.plan() == plan and new.mix_problem() is None
+    assert sf.info(str(new.mix_path)).frames == 10 * 48_000
+    at.button(key=f"library.delete.{entry.id}").click().run()
+    _no_errors(at)
+    assert [e.id for e in Library(data_dir).entries()] == [new.id]
+
+
+def _poll_save_fragment(at: AppTest, monkeypatch) -> AppTest:
+    """Rerun only the Save button's fragment, as the browser's ``run_every`` timer does
+    (AppTest itself only makes full runs): the next run's request names the fragment."""
+    import streamlit.testing.v1.local_script_runner as runner
+    from studio.ui.page_studio import SAVE_FRAGMENT
+
+    fragment_ids = at._fragment_storage.resolve_target(SAVE_FRAGMENT)
+    real = runner.RerunData
+    with monkeypatch.context() as m:
+        m.setattr(runner, "RerunData", lambda **kw: real(**kw, fragment_id_queue=list(fragment_ids), is_auto_rerun=True))
+        return at.run()
+
+
+def test_saving_updates_by_itself_when_the_background_save_ends(data_dir, monkeypatch):
+    """While the save runs, the Save button's fragment polls; once it has ended the page
+    reruns by itself (showing "Saved") and stops polling."""
+    import threading
+
+    import streamlit as st
+
+    release = threading.Event()
+    real_add = Library.add
+
+    def slow_add(self, *args, **kwargs):
+        assert release.wait(60)
+        return real_add(self, *args, **kwargs)
+
+    polls = []
+    real_fragment = st.fragment
+
+    def spy_fragment(func=None, **kwargs):
+        if getattr(func, "__name__", "") == "_save_button":
+            polls.append(kwargs.get("run_every"))
+        return real_fragment(func, **kwargs)
+
+    monkeypatch.setattr(Library, "add", slow_add)
+    monkeypatch.setattr(st, "fragment", spy_fragment)
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    sess = at.session_state[SESSION]
+    assert sess.save_state() == ("saving", None)
+    save = at.button(key="studio.save")
+    assert save.label == "Saving…" and save.disabled and polls[-1] == 1.0
+    # A poll while it still runs redraws only the button (no title: not a full run).
+    _poll_save_fragment(at, monkeypatch)
+    assert not at.exception and len(at.title) == 0
+    assert at.button(key="studio.save").label == "Saving…" and polls[-1] == 1.0
+
+    release.set()
+    deadline = time.monotonic() + 30
+    while sess.save_state()[0] == "saving" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sess.save_state() == ("saved", None)
+    # The next poll sees it done and reruns the whole page, which stops the polling.
+    _poll_save_fragment(at, monkeypatch)
+    _no_errors(at)
+    assert at.title[0].value == "Studio" and len(at.get("audio")) >= 1
+    save = at.button(key="studio.save")
+    assert save.label == "Saved" and save.disabled and polls[-1] is None
+    assert len(Library(data_dir).entries()) == 1

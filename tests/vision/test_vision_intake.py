@@ -57,14 +57,15 @@ def test_path_bytes_and_stream_sources_agree(tmp_path: Path):
     assert load_image(data).info["studio"]["filename"] is None
 
 
-@pytest.mark.parametrize("fmt,size", [("PNG", (DEFAULT_MAX_SIDE, 480)), ("JPEG", (600, 375))])
-def test_large_images_are_downscaled_keeping_aspect(fmt: str, size: tuple[int, int]):
-    """PNG is resized to max_side; a JPEG is decoded at 1/4 scale (600 px >= 448) and not
-    resized again."""
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_large_images_are_downscaled_keeping_aspect(fmt: str):
+    """PNG is resized to max_side; a JPEG is decoded at 1/2 scale (1200x750: at 1/4 its short
+    side would be 375 px, under 448) and then resized to the same size."""
     big = np.zeros((1500, 2400, 3), np.uint8)
     big[:, :1200] = (200, 40, 40)
     big[:, 1200:] = (40, 40, 200)
     img = load_image(encode(big, fmt))
+    size = (DEFAULT_MAX_SIDE, 480)
     assert img.size == size
     assert img.info["studio"]["original_size"] == [2400, 1500]
     assert img.info["studio"]["size"] == list(size)
@@ -78,34 +79,80 @@ def test_large_images_are_downscaled_keeping_aspect(fmt: str, size: tuple[int, i
     assert tiny.size == (50, 40)  # never enlarged
 
 
+def _side_floors(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(long, short) side a DCT-scaled decode must keep: the decode floor, or for the short
+    side what the plain resize to max_side leaves it when that is less."""
+    from studio.vision.intake import MIN_SIDE_PX, decode_floor
+
+    longest, shortest = max(width, height), min(width, height)
+    floor = decode_floor(max_side)
+    return floor, max(MIN_SIDE_PX, min(floor, round(shortest * max_side / longest)))
+
+
 @pytest.mark.parametrize(
     "width,height,max_side,denominator",
-    [(4000, 3000, 768, 8), (4032, 3024, 768, 8), (6000, 4000, 768, 8), (8000, 6000, 768, 8),
-     (3264, 2448, 768, 4), (2400, 1500, 768, 4), (1000, 750, 768, 2), (800, 600, 768, 1),
-     (2400, 1500, 300, 8), (4000, 3000, 2000, 2), (12000, 400, 768, 8), (3000, 60, 768, 4)],
+    [(4000, 3000, 768, 4), (4032, 3024, 768, 4), (6000, 4000, 768, 8), (8000, 6000, 768, 8),
+     (3264, 2448, 768, 4), (2400, 1500, 768, 2), (1000, 750, 768, 1), (800, 600, 768, 1),
+     (2400, 1500, 300, 8), (4000, 3000, 2000, 2), (12000, 400, 768, 8), (3000, 60, 768, 4),
+     (1920, 1080, 768, 2), (3840, 2160, 768, 4), (2160, 3840, 768, 4), (7680, 4320, 768, 8),
+     (4000, 1600, 768, 4), (1600, 4000, 768, 4), (4000, 1600, 1536, 2)],
 )  # fmt: skip
-def test_jpeg_dct_scale_keeps_at_least_448_px_and_min_side(width, height, max_side, denominator):
-    from studio.vision.intake import MIN_SIDE_PX, _dct_scale, decode_floor
+def test_jpeg_dct_scale_keeps_both_sides_above_the_floor(width, height, max_side, denominator):
+    from studio.vision.intake import _dct_scale, decode_floor
 
     assert decode_floor(DEFAULT_MAX_SIDE) == 448 and decode_floor(300) == 175 and decode_floor(2000) == 1167
-    floor = decode_floor(max_side)
+    long_floor, short_floor = _side_floors(width, height, max_side)
     assert _dct_scale(width, height, max_side) == denominator
-    longest = -(-max(width, height) // denominator)
-    assert longest >= floor and min(width, height) // denominator >= MIN_SIDE_PX
+    longest, shortest = max(width, height), min(width, height)
+    # libjpeg's scaled decode is ceil(side / denominator)
+    assert -(-longest // denominator) >= long_floor and -(-shortest // denominator) >= short_floor
     if denominator < 8:  # the next reduction would have gone too far
-        half = -(-max(width, height) // (denominator * 2))
-        assert half < floor or min(width, height) // (denominator * 2) < MIN_SIDE_PX
+        half = denominator * 2
+        assert -(-longest // half) < long_floor or -(-shortest // half) < short_floor
 
 
-def test_12_megapixel_jpeg_is_decoded_at_one_eighth_and_matches_a_full_decode():
-    """4000x3000 comes straight out of the decoder at 500x375 (no decode at full size, no
-    resize), and shows the same picture as a full decode downscaled with a box filter."""
+@pytest.mark.parametrize(
+    "width,height,max_side",
+    [(1920, 1080, 768), (3840, 2160, 768), (4000, 1600, 768), (1600, 4000, 768), (2160, 3840, 768),
+     (4000, 3000, 768), (4000, 1600, 1536)],
+)  # fmt: skip
+def test_wide_and_tall_jpegs_decode_with_the_short_side_above_the_floor(monkeypatch, width, height, max_side):
+    """16:9, 5:2 and 2:5 photos: the DCT-scaled decode keeps the short side at or above the
+    448 px floor (or, for a panorama whose short side max_side itself brings lower, at or
+    above that), so the result is the same size as a full decode resized, and CLIP (shortest
+    edge 224) and BLIP (224 or 384 square) still downsample whenever max_side allows it."""
+    import studio.vision.intake as intake
+
+    decoded: list[tuple[int, int]] = []
+    to_rgb = intake._to_rgb
+    monkeypatch.setattr(intake, "_to_rgb", lambda img: decoded.append(img.size) or to_rgb(img))
+    arr = photo_like(width, height)
+    img = load_image(encode(arr, "JPEG", quality=85), max_side=max_side)
+
+    (dw, dh), = decoded
+    assert (dw, dh) != (width, height)  # it was DCT-scaled
+    long_floor, short_floor = _side_floors(width, height, max_side)
+    assert max(dw, dh) >= long_floor and min(dw, dh) >= short_floor
+    plain = load_image(encode(arr, "PNG"), max_side=max_side)
+    assert img.size == plain.size  # the decode never ends up smaller than a full one resized
+    if round(min(width, height) * max_side / max(width, height)) >= 448:
+        assert min(dw, dh) >= 448
+    if max_side == DEFAULT_MAX_SIDE and max(width, height) / min(width, height) <= 2:
+        assert min(img.size) >= 384  # above BLIP-large's 384 px square: no model upsamples
+    diff = np.abs(np.asarray(img, np.int16) - np.asarray(plain, np.int16))
+    assert float(diff.mean()) < 2.0  # the same picture
+
+
+def test_12_megapixel_jpeg_is_decoded_at_one_quarter_and_matches_a_full_decode():
+    """4000x3000 comes out of the decoder at 1000x750 (no decode at full size; at 1/8 its
+    short side would be 375 px, below BLIP-large's 384), is resized to 768x576, and shows the
+    same picture as a full decode downscaled."""
     arr = photo_like(4000, 3000)
     data = encode(arr, "JPEG", quality=90)
     img = load_image(data, filename="phone.jpg")
-    assert img.size == (500, 375) and img.mode == "RGB"
+    assert img.size == (768, 576) and img.mode == "RGB"
     assert img.info["studio"]["original_size"] == [4000, 3000]
-    reference = Image.open(io.BytesIO(data)).convert("RGB").resize((500, 375), Image.Resampling.BOX)
+    reference = Image.open(io.BytesIO(data)).convert("RGB").resize((768, 576), Image.Resampling.BOX)
     diff = np.abs(np.asarray(img, np.int16) - np.asarray(reference, np.int16))
     assert float(diff.mean()) < 1.5 and int(np.percentile(diff, 99)) <= 6
 
@@ -117,9 +164,9 @@ def test_rotated_phone_jpeg_is_reduced_then_turned_upright():
     exif = Image.Exif()
     exif[0x0112] = 6  # display rotated 90 degrees clockwise: red ends up on top
     img = load_image(encode(arr, "JPEG", quality=85, exif=exif.tobytes()))
-    assert img.size == (378, 504)
+    assert img.size == (576, 768)
     assert img.info["studio"]["original_size"] == [3024, 4032]
-    assert img.getpixel((189, 60))[0] > 180 and img.getpixel((189, 440))[2] > 180
+    assert img.getpixel((288, 80))[0] > 180 and img.getpixel((288, 690))[2] > 180
 
 
 def test_exif_orientation_and_original_size_are_upright():

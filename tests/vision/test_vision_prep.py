@@ -109,6 +109,38 @@ def test_settings_it_does_not_reproduce_are_left_to_the_processor(override):
     assert got.dtype == want.dtype and torch.equal(got, want)
 
 
+@pytest.mark.parametrize("kind", ["blip", "clip"])
+@pytest.mark.parametrize(
+    "pad", [{"height": 96, "width": 96}, None], ids=["pad_size", "pad_to_batch"]
+)  # fmt: skip
+def test_padding_processors_keep_their_own_normalisation(kind, pad):
+    """A processor with do_pad=True pads after normalising (zeros in normalised space), so
+    neither its resize nor its rescale and normalisation are taken over: the padded border
+    stays 0, not (0 - mean) / std."""
+    import torch
+    from transformers import BlipImageProcessor, CLIPImageProcessor
+
+    from studio.vision.prep import _normalisation
+
+    common = {"image_mean": OPENAI_CLIP_MEAN, "image_std": OPENAI_CLIP_STD, "do_pad": True}
+    if pad:
+        common["pad_size"] = pad
+    if kind == "blip":
+        proc = BlipImageProcessor(size={"height": 64, "width": 64}, **common)
+    else:
+        proc = CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}, **common)
+    assert proc.do_pad and _normalisation(proc) is None
+    assert _normalisation(type(proc)(**{**proc.to_dict(), "do_pad": False})) is not None  # only the padding decides
+    image = _image((90, 120), seed=5)
+    assert fit_for_processor(image, proc) is image
+    want = proc(images=image, return_tensors="pt")["pixel_values"]
+    got = processor_inputs(proc, image)["pixel_values"]
+    assert got.dtype == want.dtype and torch.equal(got, want)
+    if pad:
+        assert tuple(got.shape) == (1, 3, 96, 96)
+        assert torch.count_nonzero(got[..., 64:, :]) == 0 and torch.count_nonzero(got[..., :, 64:]) == 0
+
+
 def test_other_modes_are_converted_to_rgb_first(real_processors):
     import torch
 

@@ -183,8 +183,8 @@ def seagulls(ctx: Ctx):
 
 
 def _owl_call(rng, sr: int, f0: float, vigour: float, bright: float) -> np.ndarray:
-    """A long hoot, then 1-3 shorter ones (1-2 at ``vigour`` 0, 1-4 at 1), the last long
-    and quavering (a call may also end early on a quaver); ``bright`` adds overtone."""
+    """A long hoot, then 1-2 more at ``vigour`` 0 (up to 4 at 1): short ones, the last of
+    them long and quavering (a call may also end early on a quaver); ``bright`` adds overtone."""
     hoots = [(0.0, rng.uniform(0.45, 0.7), False)]
     pos = hoots[0][1] + rng.uniform(0.25, 0.45)
     count = int(rng.integers(1, 3 + int(2 * vigour)))

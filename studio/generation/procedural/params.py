@@ -180,11 +180,16 @@ def resolve_params(prompt: str, params: Mapping[str, Any], *, type_name: str, de
         out["beat_hz"] = BANDS[band or "alpha"]
     out["band"] = band
     out["carrier_hz"] = _number("carrier_hz", params.get("carrier_hz", 200.0), 60.0, 1000.0)
-    breaths = params.get("breaths_per_min")
-    if breaths is None:
-        breaths = breathing_hint(prompt)
-    if breaths is not None:
-        out["breaths_per_min"] = _number("breaths_per_min", breaths, 2.0, 30.0)
+    notes: list[str] = []
+    if params.get("breaths_per_min") is not None:
+        out["breaths_per_min"] = _number("breaths_per_min", params["breaths_per_min"], 2.0, 30.0)
+    else:
+        hinted = breathing_hint(prompt)
+        if hinted is not None and 2.0 <= hinted <= 30.0:
+            out["breaths_per_min"] = hinted
+        elif hinted is not None:
+            # words in a prompt are a hint, not a setting: an odd number never stops a render
+            notes.append(f"breathing swell off: the prompt asks for {hinted:g} breaths a minute; the swell takes 2 to 30")
     out["breath_depth"] = _number("breath_depth", params.get("breath_depth", 0.5), 0.0, 1.0)
     out["loop"] = _flag("loop", params.get("loop", False))
     out["as_event"] = _flag("as_event", params.get("as_event", False))
@@ -192,7 +197,9 @@ def resolve_params(prompt: str, params: Mapping[str, Any], *, type_name: str, de
         # the pipeline sets as_event on foreground layers whatever else the plan says: an
         # event decays to silence, so it cannot loop; as_event wins and the note says so
         out["loop"] = False
-        out["note"] = "loop ignored: as_event renders one event that decays to silence"
+        notes.append("loop ignored: as_event renders one event that decays to silence")
+    if notes:
+        out["note"] = "; ".join(notes)
     return out
 
 
