@@ -2,8 +2,9 @@
 
 A lossy encoder rebuilds the waveform from a reduced spectrum, so a mix mastered to −1 dBTP
 decodes with peaks above it: measured on 20–60 s procedural mixes at −14 LUFS, up to +0.3 dBTP
-for OGG and +0.8 dBTP for MP3 (clipping in a player), and OGG also comes out 0.3 LU quieter.
-So before a lossy encode the mastered mix goes through the true-peak limiter once more, at
+for OGG and +0.8 dBTP for MP3 at libsndfile's default quality (clipping in a player), and OGG
+also comes out 0.3 LU quieter. The export encodes at publishing quality (studio.export's
+``LOSSY_COMPRESSION_LEVEL``), which overshoots less but still overshoots. So before a lossy encode the mastered mix goes through the true-peak limiter once more, at
 ``ceiling − headroom`` (1 dB to start, the usual advice for lossy delivery) with a make-up gain
 (0 dB to start); the encoded file is decoded and measured (true peak, BS.1770 loudness) and,
 while its peak is over the ceiling or its loudness more than :data:`LOUDNESS_TOLERANCE_LU`
@@ -14,7 +15,7 @@ loudest) and reported as ``export.mix_lossy`` in the manifest.
 
 The ceiling always wins over loudness: on peak-dense material (ocean surf at −14 LUFS, where the
 loudness sits in the wave crashes the limiter holds down) make-up gain buys little, and the
-kept MP3 can be up to about 0.6 LU quieter than the WAV; the report says so
+kept file can come out more than 0.5 LU quieter than the WAV; the report says so
 (``loudness_kept: false``).
 """
 
