@@ -60,7 +60,7 @@ def rain_heavy(ctx: Ctx):
     # too many drops to place one by one: envelopes from an impulse train gate fresh noise
     onsets = dsp.poisson_times(rng, ctx.n, (500 + 1000 * d) * (0.7 + 0.6 * i), ctx.sr)
     field = dsp.burst_train(rng, ctx.n, onsets, rng.lognormal(0, 0.8, len(onsets)), rng.uniform(-0.95, 0.95, len(onsets)), (0.002, 0.005), ctx.sr)
-    field = dsp.highpass(field, 900 + 1200 * ctx.u("brightness"), 2)
+    field = dsp.highpass(field, 1500 * 4.0 ** (2 * ctx.u("brightness") - 1), 4)  # 375 Hz .. 6 kHz, 1.5 kHz at 0.5
     drops = dsp.normalise_rms(field, 1.0) + 0.5 * dsp.normalise_rms(_drops(ctx, 60.0, bank, sigma=0.8), 1.0)
     m = dsp.ctrl_len(ctx.n, ctx.sr)
     swell = dsp.upsample(10 ** (2.5 * dsp.smooth_random(ctx.rng, m, 0.08)[0] / 20), ctx.n, ctx.sr)
