@@ -35,7 +35,7 @@ class AtomicFile:
         self.final = Path(final)
         fd, tmp = tempfile.mkstemp(dir=str(self.final.parent), prefix=f".{self.final.name}.", suffix=".part")
         self.tmp = Path(tmp)
-        self.fh: BinaryIO = os.fdopen(fd, "wb")
+        self.fh: BinaryIO = os.fdopen(fd, "w+b")  # readable too: the OGG serial is pinned in place
         self.done = False
 
     def commit(self) -> Path:

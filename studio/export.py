@@ -99,53 +99,48 @@ class _ErrorRecordingFile:
         self.fh.flush()
 
 
-class _AudioSink:
-    """One output audio file, written to a temp file and renamed on commit."""
+class _Encoder:
+    """Streams float32 ``(2, n)`` chunks into one audio format on an open binary file (a temp
+    file of an export, or a BytesIO for a download): our WAV writer, or libsndfile for the
+    rest, with the tags of ``info`` and the OGG stream serial pinned."""
 
-    def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
+    def __init__(self, fh: Any, name: str, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
                  info: Mapping[str, str], dither_seed: int) -> None:
-        self.path = path
-        self.fmt = fmt
-        self.atomic = AtomicFile(path)
+        self.fh, self.name, self.fmt = fh, name, fmt
         self.finished = False
         self.wav = None
         self.sf = None
-        try:
-            self._open(major, subtype, sample_rate, frames, info, dither_seed)
-        except BaseException as exc:
-            self.discard()  # no temp file outlives a sink that could not be opened
-            if isinstance(exc, (StudioError, OSError)) or not isinstance(exc, Exception):
-                raise
-            raise ExportError(f"this machine's libsndfile cannot write {path.name} as {fmt} ({exc}); "
-                              "choose another format") from None
-
-    def _open(self, major: str, subtype: str, sample_rate: int, frames: int, info: Mapping[str, str],
-              dither_seed: int) -> None:
-        if self.fmt == "wav":
+        if fmt == "wav":
             from studio.mixing.wav import WavWriter
 
-            self.wav = WavWriter(self.atomic.fh, sample_rate, 2, frames, subtype, info, dither_seed)
-        else:
-            import soundfile as sf
+            self.wav = WavWriter(fh, sample_rate, 2, frames, subtype, info, dither_seed)
+            return
+        import soundfile as sf
 
-            self.io = _ErrorRecordingFile(self.atomic.fh)
+        self.io = _ErrorRecordingFile(fh)
+        try:
             self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype,
-                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(self.fmt))
-            for key in ("title", "comment", "software", "artist", "genre"):
-                if info.get(key):
-                    try:
-                        setattr(self.sf, key, str(info[key]))
-                    except Exception:  # noqa: BLE001 - formats without that tag simply skip it
-                        pass
+                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt))
+        except Exception as exc:  # noqa: BLE001 - libsndfile says "Format not recognised" and the like
+            if self.io.error is not None:
+                raise self.io.error from None
+            raise ExportError(f"this machine's libsndfile cannot write {name} as {fmt} ({exc}); "
+                              "choose another format") from None
+        for key in ("title", "comment", "software", "artist", "genre"):
+            if info.get(key):
+                try:
+                    setattr(self.sf, key, str(info[key]))
+                except Exception:  # noqa: BLE001 - formats without that tag simply skip it
+                    pass
 
-    def _encoder(self, call: Callable[[], Any]) -> None:
+    def _call(self, call: Callable[[], Any]) -> None:
         """Run a libsndfile call; a write error it swallowed is raised as the OSError it was."""
         try:
             call()
         except Exception as exc:  # noqa: BLE001 - libsndfile reports short writes in many ways
             if self.io.error is not None:
                 raise self.io.error from None
-            raise ExportError(f"could not encode {self.path.name} as {self.fmt}: {exc}") from None
+            raise ExportError(f"could not encode {self.name} as {self.fmt}: {exc}") from None
         if self.io.error is not None:
             raise self.io.error
 
@@ -153,7 +148,7 @@ class _AudioSink:
         if self.wav is not None:
             self.wav.write(x)
         else:
-            self._encoder(lambda: self.sf.write(np.ascontiguousarray(x.T)))
+            self._call(lambda: self.sf.write(np.ascontiguousarray(x.T)))
 
     def finish(self) -> None:
         if self.finished:
@@ -162,27 +157,53 @@ class _AudioSink:
         if self.wav is not None:
             self.wav.close()
             return
-        self._encoder(self.sf.close)
+        self._call(self.sf.close)
         if self.fmt == "ogg":
             # libsndfile picks a random Ogg serial; pin it so re-exports are byte-identical.
             from studio.mixing.ogg import fix_serial
 
-            fh = self.atomic.fh
-            fh.flush()
-            data = self.atomic.tmp.read_bytes()
-            fh.seek(0)
-            fh.write(fix_serial(data))
-            fh.truncate()
+            self.fh.flush()
+            self.fh.seek(0)
+            data = fix_serial(self.fh.read())
+            self.fh.seek(0)
+            self.fh.write(data)
+            self.fh.truncate()
+        self.fh.flush()
+
+    def abort(self) -> None:
+        if self.sf is not None and not self.sf.closed:
+            try:
+                self.sf.close()
+            except Exception:  # noqa: BLE001 - already failing; the output is thrown away
+                pass
+
+
+class _AudioSink:
+    """One output audio file: an :class:`_Encoder` on a temp file, renamed on commit."""
+
+    def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
+                 info: Mapping[str, str], dither_seed: int) -> None:
+        self.path = path
+        self.atomic = AtomicFile(path)
+        self.encoder: Optional[_Encoder] = None
+        try:
+            self.encoder = _Encoder(self.atomic.fh, path.name, fmt, major, subtype, sample_rate, frames, info, dither_seed)
+        except BaseException:
+            self.discard()  # no temp file outlives a sink that could not be opened
+            raise
+
+    def write(self, x: np.ndarray) -> None:
+        self.encoder.write(x)
+
+    def finish(self) -> None:
+        self.encoder.finish()
 
     def commit(self) -> Path:
         return self.atomic.commit()
 
     def discard(self) -> None:
-        if self.sf is not None and not self.sf.closed:
-            try:
-                self.sf.close()
-            except Exception:  # noqa: BLE001 - already failing; the temp file is removed next
-                pass
+        if self.encoder is not None:
+            self.encoder.abort()
         self.atomic.discard()
 
 
@@ -212,46 +233,36 @@ class _RawMix:
         self.fh.close()
 
 
-class _LossyEncoder:
-    """Encode a mastered stream as OGG/MP3 whose decoded true peak stays under the master's
-    ceiling (re-encoding with more headroom when it does not; see studio.mixing.lossy).
-    The kept sink joins ``sinks`` (already finished); discarded attempts leave nothing."""
+def _encode_lossy(soundscape: Soundscape, path: Path, fmt: str, major: str, subtype: str, seed: int,
+                  chunks: Callable[[], Iterable[np.ndarray]], frames: int, info: Mapping[str, str],
+                  start_headroom_db: Optional[float] = None):
+    """Encode a mastered stream (``chunks()`` gives it afresh for each try) as OGG/MP3 whose
+    decoded true peak stays under the master's ceiling (studio.mixing.lossy). Returns the kept,
+    finished sink and the report; discarded tries leave nothing."""
+    from studio.mixing.lossy import START_HEADROOM_DB, encode_within_ceiling, limited, measure_decoded
 
-    def __init__(self, soundscape: Soundscape, fmt: str, major: str, subtype: str, seed: int, sinks: list[_AudioSink]) -> None:
-        self.soundscape, self.fmt, self.major, self.subtype, self.seed = soundscape, fmt, major, subtype, seed
-        self.sinks = sinks
-        self.ceiling = float(soundscape.plan.master.ceiling_dbtp)
+    sr, ceiling = soundscape.sample_rate, float(soundscape.plan.master.ceiling_dbtp)
 
-    def __call__(self, path: Path, chunks: Callable[[], Iterable[np.ndarray]], frames: int, info: Mapping[str, str],
-                 start_headroom_db: Optional[float] = None):
-        from studio.mixing.lossy import START_HEADROOM_DB, encode_within_ceiling, limited, measure_decoded
+    def encode(headroom_db: float, makeup_db: float) -> _AudioSink:
+        sink = _AudioSink(path, fmt, major, subtype, sr, frames, info, seed)
+        try:
+            for chunk in limited(chunks(), ceiling, headroom_db, sr, makeup_db):
+                sink.write(chunk)
+            sink.finish()
+        except BaseException:
+            sink.discard()
+            raise
+        return sink
 
-        sr = self.soundscape.sample_rate
+    def measure(sink: _AudioSink):
+        try:
+            return measure_decoded(sink.atomic.tmp)
+        except BaseException:
+            sink.discard()
+            raise
 
-        def encode(headroom_db: float, makeup_db: float) -> _AudioSink:
-            sink = _AudioSink(path, self.fmt, self.major, self.subtype, sr, frames, info, self.seed)
-            try:
-                for chunk in limited(chunks(), self.ceiling, headroom_db, sr, makeup_db):
-                    sink.write(chunk)
-                sink.finish()
-                sink.atomic.fh.flush()
-            except BaseException:
-                sink.discard()
-                raise
-            return sink
-
-        def measure(sink: _AudioSink):
-            try:
-                return measure_decoded(sink.atomic.tmp)
-            except BaseException:
-                sink.discard()
-                raise
-
-        start = START_HEADROOM_DB if start_headroom_db is None else start_headroom_db
-        sink, report = encode_within_ceiling(encode, measure, self.ceiling, _reference_lufs(self.soundscape), start,
-                                             discard=lambda s: s.discard())
-        self.sinks.append(sink)
-        return report
+    start = START_HEADROOM_DB if start_headroom_db is None else start_headroom_db
+    return encode_within_ceiling(encode, measure, ceiling, _reference_lufs(soundscape), start, discard=_AudioSink.discard)
 
 
 def _json_default(obj: Any) -> Any:
@@ -388,32 +399,34 @@ def export_soundscape(
                 sink.write(chunk)
             done += mix.shape[1]
             progress(0.9 * done / max(1, frames), "writing mix and stems")
-        encode = _LossyEncoder(soundscape, mix_fmt, mix_major, mix_sub, seed, sinks) if lossy else None
-        if encode is not None:
+        if lossy:
             progress(0.9, f"encoding {mix_fmt} under the ceiling")
-            report = encode(mix_path, raw.chunks, frames, mix_info)
+            mix_sink, report = _encode_lossy(soundscape, mix_path, mix_fmt, mix_major, mix_sub, seed, raw.chunks, frames, mix_info)
+            sinks.append(mix_sink)
             full["export"]["mix_lossy"] = report.as_dict()
+        loop_sink: Optional[_AudioSink] = None
         if loop_path is not None:
             from studio.mixing.loop_ready import iter_loop_mix, loop_frames
 
             loop_info = _info(soundscape, title and f"{title} (loop)")
-            if encode is not None:
-                loop_report = encode(loop_path, lambda: iter_loop_mix(soundscape), loop_frames(soundscape), loop_info,
-                                     report.headroom_db)
+            if lossy:
+                loop_sink, loop_report = _encode_lossy(soundscape, loop_path, mix_fmt, mix_major, mix_sub, seed,
+                                                       lambda: iter_loop_mix(soundscape), loop_frames(soundscape),
+                                                       loop_info, report.headroom_db)
                 full["export"]["mix_loop_lossy"] = loop_report.as_dict()
+                sinks.append(loop_sink)
             else:
                 loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape), loop_info, seed)
                 sinks.append(loop_sink)
                 for chunk in iter_loop_mix(soundscape):
                     loop_sink.write(chunk)
             progress(0.95, "writing loop")
-        if encode is not None:
-            manifest_data = manifest_bytes(full)
+        if lossy:
+            manifest_data = manifest_bytes(full)  # now with the lossy reports
         for sink in sinks:
             sink.finish()
-        place = {mix_path: 0, loop_path: 2}  # mix, stems, loop: the zip's member order
-        sinks.sort(key=lambda sink: place.get(sink.path, 1))
-        pending.extend(sink.atomic for sink in sinks)
+        ordered = [mix_sink, *stem_sinks, *([loop_sink] if loop_sink is not None else [])]  # the zip's member order
+        pending.extend(sink.atomic for sink in ordered)
         manifest_file = AtomicFile(manifest_path)
         pending.append(manifest_file)
         manifest_file.fh.write(manifest_data)
@@ -536,38 +549,17 @@ def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional
 
 def _reference_lufs(soundscape: Soundscape) -> Optional[float]:
     """The lossless mix's loudness, which a lossy encode keeps (None when unknown)."""
-    value = soundscape.master.get("integrated_lufs") if isinstance(soundscape.master, Mapping) else None
+    value = soundscape.master.get("integrated_lufs")
     return None if value is None else float(value)
 
 
 def _encode_bytes(chunks: Iterable[np.ndarray], fmt: str, major: str, sub: str, sample_rate: int, frames: int,
                   info: Mapping[str, str], dither_seed: int) -> bytes:
     buf = io.BytesIO()
-    if fmt == "wav":
-        from studio.mixing.wav import WavWriter
-
-        w = WavWriter(buf, sample_rate, 2, frames, sub, info, dither_seed)
-        for chunk in chunks:
-            w.write(chunk)
-        w.close()
-        return buf.getvalue()
-    import soundfile as sf
-
-    with sf.SoundFile(buf, "w", samplerate=sample_rate, channels=2, format=major, subtype=sub,
-                      compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt)) as f:
-        for key in ("title", "comment", "software", "artist", "genre"):
-            if not info.get(key):
-                continue
-            try:
-                setattr(f, key, str(info[key]))
-            except Exception:  # noqa: BLE001
-                pass
-        for chunk in chunks:
-            f.write(np.ascontiguousarray(chunk.T))
-    if fmt == "ogg":
-        from studio.mixing.ogg import fix_serial
-
-        return fix_serial(buf.getvalue())
+    encoder = _Encoder(buf, f"mix.{fmt}", fmt, major, sub, sample_rate, frames, info, dither_seed)
+    for chunk in chunks:
+        encoder.write(chunk)
+    encoder.finish()
     return buf.getvalue()
 
 

@@ -16,11 +16,17 @@ MODEL_ID = "facebook/musicgen-small"
 
 @pytest.fixture
 def load_raises(monkeypatch, no_resident_model):
-    """``load_raises(fn)``: MusicGen's loader runs ``fn()`` (which raises) for the hub id."""
+    """``load_raises(exc)``: MusicGen's loader raises ``exc`` for the hub id; ``exc`` may
+    also be a function that raises (for errors Python itself makes, like a failed import)."""
 
-    def install(fn):
+    def install(exc):
+        def load(cls, path, device, dtype):
+            if isinstance(exc, BaseException):
+                raise exc
+            exc()
+
         monkeypatch.setattr(MusicGenBackend, "_resolve", classmethod(lambda cls, model_id: model_id))
-        monkeypatch.setattr(MusicGenBackend, "_load", classmethod(lambda cls, path, device, dtype: fn()))
+        monkeypatch.setattr(MusicGenBackend, "_load", classmethod(load))
 
     return install
 
@@ -35,11 +41,8 @@ def _create_error() -> ModelUnavailableError:
 def test_missing_package_without_a_name_quotes_its_first_sentence(load_raises):
     from transformers.utils.import_utils import SENTENCEPIECE_IMPORT_ERROR
 
-    def fail():
-        # what transformers' requires_backends raises: multi-line text, ImportError.name None
-        raise ImportError(SENTENCEPIECE_IMPORT_ERROR.format("T5Tokenizer"))
-
-    load_raises(fail)
+    # what transformers' requires_backends raises: multi-line text, ImportError.name None
+    load_raises(ImportError(SENTENCEPIECE_IMPORT_ERROR.format("T5Tokenizer")))
     msg = str(_create_error())
     assert "\n" not in msg and "'\\n" not in msg and "`'" not in msg
     assert "T5Tokenizer requires the SentencePiece library but it was not found in your environment" in msg
@@ -82,10 +85,7 @@ def test_missing_submodule_of_an_installed_package_is_a_version_mismatch(load_ra
 def test_studio_errors_from_the_loader_pass_through_unchanged(load_raises):
     original = InputError("unknown dtype 'fp8'; choose one of: float32, float16, bfloat16")
 
-    def fail():
-        raise original
-
-    load_raises(fail)
+    load_raises(original)
     with pytest.raises(InputError) as err:
         BACKENDS.create("musicgen", device="cpu")
     assert err.value is original
@@ -98,10 +98,7 @@ def test_studio_errors_from_the_loader_pass_through_unchanged(load_raises):
     RuntimeError("CUDA error: no kernel image is available for execution on the device"),
 ])
 def test_unexpected_errors_do_not_promise_a_download_fixes_them(load_raises, exc):
-    def fail():
-        raise exc
-
-    load_raises(fail)
+    load_raises(exc)
     err = _create_error()
     msg = str(err)
     assert "download" not in msg
@@ -117,10 +114,7 @@ def test_unexpected_errors_do_not_promise_a_download_fixes_them(load_raises, exc
     RuntimeError("Error(s) in loading state_dict for MusicgenForConditionalGeneration:\n\tsize mismatch"),
 ])
 def test_file_problems_still_say_how_to_get_the_model(load_raises, exc):
-    def fail():
-        raise exc
-
-    load_raises(fail)
+    load_raises(exc)
     msg = str(_create_error())
     assert f"python -m studio models download {MODEL_ID}" in msg
     assert str(exc).splitlines()[0] in msg

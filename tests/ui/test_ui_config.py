@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 from studio.ui.navigation import PAGES, ROOT, page_path
 

@@ -50,6 +50,15 @@ def _generate(at: AppTest) -> None:
     _no_errors(at)
 
 
+def _generated_app() -> AppTest:
+    """The studio after a 10 s track was generated from an uploaded image."""
+    at = _app()
+    _set_length(at, 10)
+    _upload(at)
+    _generate(at)
+    return at
+
+
 def _wait_library(root, count: int, timeout_s: float = 30.0) -> list:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -136,10 +145,7 @@ def test_studio_generate_remix_download(data_dir):
 
 
 def test_new_take_regenerates_only_that_layer(data_dir):
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     names = [l.name for l in sess.plan.layers]
     target = names[-1]
@@ -183,10 +189,7 @@ def test_bad_upload_gets_a_message_not_a_traceback(data_dir):
 
 
 def test_bad_upload_after_a_result_loses_nothing(data_dir):
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     scape, image, caption, plan = sess.soundscape, sess.image, sess.caption, sess.plan
     players = len(at.get("audio"))
@@ -421,10 +424,7 @@ def test_a_failed_background_save_is_reported_and_can_be_retried(data_dir, monke
         raise LibraryError("could not save the render to the library: No space left on device")
 
     monkeypatch.setattr(Library, "add", full_disk)
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     deadline = time.monotonic() + 30
     while sess.save_state()[0] == "saving" and time.monotonic() < deadline:
@@ -447,10 +447,7 @@ def test_a_failed_background_save_is_reported_and_can_be_retried(data_dir, monke
 def test_loudness_preset_change_remixes_to_the_new_target(data_dir):
     from studio.mixing.loudness import integrated_lufs
 
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     sources = dict(sess.sources)
     before = integrated_lufs(sess.mix_samples(), 48_000)
@@ -466,10 +463,7 @@ def test_loudness_preset_change_remixes_to_the_new_target(data_dir):
 def test_muting_every_layer_explains_and_keeps_the_last_mix(data_dir, monkeypatch):
     from studio.ui.engine import StudioSession
 
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     scape, version = sess.soundscape, sess.version
     calls = []
@@ -633,10 +627,7 @@ def test_saving_updates_by_itself_when_the_background_save_ends(data_dir, monkey
 
     monkeypatch.setattr(Library, "add", slow_add)
     monkeypatch.setattr(st, "fragment", spy_fragment)
-    at = _app()
-    _set_length(at, 10)
-    _upload(at)
-    _generate(at)
+    at = _generated_app()
     sess = at.session_state[SESSION]
     assert sess.save_state() == ("saving", None)
     save = at.button(key="studio.save")
