@@ -207,6 +207,13 @@ class _AudioSink:
         self.atomic.discard()
 
 
+class ExportResult(dict):
+    """What :func:`export_soundscape` wrote: output paths by key, and ``manifest``, the
+    manifest dict as written (so callers need not read the file back)."""
+
+    manifest: dict[str, Any]
+
+
 class _RawMix:
     """Mastered float32 frames in an anonymous temp file (gone when closed or on a crash)."""
 
@@ -310,11 +317,12 @@ def export_soundscape(
     loop_ready: bool = False,
     title: Optional[str] = None,
     progress: Optional[Progress] = None,
-) -> dict[str, Path]:
+) -> "ExportResult":
     """Write the mix, stems, manifest (and optionally a loop-ready mix and a zip) atomically.
 
     Returns paths keyed ``"mix"``, ``"stem:NN"`` (one per layer, NN 1-based), ``"manifest"``,
-    and ``"mix_loop"``/``"zip"`` when asked. ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
+    and ``"mix_loop"``/``"zip"`` when asked, with the manifest as written in ``.manifest``
+    (its ``export`` entry holds the lossy report, see studio.mixing.lossy). ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
     Stems default to WAV 32-bit float (``stem_subtype`` PCM_24/PCM_16 for integer WAV) or FLAC
     PCM_24. Raises :class:`ExportError` for bad formats or when
     writing fails; nothing this call created is left behind on failure.
@@ -447,7 +455,8 @@ def export_soundscape(
         fsync_dir(out)
         fsync_dir(stems_dir)
 
-        result: dict[str, Path] = {"mix": mix_path, "manifest": manifest_path}
+        result = ExportResult({"mix": mix_path, "manifest": manifest_path})
+        result.manifest = full
         for i, p in enumerate(stem_paths):
             result[f"stem:{i + 1:02d}"] = p
         if loop_path is not None:

@@ -261,8 +261,8 @@ class SoundscapePipeline:
         plan = self.plan(caption, style=style, duration_s=duration_s, seed=seed)
         return self.render(plan, progress=scaled_progress(cb, 0.1, 1.0))
 
-    def export(self, soundscape: Soundscape, out_dir: str | Path, *, image_info: Optional[dict] = None, **options: Any) -> dict[str, Path]:
-        """Write mix, stems and manifest under ``out_dir`` (see ``studio.export``)."""
+    def export(self, soundscape: Soundscape, out_dir: str | Path, *, image_info: Optional[dict] = None, **options: Any):
+        """Write mix, stems and manifest under ``out_dir``; an ``ExportResult`` (see ``studio.export``)."""
         from studio.export import export_soundscape
         from studio.manifest import build_manifest
 

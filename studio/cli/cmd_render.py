@@ -11,7 +11,6 @@ written atomically, so a failure leaves nothing half-written under ``--out``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         "layers": [layer.name for layer in plan.layers],
         "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
     }
-    lossy = json.loads(Path(paths["manifest"]).read_text(encoding="utf-8")).get("export", {}).get("mix_lossy")
+    lossy = paths.manifest["export"].get("mix_lossy")
     if lossy:
         # What the OGG/MP3 file itself measures once decoded (see docs/mixing.md).
         summary["decoded_mix"] = {k: lossy[k] for k in ("decoded_lufs", "decoded_true_peak_dbtp", "headroom_db", "makeup_db")}

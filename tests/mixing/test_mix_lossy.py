@@ -53,6 +53,7 @@ def test_lossy_mix_decodes_under_the_ceiling(loud, tmp_path, fmt):
     assert measure_decoded(_encode(loud, fmt, 0.0)).true_peak_dbtp > ceiling + 0.05
     paths = export_soundscape(loud, tmp_path, manifest={}, mix_format=fmt, loop_ready=True)
     report = json.loads(paths["manifest"].read_text())["export"]
+    assert paths.manifest["export"] == report  # returned as written: no need to read it back
     reference = loud.master["integrated_lufs"]
     for key, name in (("mix_lossy", "mix"), ("mix_loop_lossy", "mix_loop")):
         measured = measure_decoded(paths[name])
