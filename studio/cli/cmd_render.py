@@ -108,12 +108,8 @@ def run(args: argparse.Namespace) -> int:
     if lossy:
         # What the OGG/MP3 file itself measures once decoded (see docs/mixing.md).
         summary["decoded_mix"] = {k: lossy[k] for k in ("decoded_lufs", "decoded_true_peak_dbtp", "headroom_db", "makeup_db")}
-        if not lossy["within_ceiling"]:
-            summary["notes"].append(f"the {args.mix_format} mix decodes to {lossy['decoded_true_peak_dbtp']} dBTP, over the "
-                                    f"{lossy['ceiling_dbtp']} dBTP ceiling; use --mix-format wav or flac for an exact master")
-        elif not lossy["loudness_kept"]:
-            summary["notes"].append(f"the {args.mix_format} mix decodes to {lossy['decoded_lufs']} LUFS, quieter than the "
-                                    f"master's {lossy['reference_lufs']} LUFS, to stay under the ceiling")
+        if lossy["note"]:
+            summary["notes"].append(f"{paths['mix'].name}: {lossy['note']}")
     print_json(summary)
     return 0
 

@@ -56,18 +56,6 @@ class LimiterStats:
         return float(20.0 * np.log10(self.true_peak)) if self.true_peak > 0 else None
 
 
-def _running_max(mag: np.ndarray, width: int) -> np.ndarray:
-    """``out[i] = max(mag[i : i + width])`` for ``i`` in ``0..len-width``, by doubling."""
-    cover, m = 1, mag
-    while cover * 2 <= width:
-        m = np.maximum(m[:-cover], m[cover:])
-        cover *= 2
-    if cover < width:
-        rest = width - cover
-        m = np.maximum(m[:-rest], m[rest:])
-    return m
-
-
 # Rounding head-room for the gate: the float32 envelope may exceed the exact value by a few ulps.
 GATE_MARGIN = 1.0 + 1e-4
 

@@ -70,8 +70,19 @@ class LossyReport:
             return True
         return self.decoded.lufs >= self.reference_lufs - LOUDNESS_TOLERANCE_LU
 
+    def note(self) -> Optional[str]:
+        """What to tell the user when the ceiling or the loudness could not be kept."""
+        if not self.within_ceiling:
+            return (f"the decoded file peaks at {_r(self.decoded.true_peak_dbtp)} dBTP, over the {self.ceiling_dbtp} dBTP "
+                    "ceiling; a WAV or FLAC mix keeps the master exact")
+        if not self.loudness_kept:
+            return (f"the decoded file measures {_r(self.decoded.lufs)} LUFS, quieter than the master's "
+                    f"{_r(self.reference_lufs)} LUFS, to stay under the ceiling")
+        return None
+
     def as_dict(self) -> dict[str, Any]:
         return {
+            "note": self.note(),
             "ceiling_dbtp": self.ceiling_dbtp,
             "reference_lufs": _r(self.reference_lufs),
             "headroom_db": round(self.headroom_db, 3),

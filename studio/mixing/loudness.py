@@ -218,13 +218,6 @@ def true_peak_phases() -> np.ndarray:
 
 
 
-def true_peak_bound_factor() -> float:
-    """Largest gain from samples to any interpolated value (L1 norm of the worst phase):
-    if ``max|x|`` over a sample's neighbourhood is below ``ceiling / factor`` no interpolated
-    value there can exceed the ceiling."""
-    return float(max(1.0, np.abs(true_peak_phases()).sum(axis=1).max()))
-
-
 def true_peak_envelope(padded: np.ndarray) -> np.ndarray:
     """Per-frame true peak: for each frame ``n`` the largest |value| over channels among the
     sample and its three interpolated successors. ``padded`` is float32 ``(..., channels,
@@ -292,15 +285,10 @@ def true_peak_dbtp(samples: np.ndarray, chunk_frames: int = 1 << 18) -> float:
     x = np.asarray(samples, np.float32)
     if x.ndim == 1:
         x = x[np.newaxis]
-    peak = 0.0
-    c = TP_CONTEXT
+    meter = TruePeakMeter()
     for start in range(0, x.shape[1], chunk_frames):
-        stop = min(x.shape[1], start + chunk_frames)
-        lo, hi = max(0, start - c), min(x.shape[1], stop + c)
-        seg = x[:, lo:hi]
-        seg = np.pad(seg, ((0, 0), (c - (start - lo), c - (hi - stop))))
-        peak = max(peak, float(true_peak_envelope(seg).max(initial=0.0)))
-    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+        meter.feed(x[:, start : start + chunk_frames])
+    return meter.dbtp()
 
 
 def db_to_gain(db: float) -> float:

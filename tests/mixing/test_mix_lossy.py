@@ -96,7 +96,7 @@ def test_headroom_grows_by_the_overshoot_and_earlier_takes_are_discarded():
     assert tried[0] == (1.0, 0.0)
     assert tried[1] == pytest.approx((1.0 + 1.4 + MARGIN_DB, 0.0))
     assert tried[2] == pytest.approx((tried[1][0] + 0.4 + MARGIN_DB, 0.0))
-    assert report.within_ceiling and report.loudness_kept and report.attempts == 3
+    assert report.within_ceiling and report.loudness_kept and report.attempts == 3 and report.note() is None
     assert report.as_dict()["decoded_true_peak_dbtp"] == -1.5 and report.as_dict()["decoded_lufs"] == -14.2
 
 
@@ -108,6 +108,7 @@ def test_lost_loudness_is_made_up_and_a_take_over_the_ceiling_never_wins():
     # when every louder take is over the ceiling, the quiet one under it is kept
     result, report, _, _ = _run([(-1.3, -15.0)] + [(-0.5, -14.0)] * (MAX_ATTEMPTS - 1))
     assert result == "take1" and report.within_ceiling and not report.loudness_kept
+    assert report.note() == "the decoded file measures -15.0 LUFS, quieter than the master's -14.0 LUFS, to stay under the ceiling"
     assert report.attempts == MAX_ATTEMPTS
 
 
@@ -121,6 +122,7 @@ def test_an_encoder_that_never_gets_under_keeps_the_lowest_peak_and_says_so():
     result, report, tried, _ = _run([(0.5, -14.0), (0.2, -14.0), (0.9, -14.0), (0.4, -14.0), (0.3, -14.0)])
     assert len(tried) == MAX_ATTEMPTS and result == "take2" and not report.within_ceiling
     assert report.as_dict()["within_ceiling"] is False
+    assert report.as_dict()["note"] == "the decoded file peaks at 0.2 dBTP, over the -1.0 dBTP ceiling; a WAV or FLAC mix keeps the master exact"
 
 
 def test_a_failing_encode_leaves_nothing_behind():
