@@ -17,20 +17,23 @@ def pick_device(device: Optional[str] = None) -> str:
     if device in (None, "", "auto"):
         if torch.cuda.is_available():
             return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
+        return "mps" if _mps_available() else "cpu"
     base = device.split(":")[0]
     if base not in DEVICES:
         raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
     if base == "cuda" and not torch.cuda.is_available():
         raise InputError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
-    if base == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise InputError("device 'mps' was asked for but Apple's Metal backend is not available; use 'auto' or 'cpu'")
+    if base == "mps" and not _mps_available():
+        raise InputError("device 'mps' was asked for but Apple's Metal backend is not available; use 'auto' or 'cpu'")
     return device
+
+
+def _mps_available() -> bool:
+    """Whether Apple's Metal backend is usable (torch builds without it have no ``backends.mps``)."""
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
 
 
 def pick_dtype(device: str, *, prefer_bf16: bool = False):

@@ -4,6 +4,8 @@ the UI shows it as a message. Nothing else should reach a user as a traceback.""
 
 from __future__ import annotations
 
+from typing import Optional
+
 
 class StudioError(Exception):
     """Base class for user-facing failures. ``str(err)`` is a complete one-line message."""
@@ -41,3 +43,13 @@ class ExportError(StudioError):
 
 class CancelledError(StudioError):
     """The user cancelled a running render."""
+
+
+def first_line(exc_or_text: BaseException | str, limit: Optional[int] = 200) -> str:
+    """The first non-blank line of an exception's message (or of a text), stripped and cut at
+    ``limit`` characters (None: not cut), for one-line messages: library messages may start
+    with a newline and run over several lines. An exception with no text gives its type name."""
+    for line in str(exc_or_text).splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return type(exc_or_text).__name__ if isinstance(exc_or_text, BaseException) else ""

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from studio.errors import ModelUnavailableError
+from studio.errors import ModelUnavailableError, first_line
 
 
 def is_offline() -> bool:
@@ -31,7 +31,7 @@ def local_model_path(model_id: str) -> Optional[Path]:
     if path.is_dir():
         return path
     # "owner/name", or a legacy single name such as "t5-large"
-    if model_id.count("/") > 1 or model_id.startswith((".", "/", "~")) or not model_id.strip():
+    if is_local_path(model_id) or not model_id.strip():
         return None
     try:
         from huggingface_hub import snapshot_download
@@ -61,8 +61,7 @@ def hub_unreachable(timeout_s: float = 3.0) -> Optional[str]:
     try:
         get_session().head(endpoint, timeout=timeout_s, follow_redirects=False)
     except Exception as exc:  # noqa: BLE001 - connection, DNS, TLS and timeout errors alike
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        return f"{endpoint} cannot be reached ({reason})"
+        return f"{endpoint} cannot be reached ({first_line(exc, 160)})"
     return None
 
 
@@ -104,15 +103,15 @@ def load_error(model_id: str, *, what: str, exc: BaseException, hint: str = "") 
 
     ``hint`` adds a model-specific step (e.g. accepting a licence and logging in).
     """
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    reason = first_line(exc)
     if is_local_path(model_id):
         # a folder the user pointed at: downloading its path would make no sense
         return ModelUnavailableError(
-            f"{what} model folder {model_id!r} could not be loaded ({first_line}); it is incomplete, damaged or "
+            f"{what} model folder {model_id!r} could not be loaded ({reason}); it is incomplete, damaged or "
             f"holds another kind of model: save or copy the whole model folder again, or pass a hub id"
         )
     how = how_to_get(model_id)
     if is_offline():
         how += " (offline mode is on: HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)"
     extra = f"; {hint}" if hint else ""
-    return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({first_line}); {how}{extra}")
+    return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({reason}); {how}{extra}")

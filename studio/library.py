@@ -27,6 +27,7 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -88,26 +89,56 @@ class LibraryEntry:
     def manifest_path(self) -> Path:
         return self.folder / "manifest.json"
 
-    def manifest(self) -> dict[str, Any]:
-        """The stored manifest dict (LibraryError when the file is missing or unreadable)."""
+    # The manifest file is read, parsed and its plan validated at most once per entry object
+    # (the library page makes new entries on every run, so a file changed on disk is seen on
+    # the next run). A failure is kept too, and raised again on each call.
+
+    @cached_property
+    def _stored_manifest(self) -> tuple[bytes, dict[str, Any]] | LibraryError:
         if not self.manifest_path.is_file():
-            raise LibraryError(
+            return LibraryError(
                 f"the files of library entry “{self.title}” are gone ({self.folder} has no manifest.json; "
                 "it was moved or deleted outside the studio); delete the entry"
             )
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise LibraryError(f"the manifest of library entry “{self.title}” is damaged ({exc}); delete the entry") from None
+            raw = self.manifest_path.read_bytes()
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            return LibraryError(f"the manifest of library entry “{self.title}” is damaged ({exc}); delete the entry")
         if not isinstance(data, dict):
-            raise LibraryError(f"the manifest of library entry “{self.title}” is not a JSON object; delete the entry")
-        return data
+            return LibraryError(f"the manifest of library entry “{self.title}” is not a JSON object; delete the entry")
+        return raw, data
+
+    @cached_property
+    def _stored_plan(self) -> ScenePlan | StudioError:
+        from studio.manifest import plan_from_manifest
+
+        try:
+            return plan_from_manifest(self.manifest())
+        except StudioError as exc:
+            return exc
+
+    def manifest_bytes(self) -> bytes:
+        """The manifest file's bytes as stored (LibraryError as for :meth:`manifest`)."""
+        stored = self._stored_manifest
+        if isinstance(stored, StudioError):
+            raise stored
+        return stored[0]
+
+    def manifest(self) -> dict[str, Any]:
+        """The stored manifest dict (LibraryError when the file is missing or unreadable).
+        The same dict on every call: do not change it."""
+        stored = self._stored_manifest
+        if isinstance(stored, StudioError):
+            raise stored
+        return stored[1]
 
     def plan(self) -> ScenePlan:
         """The entry's resolved plan, ready to re-render exactly."""
-        from studio.manifest import plan_from_manifest
-
-        return plan_from_manifest(self.manifest())
+        stored = self._stored_plan
+        if isinstance(stored, StudioError):
+            raise stored
+        return stored
 
     def problem(self) -> Optional[str]:
         """Why this entry cannot be reopened or re-rendered, or None when it can.
@@ -116,11 +147,8 @@ class LibraryEntry:
         deleted. Files can go missing or be damaged outside the studio (a disk clean-up, a
         copy interrupted half-way), and one bad entry must not hide the others.
         """
-        try:
-            self.plan()
-        except StudioError as exc:
-            return str(exc)
-        return None
+        stored = self._stored_plan
+        return str(stored) if isinstance(stored, StudioError) else None
 
     def mix_problem(self) -> Optional[str]:
         """Why the saved mix cannot be played (missing, truncated), or None when it can
@@ -149,7 +177,12 @@ class LibraryEntry:
         return None
 
     def thumbnail(self) -> Optional[bytes]:
-        """The thumbnail's PNG bytes, or None when there is none or it does not decode."""
+        """The thumbnail's PNG bytes, or None when there is none or it does not decode
+        (checked once per entry object)."""
+        return self._stored_thumbnail
+
+    @cached_property
+    def _stored_thumbnail(self) -> Optional[bytes]:
         if self.thumbnail_path is None:
             return None
         from PIL import Image, UnidentifiedImageError

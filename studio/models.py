@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from studio.errors import InputError, ModelUnavailableError
+from studio.errors import InputError, ModelUnavailableError, first_line
 
 
 @dataclass(frozen=True)
@@ -188,9 +188,14 @@ def model_rows() -> list[dict[str, Any]]:
     return rows
 
 
-# weights for other frameworks/runtimes, never read by the studio's torch loaders
-_OTHER_FRAMEWORK_SUFFIXES = (".msgpack", ".h5", ".ot", ".onnx", ".onnx_data", ".tflite", ".mlmodel", ".gguf")
-_OTHER_FRAMEWORK_DIRS = ("onnx", "openvino", "coreml", "flax_model", "tf_model")
+# weights for other frameworks/runtimes, never read by the studio's torch loaders, and the
+# framework each belongs to (named when a repo has nothing else)
+_FRAMEWORK_OF_SUFFIX = {".msgpack": "Flax", ".h5": "TensorFlow", ".ot": "Rust", ".onnx": "ONNX",
+                        ".onnx_data": "ONNX", ".tflite": "TensorFlow Lite", ".mlmodel": "Core ML", ".gguf": "GGUF"}
+_FRAMEWORK_OF_DIR = {"onnx": "ONNX", "openvino": "OpenVINO", "coreml": "Core ML", "flax_model": "Flax",
+                     "tf_model": "TensorFlow"}
+_OTHER_FRAMEWORK_SUFFIXES = tuple(_FRAMEWORK_OF_SUFFIX)
+_OTHER_FRAMEWORK_DIRS = tuple(_FRAMEWORK_OF_DIR)
 _PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt")
 _AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 
@@ -231,10 +236,6 @@ def files_to_download(files: list[str]) -> list[str]:
     return keep
 
 
-_FRAMEWORK_OF_SUFFIX = {".msgpack": "Flax", ".h5": "TensorFlow", ".ot": "Rust", ".onnx": "ONNX",
-                       ".onnx_data": "ONNX", ".tflite": "TensorFlow Lite", ".mlmodel": "Core ML", ".gguf": "GGUF"}
-_FRAMEWORK_OF_DIR = {"onnx": "ONNX", "openvino": "OpenVINO", "coreml": "Core ML", "flax_model": "Flax",
-                     "tf_model": "TensorFlow"}
 _TORCH_WEIGHTS = _PICKLED_WEIGHTS + (".safetensors",)
 
 
@@ -341,11 +342,9 @@ def download(model_id: str, *, progress: bool = True, tqdm_class: Any = None,
             f"{model_id!r} was not found on the Hugging Face hub (or is private); check the id"
         ) from None
     except (OSError, ValueError) as exc:  # network errors are OSError subclasses (requests/httpx)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
+        raise ModelUnavailableError(f"downloading {model_id!r} failed: {first_line(exc)}; check the network and retry") from None
     except Exception as exc:  # noqa: BLE001 - httpx errors are not OSError
         if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "requests", "urllib3", "huggingface_hub"):
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ModelUnavailableError(f"downloading {model_id!r} failed: {first}; check the network and retry") from None
+            raise ModelUnavailableError(f"downloading {model_id!r} failed: {first_line(exc)}; check the network and retry") from None
         raise
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, ClassVar, Mapping, Optional
 
 import numpy as np
 
-from studio.errors import BackendError, InputError, ModelUnavailableError, StudioError
+from studio.errors import BackendError, InputError, ModelUnavailableError, StudioError, first_line
 from studio.types import MAX_SEED, AudioClip, Progress, no_progress
 
 # ----------------------------------------------------------------------------- resident model
@@ -200,19 +200,11 @@ def _memory_message(label: str, model_id: str, device: str) -> str:
     )
 
 
-def _first_line(exc: BaseException, limit: int = 200) -> str:
-    """The first non-blank line of ``str(exc)`` (transformers' messages start with a newline
-    and run over several lines), cut at ``limit``; the exception type when it has no text."""
-    for line in str(exc).splitlines():
-        if line.strip():
-            return line.strip()[:limit]
-    return type(exc).__name__
-
-
 def _first_sentence(exc: BaseException) -> str:
-    """:func:`_first_line`, stopped at its first full stop (transformers' "X requires the Y
-    library but it was not found in your environment. Check out the instructions on the")."""
-    line = _first_line(exc)
+    """:func:`~studio.errors.first_line`, stopped at its first full stop (transformers' "X
+    requires the Y library but it was not found in your environment. Check out the
+    instructions on the")."""
+    line = first_line(exc)
     head, sep, _ = line.partition(". ")
     return head if sep else line.rstrip(".")
 
@@ -221,7 +213,7 @@ def _import_error_message(label: str, model_id: str, exc: ImportError, install_h
     """One line for an ImportError raised while loading: a missing package (named when Python
     knows it, else the library's own first sentence) or a version mismatch between installed
     libraries ("cannot import name X from Y", or a missing submodule of an installed package)."""
-    text = _first_line(exc)
+    text = first_line(exc)
     name = exc.name
     submodule_missing = (
         isinstance(exc, ModuleNotFoundError) and name is not None and "." in name
@@ -374,7 +366,7 @@ class NeuralBackend:
                 # a download would not help, so do not suggest one; keep the cause chained
                 raise ModelUnavailableError(
                     f"{cls.label} model {model_id!r} could not be loaded "
-                    f"({type(exc).__name__}: {_first_line(exc)}); an unexpected error, not missing or damaged "
+                    f"({type(exc).__name__}: {first_line(exc)}); an unexpected error, not missing or damaged "
                     f"model files (likely a library version mismatch or a bug): install the "
                     f"tested versions (`pip install -r requirements-neural.txt`) or report it"
                 ) from exc
@@ -399,13 +391,11 @@ class NeuralBackend:
         missing = modules_present(*cls.required_modules)
         if missing:
             return False, f"needs the {missing!r} package; {cls.install_hint}"
-        from studio.hf import local_model_path
+        from studio.hf import how_to_get, local_model_path
 
         if local_model_path(model_id) is None:
-            extra = f"; {cls.load_hint}" if cls.load_hint else ""
             return False, (
-                f"model {model_id!r} is not in the local Hugging Face cache; "
-                f"run `python -m studio models download {model_id}`{extra}"
+                f"model {model_id!r} is not in the local Hugging Face cache; {how_to_get(model_id, cls.load_hint)}"
             )
         return True, f"ready ({model_id})"
 
@@ -491,7 +481,7 @@ class NeuralBackend:
         try:
             audio, notes = self._run(comps, prompt.strip(), duration_s=clamped_s, seed=int(seed), step=step, opts=opts)
         except (RuntimeError, ValueError, IndexError) as exc:
-            raise BackendError(f"{self.name} failed on {self.model_id!r}: {str(exc).splitlines()[0][:200]}") from exc
+            raise BackendError(f"{self.name} failed on {self.model_id!r}: {first_line(exc)}") from exc
         samples = to_channels_frames(audio)
         if not np.isfinite(samples).all():
             raise BackendError(

@@ -229,8 +229,9 @@ class SamplesBackend:
 
 
 def _at_most_stereo(samples: np.ndarray) -> np.ndarray:
-    """``(channels, n)`` with more than two channels folded to stereo (even channels to the
-    left, odd to the right: L/R of 5.1 and quad layouts land on their sides)."""
+    """``(channels, n)`` with more than two channels folded to stereo by
+    :meth:`AudioClip.to_stereo` (even channels to the left, odd to the right: L/R of 5.1 and
+    quad layouts land on their sides)."""
     if samples.shape[0] <= 2:
         return samples
-    return np.stack([samples[0::2].mean(axis=0), samples[1::2].mean(axis=0)]).astype(np.float32)
+    return AudioClip(samples, OUTPUT_RATE).to_stereo().samples

@@ -38,7 +38,8 @@ from typing import Optional
 
 import numpy as np
 
-from studio.errors import AudioError, InputError
+from studio.errors import AudioError, InputError, first_line
+from studio.text_embed import EMBED_DIM
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 # other audio/video containers people keep recordings in: named in the "no audio files" error
@@ -48,7 +49,6 @@ INDEX_NAME = ".studio-index"
 _FILE_COLS = ("filename", "slice_file_name", "file", "fname")
 _CAT_COLS = ("category", "class", "label", "labels")
 _WORD_RE = re.compile(r"[a-z]+")
-_EMBED_DIM = 384  # MiniLM (studio.text_embed.EMBED_DIM), kept here so importing stays light
 _STOP = {"wav", "flac", "ogg", "mp3", "audio", "sound", "sounds", "sample", "samples", "take", "mix", "final"}
 
 
@@ -197,7 +197,7 @@ def probe(path: Path) -> tuple[int, int, int, str]:
 
 
 def _reason(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = first_line(exc, None)
     if isinstance(exc, PermissionError) or "ermission denied" in text:
         return "permission denied"
     # libsndfile: "Error opening '<path>': Format not recognised." -> the part after the path
@@ -216,7 +216,6 @@ class SampleIndex:
         self.refreshed = True  # whether the last load_or_build rewrote the cache
         self.embedded = len(entries)  # distinct descriptions embedded by the last load_or_build
         self.signature = signature  # what the folder looked like when indexed (see is_stale)
-        self.cache_dir: Optional[Path] = None
 
     def __len__(self) -> int:
         """The number of readable recordings (those :meth:`search` can offer)."""
@@ -288,7 +287,7 @@ class SampleIndex:
             entries.append(SampleEntry(rel, int(st.st_size), int(st.st_mtime_ns), text, sidecar_ns,
                                        frames, rate, channels, error))
             if error:  # never offered by search: no embedding needed
-                vectors.append(np.zeros(_EMBED_DIM, np.float32))
+                vectors.append(np.zeros(EMBED_DIM, np.float32))
             elif text in by_text and cached_entries[by_text[text]].readable:
                 vectors.append(cached_vectors[by_text[text]])
             else:
@@ -311,7 +310,6 @@ class SampleIndex:
                 vectors[i] = fresh[entries[i].text]
         matrix = np.stack(vectors).astype(np.float32)
         index = cls(root, entries, matrix, signature=_signature(root, files))
-        index.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         index.refreshed = entries != cached_entries or stamp != cached_stamp
         index.embedded = len(unique_texts)
         if index.refreshed:
@@ -342,7 +340,7 @@ class SampleIndex:
                 raise ValueError("index shape mismatch")
             return entries, vectors, meta.get("csv_stamp")
         except (OSError, ValueError, KeyError, TypeError):
-            return [], np.zeros((0, _EMBED_DIM), np.float32), None
+            return [], np.zeros((0, EMBED_DIM), np.float32), None
 
     def _write_cache(self, base: Path, stamp: list) -> None:
         """Atomic writes (temp file, then rename); a read-only place just skips caching."""

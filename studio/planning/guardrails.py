@@ -117,11 +117,11 @@ def enforce_style(
         if choice.type not in BY_NAME:
             notes.append(f"dropped unknown layer type {choice.type!r}")
             continue
-        if choice.type in kept_types or _conflicts_with(choice.type, kept_types):
+        rival = _conflicts_with(choice.type, kept_types)
+        if rival:
             # A stronger layer of the same family is already in (light rain after rain on a
             # roof): say so only when the caption itself asked for the weaker one.
-            rival = _conflicts_with(choice.type, kept_types)
-            if rival and choice.source in ("explicit", "llm"):
+            if choice.source in ("explicit", "llm"):
                 notes.append(f"dropped {choice.type}: conflicts with {rival}")
             continue
         reason = banned_reason(choice.type, style)

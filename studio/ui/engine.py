@@ -198,12 +198,6 @@ class StudioSession:
         self.image, self.caption = loaded, caption
         return caption
 
-    def load_image(self, data: bytes, filename: str) -> ImageInput:
-        """:meth:`open_image` then :meth:`use_image`: all or nothing."""
-        loaded = self.open_image(data, filename)
-        self.use_image(loaded)
-        return loaded
-
     def set_caption_text(self, text: str) -> Caption:
         """Keep the captioner's caption when the text is unchanged; a typed edit becomes a
         ``user`` caption (so the manifest says the words were the user's)."""

@@ -7,8 +7,10 @@ import json
 
 import streamlit as st
 
-from studio.errors import CancelledError, StudioError
+from studio.errors import CancelledError, PlanError, StudioError
 from studio.library import LibraryEntry
+from studio.manifest import plan_from_manifest
+from studio.types import ScenePlan
 from studio.ui import widgets
 from studio.ui.engine import ImageInput, StudioSession
 from studio.ui.guard import guarded, page, show_error
@@ -65,10 +67,7 @@ def _open(entry: LibraryEntry) -> None:
     st.switch_page(page_path("studio"))
 
 
-def _rerender(manifest: dict, title: str) -> None:
-    from studio.manifest import plan_from_manifest
-
-    plan = plan_from_manifest(manifest)
+def _rerender(plan: ScenePlan, title: str) -> None:
     work = _render_plan(plan, "Re-rendering")
     if work is None:
         return
@@ -89,7 +88,7 @@ def _entry_card(entry: LibraryEntry) -> None:
     with st.container(border=True):
         thumb, body, actions = st.columns([1, 4, 2])
         with guarded():
-            problem = entry.problem()
+            problem = entry.problem()  # reads the manifest; the entry keeps it for this run
             thumbnail = entry.thumbnail()
             if thumbnail is not None:
                 thumb.image(thumbnail, width="stretch")
@@ -115,9 +114,9 @@ def _entry_card(entry: LibraryEntry) -> None:
             if actions.button("Open in Studio", key=f"{K}open.{entry.id}", icon=":material/open_in_new:", width="stretch", disabled=bool(problem)):
                 _open(entry)
             if actions.button("Re-render", key=f"{K}rerender.{entry.id}", icon=":material/replay:", width="stretch", disabled=bool(problem), help="render the manifest again into a new entry"):
-                _rerender(entry.manifest(), f"{entry.title} (re-render)")
+                _rerender(entry.plan(), f"{entry.title} (re-render)")
             if not problem:
-                actions.download_button("Manifest", data=entry.manifest_path.read_bytes(), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
+                actions.download_button("Manifest", data=entry.manifest_bytes(), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
         with actions.popover("Delete", icon=":material/delete:", width="stretch"):
             st.write("Delete this render and its files?")
             if st.button("Delete for good", key=f"{K}delete.{entry.id}", type="primary"):
@@ -145,10 +144,8 @@ def render() -> None:
             try:
                 data = json.loads(manifest_file.getvalue().decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
-                from studio.errors import PlanError
-
                 raise PlanError(f"{manifest_file.name!r} is not valid JSON ({exc}); upload a manifest.json written by the studio") from None
-            _rerender(data, f"{manifest_file.name} (re-render)")
+            _rerender(plan_from_manifest(data), f"{manifest_file.name} (re-render)")
     entries = lib.entries(search=search)
     if not entries:
         st.info("Nothing here yet: every generation in the Studio is saved to the library." if not search else "No entry matches.")

@@ -32,7 +32,7 @@ log = logging.getLogger("studio.ui")
 K = "studio."  # widget key prefix
 SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format", "result_tab")]
 CANCELLED = K + "cancelled"
-RETRY = K + "retry"  # the input source whose "Try again" was pressed
+RETRY = K + "retry"  # "Try again" was pressed
 SOURCES = ("upload", "example")
 SAVE_POLL_S = 1.0  # while a background library save runs, its button is redrawn this often
 SAVE_FRAGMENT = K + "save_fragment"  # the fragment holding the Save button
@@ -113,8 +113,15 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
 # --------------------------------------------------------------------------- input
 
 
-def _request_retry(source: str) -> None:
-    st.session_state[RETRY] = source
+def _request_retry() -> None:
+    st.session_state[RETRY] = True
+
+
+def _captioned(sess: StudioSession) -> None:
+    """A new caption is in place: the caption box restarts from it, and it is in line with
+    the captioner setting (see :func:`_recaption_if_needed`)."""
+    sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
+    sess.ui["captioned_by"] = sess.pipeline.captioner
 
 
 def _load(sess: StudioSession, source: str, token: str, data: bytes, filename: str) -> None:
@@ -125,7 +132,7 @@ def _load(sess: StudioSession, source: str, token: str, data: bytes, filename: s
         return
     sess.ui[f"{source}_token"] = token  # even when it fails: a retry goes through ``pending``
     sess.ui.pop(f"{source}_error", None)
-    sess.ui.pop(f"{source}_pending", None)
+    sess.ui.pop("pending", None)  # only the newest input can wait for a retry
     try:
         loaded = sess.open_image(data, filename)
     except StudioError as exc:
@@ -142,8 +149,8 @@ def _use(sess: StudioSession, source: str, loaded: ImageInput) -> None:
 
     A captioner that fails on a good file (BackendError from BLIP inference, a model missing
     with fallback off, anything unexpected) is not the file's fault: the decoded image waits
-    under ``<source>_pending`` and is captioned again when "Try again" is pressed or another
-    captioner is chosen (:func:`_retry_pending`). It is never retried by itself on each
+    in ``sess.ui["pending"]`` and is captioned again when "Try again" is pressed or another
+    captioner is chosen (:func:`_recaption_if_needed`). It is never retried by itself on each
     rerun, so a slow failing model does not run again at every click."""
     try:
         sess.use_image(loaded)
@@ -156,28 +163,32 @@ def _use(sess: StudioSession, source: str, loaded: ImageInput) -> None:
         else:
             log.error("captioning %s failed", loaded.filename, exc_info=exc)
             why = f"something went wrong on our side ({type(exc).__name__}; it has been logged)"
-        sess.ui[f"{source}_pending"] = {
+        sess.ui["pending"] = {
+            "source": source,
             "image": loaded,
-            "captioner": sess.pipeline.captioner,
             "error": f"{loaded.filename!r} was not loaded because captioning it failed: {why}; "
             "press Try again, or choose another captioner under Models in the sidebar",
         }
+        sess.ui["captioned_by"] = sess.pipeline.captioner  # tried with it: wait for a change
         return
-    for other in SOURCES:  # a new image is in use: older inputs waiting for a retry are moot
-        sess.ui.pop(f"{other}_pending", None)
-    sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
-    sess.ui["captioned_by"] = sess.pipeline.captioner
+    sess.ui.pop("pending", None)  # a new image is in use
+    _captioned(sess)
 
 
-def _retry_pending(sess: StudioSession) -> None:
-    """Caption a waiting input again when its "Try again" was pressed or the captioner
-    setting changed since it failed."""
-    asked = st.session_state.pop(RETRY, None)
-    for source in SOURCES:
-        pending = sess.ui.get(f"{source}_pending")
-        if pending is not None and (asked == source or pending["captioner"] != sess.pipeline.captioner):
-            del sess.ui[f"{source}_pending"]
-            _use(sess, source, pending["image"])
+def _recaption_if_needed(sess: StudioSession) -> None:
+    """The one place a change of captioner is noticed (before the inputs are shown). A
+    waiting input is captioned again when "Try again" was pressed or the captioner changed;
+    otherwise a changed captioner captions the image in use again."""
+    asked = st.session_state.pop(RETRY, False)
+    changed = sess.ui.get("captioned_by") != sess.pipeline.captioner
+    pending = sess.ui.get("pending")
+    if pending is not None and (asked or changed):
+        del sess.ui["pending"]
+        _use(sess, pending["source"], pending["image"])
+    elif changed and sess.image is not None:
+        with guarded():
+            sess.caption = sess.pipeline.caption(sess.image.image)
+        _captioned(sess)
 
 
 def _input(sess: StudioSession) -> None:
@@ -205,8 +216,9 @@ def _input(sess: StudioSession) -> None:
     with guarded():
         if upload is None:  # removed from the uploader: its message (and any retry) go with it
             sess.ui.pop("upload_error", None)
-            sess.ui.pop("upload_pending", None)
-        _retry_pending(sess)
+            if sess.ui.get("pending", {}).get("source") == "upload":
+                del sess.ui["pending"]
+        _recaption_if_needed(sess)
         if upload is not None:
             _load(sess, "upload", upload.file_id, upload.getvalue(), upload.name)
         chosen = st.session_state.pop(K + "chosen_example", None)
@@ -219,19 +231,11 @@ def _input(sess: StudioSession) -> None:
         error = sess.ui.get(f"{source}_error")
         if error:
             st.error(error + kept, icon=":material/error:")
-        pending = sess.ui.get(f"{source}_pending")
-        if pending is not None:
-            st.error(pending["error"] + kept, icon=":material/error:")
-            st.button("Try again", key=f"{K}retry.{source}", icon=":material/refresh:", on_click=_request_retry, args=(source,))
+    pending = sess.ui.get("pending")
+    if pending is not None:
+        st.error(pending["error"] + kept, icon=":material/error:")
+        st.button("Try again", key=f"{K}retry.{pending['source']}", icon=":material/refresh:", on_click=_request_retry)
     sess.ui.pop("example_error", None)
-
-
-def _recaption_if_needed(sess: StudioSession) -> None:
-    if sess.image is not None and sess.ui.get("captioned_by") != sess.pipeline.captioner:
-        with guarded():
-            sess.caption = sess.pipeline.caption(sess.image.image)
-            sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
-        sess.ui["captioned_by"] = sess.pipeline.captioner
 
 
 def _caption(sess: StudioSession) -> None:
@@ -315,10 +319,9 @@ def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[Scen
 # --------------------------------------------------------------------------- running
 
 
-def _run(label: str, work, *, save: bool = False, failure_key: Optional[str] = None) -> None:
+def _run(label: str, work, *, save: bool = False) -> Optional[StudioError]:
     """Run ``work(reporter)`` with progress bars and a Cancel button; rerun on success.
-    With ``failure_key`` a StudioError is remembered under it (see :func:`_actions`)."""
-    sess = session()
+    Returns the StudioError it showed, if any (None when cancelled)."""
     slot = st.container()
     with slot:
         st.button("Cancel", key=K + "cancel", icon=":material/cancel:", on_click=_request_cancel, help="Stop; the previous result is kept")
@@ -328,17 +331,15 @@ def _run(label: str, work, *, save: bool = False, failure_key: Optional[str] = N
     except CancelledError as exc:
         reporter.clear()
         st.warning(str(exc))
-        return
+        return None
     except StudioError as exc:
         reporter.clear()
         show_error(exc)
-        if failure_key is not None:
-            sess.ui["failed_remix"] = (failure_key, exc)
-        return
+        return exc
     reporter.clear()
     if save:
         try:
-            sess.save_to_library(library(), background=True)
+            session().save_to_library(library(), background=True)
         except StudioError as exc:
             flash(f"Not saved to the library: {exc}", "warning")
     if isinstance(result, str) and result:
@@ -383,7 +384,9 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
         if failed is not None and failed[0] == key:
             show_error(failed[1])
         else:
-            _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1], failure_key=key)
+            error = _run("Re-mixing", lambda rep: (sess.apply_plan(plan, rep), "Re-mixed (no regeneration)")[1])
+            if error is not None:
+                sess.ui["failed_remix"] = (key, error)
     elif pending[0] == "regenerate" and _replanned(sess.soundscape.plan, plan):
         st.info("The settings or caption changed since this result: Generate to hear the new plan.", icon=":material/info:")
     elif pending[0] == "regenerate":
@@ -489,7 +492,6 @@ def render() -> None:
     sess = session()
     settings = _sidebar(sess)
     _input(sess)
-    _recaption_if_needed(sess)
     _caption(sess)
     with guarded():
         _ensure_plan(sess, settings)
@@ -516,7 +518,6 @@ def sync_settings(sess: StudioSession, plan: ScenePlan) -> None:
     st.session_state[K + "planner"] = planner
     if plan.caption is not None:
         sess.caption = plan.caption
-    sess.ui["caption_serial"] = sess.ui.get("caption_serial", 0) + 1
-    sess.ui["captioned_by"] = sess.pipeline.captioner
+    _captioned(sess)
     caption = sess.caption
     sess.ui["plan_key"] = (caption.text, caption.source, plan.style, float(plan.duration_s), int(plan.seed), planner) if caption else None

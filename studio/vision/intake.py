@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -286,12 +285,10 @@ def _prepare(img: Any, data: bytes, name: Optional[str], label: str, max_side: i
 
     longest = max(width, height)
     if longest > max_side and fmt in ("JPEG", "MPO"):
-        denominator = _dct_scale(width, height, max_side)
-        if denominator > 1:
-            # Pillow picks the largest of 1/2, 1/4, 1/8 that keeps both sides at or above
-            # the size asked for; (w // d, h // d) asks for exactly 1/d, which decodes to
-            # ceil(w / d) x ceil(h / d).
-            img.draft(None, (width // denominator, height // denominator))
+        # Pillow decodes at the largest of 1/8, 1/4, 1/2 that keeps both sides at or above
+        # the size asked for (at ceil(side / d); it requires side // d to reach it, so the
+        # floors always hold), or at full size.
+        img.draft(None, _decode_floors(width, height, max_side))
     try:
         img.load()
     except Image.DecompressionBombError as exc:
@@ -347,28 +344,25 @@ def decode_floor(max_side: int) -> int:
     """The least side a DCT-scaled JPEG decode may stop at: 448 px for the default 768, in
     proportion for another ``max_side`` (so asking for more detail gets more). It applies to
     both sides, the short one included, unless the plain resize to ``max_side`` would leave
-    that side smaller still (see :func:`_dct_scale`)."""
+    that side smaller still (see :func:`_decode_floors`)."""
     return max(1, round(max_side * DECODE_MIN_SIDE / DEFAULT_MAX_SIDE))
 
 
-def _dct_scale(width: int, height: int, max_side: int) -> int:
-    """The JPEG DCT scale denominator (1, 2, 4 or 8) for an image that must end up with its
-    longest side at most ``max_side``: the largest reduction that leaves each side at least
-    :func:`decode_floor`, or at least what the plain resize to ``max_side`` gives that side
-    when that is less (a wide panorama's short side), and keeps MIN_SIDE_PX.
+def _decode_floors(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) a DCT-scaled decode of an image that must end up with its longest
+    side at most ``max_side`` has to keep: :func:`decode_floor` on each side, or for the
+    short side what the plain resize to ``max_side`` gives it when that is less (a wide
+    panorama's), and never under MIN_SIDE_PX.
 
     The short side matters as much as the long one: CLIP resizes by its shortest edge and
     BLIP squashes to a square, so a 16:9 photo decoded to 480x270 would be upscaled by all of
-    them. libjpeg's scaled decode is ceil(side / denominator) on each side."""
+    them."""
     longest, shortest = max(width, height), min(width, height)
     floor = decode_floor(max_side)
     # The short side after resizing the full image to max_side (as _prepare does).
     resized_short = max(1, round(shortest * max_side / longest))
     short_floor = max(MIN_SIDE_PX, min(floor, resized_short))
-    for denominator in (8, 4, 2):
-        if -(-longest // denominator) >= floor and -(-shortest // denominator) >= short_floor:
-            return denominator
-    return 1
+    return (floor, short_floor) if width >= height else (short_floor, floor)
 
 
 def _to_rgb(img: Any) -> Any:
@@ -445,9 +439,6 @@ def _to_srgb(rgb: Any, icc: Optional[bytes], source_mode: str) -> Any:
         return rgb
 
 
-_TRANSFORM_LOCK = threading.Lock()
-
-
 def _srgb_transform(icc: Any, mode: str) -> Any:
     """A cached ImageCms transform from the embedded profile ``icc`` (for ``mode`` "RGB" or
     "CMYK" pixels) to sRGB; None when there is no profile, it is broken, of another colour
@@ -455,8 +446,7 @@ def _srgb_transform(icc: Any, mode: str) -> Any:
     and building a transform costs about as much as applying it to a 768 px image."""
     if not icc or not isinstance(icc, (bytes, bytearray)):
         return None
-    with _TRANSFORM_LOCK:  # lru_cache is thread-safe, but this avoids building one twice
-        return _build_srgb_transform(bytes(icc), mode)
+    return _build_srgb_transform(bytes(icc), mode)
 
 
 @lru_cache(maxsize=16)

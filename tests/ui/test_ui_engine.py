@@ -32,7 +32,7 @@ class Reporter:
 @pytest.fixture(scope="module")
 def session():
     sess = StudioSession()
-    sess.load_image(png_bytes(320, 240), "misty_lake_at_dawn.png")
+    sess.use_image(sess.open_image(png_bytes(320, 240), "misty_lake_at_dawn.png"))
     plan = sess.make_plan(style="meditation", duration_s=6.0, seed=5)
     rep = Reporter()
     sess.generate(plan, rep)
@@ -200,12 +200,12 @@ def test_a_failed_captioner_leaves_image_caption_and_plan_as_they_were():
             return super().caption(image)
 
     sess = StudioSession(pipeline=FlakyCaptioner())
-    sess.load_image(png_bytes(), "lake.png")
+    sess.use_image(sess.open_image(png_bytes(), "lake.png"))
     plan = sess.make_plan(style="meditation", duration_s=10.0, seed=1)
     image, caption = sess.image, sess.caption
     sess.pipeline.fail = True
     with pytest.raises(BackendError, match="CUDA out of memory"):
-        sess.load_image(png_bytes(300, 200), "forest.png")
+        sess.use_image(sess.open_image(png_bytes(300, 200), "forest.png"))
     assert sess.image is image and sess.caption is caption and sess.plan is plan
     # The decoded file can be captioned again later without reading it again.
     loaded = sess.open_image(png_bytes(300, 200), "forest.png")

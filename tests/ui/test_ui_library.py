@@ -142,3 +142,27 @@ def test_mix_problems_promise_only_what_re_render_does(tmp_path):
     assert all("again" not in p for p in (gone.mix_problem(), problem))
     # The remedy is available: the manifest of each is intact, so Re-render is offered.
     assert gone.problem() is None and cut.problem() is None
+
+
+def test_an_entry_reads_its_files_once(tmp_path, monkeypatch):
+    """A library card asks for the problem, plan, manifest bytes and thumbnail on every run:
+    each file is read once per entry object, and a damaged one is reported the same each time."""
+    from pathlib import Path
+
+    lib = Library(tmp_path)
+    plan = make_plan(seed=4)
+    lib.add(make_manifest(plan), image=png_bytes())
+    bad = lib.add(make_manifest(make_plan()), title="Bad")
+    bad.manifest_path.write_text("{", encoding="utf-8")
+    entry, damaged = lib.get(lib.entries()[1].id), lib.get(bad.id)
+    reads: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self.name), real(self))[1])
+    for _ in range(3):
+        assert entry.problem() is None and entry.plan() == plan
+        assert entry.manifest() == json.loads(entry.manifest_bytes()) and entry.thumbnail() is not None
+        assert "“Bad” is damaged" in damaged.problem()
+        with pytest.raises(LibraryError, match="“Bad” is damaged"):
+            damaged.manifest_bytes()
+    assert entry.manifest_bytes() == real(entry.manifest_path)
+    assert sorted(reads) == ["manifest.json", "manifest.json", "thumbnail.png"]

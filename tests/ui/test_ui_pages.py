@@ -561,6 +561,33 @@ def test_a_captioner_failure_keeps_the_old_image_and_can_be_retried(data_dir):
     assert any("'blip' unavailable" in i.value for i in at.info)
 
 
+def test_only_the_newest_failed_input_waits_for_a_retry(data_dir):
+    """An upload and then an example both failing to caption: one message, one Try again."""
+    from studio.errors import BackendError
+    from studio.pipeline import SoundscapePipeline
+    from studio.ui.gallery import example_images, label
+
+    examples = example_images()
+    if not examples:
+        pytest.skip("examples/images/ has no images")
+
+    class BrokenCaptioner(SoundscapePipeline):
+        def caption(self, image):
+            raise BackendError("BLIP inference failed: CUDA out of memory")
+
+    at = _app()
+    sess = at.session_state[SESSION]
+    sess.pipeline = BrokenCaptioner()
+    _upload(at, "lake.png")
+    assert not at.exception
+    assert [b.key for b in at.button if (b.key or "").startswith("studio.retry")] == ["studio.retry.upload"]
+    at.selectbox(key="studio.example").set_value(label(examples[0])).run()
+    assert not at.exception
+    assert [b.key for b in at.button if (b.key or "").startswith("studio.retry")] == ["studio.retry.example"]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and f"{examples[0].name!r} was not loaded" in errors[0] and sess.image is None
+
+
 def test_a_missing_saved_mix_says_what_re_render_really_does(data_dir):
     """The message promises a new entry with the mix; pressing Re-render makes exactly that."""
     from studio.mixing import resolve_events

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from studio.vision.intake import DEFAULT_MAX_SIDE, load_image
-from vision_helpers import XMP, encode, photo_like, with_iptc
+from vision_helpers import XMP, encode, jpeg_declaring, photo_like, with_iptc
 
 GRADIENT = np.dstack(
     np.broadcast_arrays(
@@ -98,11 +98,16 @@ def _side_floors(width: int, height: int, max_side: int) -> tuple[int, int]:
      (4000, 1600, 768, 4), (1600, 4000, 768, 4), (4000, 1600, 1536, 2)],
 )  # fmt: skip
 def test_jpeg_dct_scale_keeps_both_sides_above_the_floor(width, height, max_side, denominator):
-    from studio.vision.intake import _dct_scale, decode_floor
+    from studio.vision.intake import _decode_floors, decode_floor
 
     assert decode_floor(DEFAULT_MAX_SIDE) == 448 and decode_floor(300) == 175 and decode_floor(2000) == 1167
     long_floor, short_floor = _side_floors(width, height, max_side)
-    assert _dct_scale(width, height, max_side) == denominator
+    floors = _decode_floors(width, height, max_side)
+    assert floors == ((long_floor, short_floor) if width >= height else (short_floor, long_floor))
+    with Image.open(io.BytesIO(jpeg_declaring(width, height))) as img:  # the header only
+        img.draft(None, floors)  # as load_image asks: Pillow picks the scale
+        # libjpeg's scaled decode is ceil(side / denominator)
+        assert img.size == (-(-width // denominator), -(-height // denominator))
     longest, shortest = max(width, height), min(width, height)
     # libjpeg's scaled decode is ceil(side / denominator)
     assert -(-longest // denominator) >= long_floor and -(-shortest // denominator) >= short_floor

@@ -113,14 +113,11 @@ def test_settings_it_does_not_reproduce_are_left_to_the_processor(override):
 @pytest.mark.parametrize(
     "pad", [{"height": 96, "width": 96}, None], ids=["pad_size", "pad_to_batch"]
 )  # fmt: skip
-def test_padding_processors_keep_their_own_normalisation(kind, pad):
-    """A processor with do_pad=True pads after normalising (zeros in normalised space), so
-    neither its resize nor its rescale and normalisation are taken over: the padded border
-    stays 0, not (0 - mean) / std."""
+def test_padding_processors_keep_their_own_resize_and_normalisation(kind, pad):
+    """A processor with do_pad=True pads after normalising (zeros in normalised space): its
+    resize is not taken over, and the padded border stays 0, not (0 - mean) / std."""
     import torch
     from transformers import BlipImageProcessor, CLIPImageProcessor
-
-    from studio.vision.prep import _normalisation
 
     common = {"image_mean": OPENAI_CLIP_MEAN, "image_std": OPENAI_CLIP_STD, "do_pad": True}
     if pad:
@@ -129,8 +126,9 @@ def test_padding_processors_keep_their_own_normalisation(kind, pad):
         proc = BlipImageProcessor(size={"height": 64, "width": 64}, **common)
     else:
         proc = CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}, **common)
-    assert proc.do_pad and _normalisation(proc) is None
-    assert _normalisation(type(proc)(**{**proc.to_dict(), "do_pad": False})) is not None  # only the padding decides
+    assert proc.do_pad and processor_target_size(proc, 120, 90) is None
+    unpadded = type(proc)(**{**proc.to_dict(), "do_pad": False})
+    assert processor_target_size(unpadded, 120, 90) is not None  # only the padding decides
     image = _image((90, 120), seed=5)
     assert fit_for_processor(image, proc) is image
     want = proc(images=image, return_tensors="pt")["pixel_values"]

@@ -17,6 +17,15 @@ def encode(arr: np.ndarray, fmt: str, **save_kw) -> bytes:
     return buf.getvalue()
 
 
+def jpeg_declaring(width: int, height: int, pixels: np.ndarray | None = None) -> bytes:
+    """A small real JPEG (of ``pixels``, default 16x16 grey) with its SOF0 frame size
+    rewritten to width x height: Pillow opens it at that size without decoding anything."""
+    data = bytearray(encode(np.full((16, 16, 3), 128, np.uint8) if pixels is None else pixels, "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def scene(top_rgb, bottom_rgb, *, size=(120, 160), split=0.5) -> np.ndarray:
     """A (height, width, 3) uint8 frame: one colour above ``split``, another below."""
     h, w = size
