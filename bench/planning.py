@@ -43,7 +43,7 @@ def main() -> int:
 
     import numpy as np
 
-    from studio.generation.catalogue import CATALOGUE
+    from studio.sounds.catalogue import CATALOGUE
     from studio.planning.rules import RulePlanner, catalogue_matrix, caption_text, embed_texts
     from studio.planning.scoring import evaluate, load_table, style_layer_types
     from studio.planning.styles import load_style

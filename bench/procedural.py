@@ -40,7 +40,7 @@ def main() -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    from studio.generation.catalogue import CATALOGUE
+    from studio.sounds.catalogue import CATALOGUE
     from studio.generation.procedural import ProceduralBackend
 
     backend = ProceduralBackend()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 from studio.planning.guardrails import LayerChoice, clamp
 from studio.planning.lexicon import DEFAULT_DISTANCE
 from studio.planning.prompts import layer_prompt

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Optional
 
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 from studio.planning.lexicon import CONFLICTS, DEFAULT_DISTANCE, GENTLER
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from studio.errors import StudioError
-from studio.generation.catalogue import CATALOGUE
+from studio.sounds.catalogue import CATALOGUE
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
 from studio.planning.chat_model import ChatGenerator, HFChatGenerator, model_in_cache

@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 from studio.planning.guardrails import LayerChoice
 from studio.planning.lexicon import DEFAULT_DISTANCE
 from studio.planning.prompts import clean_text

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 
 if TYPE_CHECKING:  # pragma: no cover
     from studio.planning.styles import Style

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import numpy as np
 
 from studio.errors import InputError, PlanError
-from studio.generation.catalogue import BY_NAME, CATALOGUE
+from studio.sounds.catalogue import BY_NAME, CATALOGUE
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
 from studio.planning.guardrails import LayerChoice, banned_reason, enforce_style

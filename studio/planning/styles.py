@@ -75,7 +75,7 @@ def style_names() -> list[str]:
 
 def _check(name: str, style: Style) -> None:
     """Refuse a preset file that would let a plan break its own contract."""
-    from studio.generation.catalogue import BY_NAME
+    from studio.sounds.catalogue import BY_NAME
     from studio.types import MAX_LAYERS
 
     problems: list[str] = []

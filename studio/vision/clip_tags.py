@@ -1,5 +1,5 @@
 """CLIP sound tags (registry name ``clip``): zero-shot similarity of an image against the
-sound-scene vocabulary (``studio.vision.vocabulary``: catalogue layer types + ESC-50).
+sound-scene vocabulary (``studio.sounds.labels``: catalogue layer types + ESC-50).
 
 Default ``openai/clip-vit-large-patch14``; ``openai/clip-vit-base-patch32`` is the lighter
 choice. Scores are CLIP's softmax over the whole vocabulary (its learned logit scale), so
@@ -16,7 +16,7 @@ from studio.types import Caption
 from studio.vision import model_cache
 from studio.vision.neural import check_int, load_failure, model_availability, resolve_device_dtype
 from studio.vision.prep import processor_inputs
-from studio.vision.vocabulary import SoundLabel, vocabulary
+from studio.sounds.labels import SoundLabel, vocabulary
 
 
 class ClipTagger:

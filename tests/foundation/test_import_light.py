@@ -16,7 +16,7 @@ LIGHT_MODULES = (
     "studio.vision",
     "studio.planning",
     "studio.generation",
-    "studio.generation.catalogue",
+    "studio.sounds.catalogue",
     "studio.planning.styles",
 )
 

@@ -21,7 +21,7 @@ def warm_table(rules):
 
 
 def test_table_size():
-    from studio.generation.catalogue import BY_NAME
+    from studio.sounds.catalogue import BY_NAME
     from studio.planning.styles import style_names
 
     assert len(ROWS) >= 25 and len(HELDOUT) >= 15
@@ -47,7 +47,7 @@ def test_first_rows_get_their_expected_layers(rules, styles, row):
 def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles, table):
     import numpy as np
 
-    from studio.generation.catalogue import CATALOGUE
+    from studio.sounds.catalogue import CATALOGUE
     from studio.planning.rules import caption_text, catalogue_matrix, embed_texts
 
     def plan_types(row):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 from studio.planning.guardrails import LayerChoice, banned_reason, enforce_style, limit_violations
 from studio.planning.lexicon import GENTLER
 from studio.planning.llm import LLMPlanner

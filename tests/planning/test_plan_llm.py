@@ -199,7 +199,7 @@ def test_prompt_injection(scripted, styles, style_name):
 
     def obedient(messages, seed):  # a model that does what the caption says
         return json.dumps({"layers": [{"type": t.name, "gain_db": 40, "pan": 40, "level_db": 40, "events_per_minute": 600}
-                                      for t in __import__("studio.generation.catalogue", fromlist=["x"]).CATALOGUE] * 15})
+                                      for t in __import__("studio.sounds.catalogue", fromlist=["x"]).CATALOGUE] * 15})
 
     plan, fake = plan_with(scripted, obedient, style, caption=Caption(text=INJECTION))
     # the obedient answer is used (not silently replaced by the rules planner), and clamped

@@ -20,7 +20,7 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studio.generation.catalogue import CATALOGUE
+from studio.sounds.catalogue import CATALOGUE
 from studio.planning.guardrails import limit_violations
 from studio.planning.llm import LLMPlanner
 from studio.types import Caption, ScenePlan

@@ -42,7 +42,7 @@ def test_cli_catalogue_lists_every_type_by_default(tmp_path, monkeypatch):
     """The full command renders all 34 types (here 0.5 s each, with the spectrogram drawing
     stubbed to keep it fast)."""
     from studio.generation.procedural import audition
-    from studio.generation.catalogue import CATALOGUE
+    from studio.sounds.catalogue import CATALOGUE
 
     made = []
     monkeypatch.setattr(audition, "_spectrogram_png", lambda x, sr, title: made.append(title) or b"\x89PNG\r\n\x1a\n")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from studio.errors import CancelledError, InputError, StudioError
-from studio.generation.catalogue import BY_NAME, CATALOGUE
+from studio.sounds.catalogue import BY_NAME, CATALOGUE
 from studio.types import AudioClip
 
 from procedural_helpers import SR, envelope, render

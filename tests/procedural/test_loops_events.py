@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.generation.catalogue import CATALOGUE
+from studio.sounds.catalogue import CATALOGUE
 
 from procedural_helpers import SR, envelope, render
 
@@ -45,7 +45,7 @@ def test_tonal_loops_are_exactly_periodic(name):
 def test_as_event_starts_at_once_and_decays_to_silence(name, seconds):
     """At its natural length, and squeezed into 1 s (the event then decays early instead of
     being cut off)."""
-    from studio.generation.catalogue import BY_NAME
+    from studio.sounds.catalogue import BY_NAME
 
     seconds = seconds or BY_NAME[name].event_s or 4.0
     x = render(name, seconds, seed=2, as_event=True)
@@ -84,7 +84,7 @@ SMOOTH = ["singing_bowl", "kalimba", "wind_chimes", "drone_pad", "binaural_beats
 def test_tonal_and_smooth_types_have_no_clicks(name):
     """No sample-to-sample jump far above the signal's own largest steps (a click is a step
     several times bigger than anything the sound does): strikes and plucks have soft onsets."""
-    from studio.generation.catalogue import BY_NAME
+    from studio.sounds.catalogue import BY_NAME
 
     for x in (render(name, 8.0, seed=5), render(name, BY_NAME[name].event_s or 4.0, seed=5, as_event=True)):
         steps = np.abs(np.diff(x.astype(np.float64), axis=1)).max(axis=0)

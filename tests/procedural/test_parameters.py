@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from studio.errors import InputError
-from studio.generation.catalogue import CATALOGUE
+from studio.sounds.catalogue import CATALOGUE
 from studio.generation.procedural.generators import GENERATORS
 from studio.generation.procedural.params import UNIT_PARAMS
 

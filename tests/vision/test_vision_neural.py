@@ -16,7 +16,7 @@ from studio.vision import CAPTIONERS, TAGGERS, model_cache
 from studio.vision.blip import Blip2Captioner, BlipCaptioner
 from studio.vision.clip_tags import ClipTagger, tag_caption
 from studio.vision.intake import load_image
-from studio.vision.vocabulary import labels
+from studio.sounds.labels import labels
 from vision_helpers import encode, scene
 
 CAPTIONER_CLASSES = {"blip2": Blip2Captioner, "blip": BlipCaptioner}
@@ -242,7 +242,7 @@ def test_clip_scores_match_the_full_model_forward(tiny_dirs, photo):
     import torch
     from transformers import CLIPModel, CLIPProcessor
 
-    from studio.vision.vocabulary import vocabulary
+    from studio.sounds.labels import vocabulary
 
     tagger = ClipTagger.from_pretrained(str(tiny_dirs["clip"]), device="cpu")
     model = CLIPModel.from_pretrained(tiny_dirs["clip"]).eval()

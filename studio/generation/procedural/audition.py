@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 from studio.errors import ExportError, InputError
-from studio.generation.catalogue import BY_NAME, CATALOGUE
+from studio.sounds.catalogue import BY_NAME, CATALOGUE
 from studio.types import Progress
 
 

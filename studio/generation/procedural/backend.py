@@ -6,7 +6,7 @@ import math
 from typing import Any, Optional
 
 from studio.errors import InputError
-from studio.generation.catalogue import BY_NAME
+from studio.sounds.catalogue import BY_NAME
 from studio.types import AudioClip, MAX_SEED, Progress
 
 MAX_CLIP_S = 3600.0

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from studio.generation.catalogue import CATALOGUE
+from studio.sounds.catalogue import CATALOGUE
 
 # Cosine similarity under which a match is reported as weak. all-MiniLM-L6-v2 gives ~0.5-0.8
 # for a paraphrase of a description and ~0.0-0.2 for unrelated text; 0.35 sits between

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from studio.generation.catalogue import CATALOGUE
-from studio.vision.vocabulary import (
+from studio.sounds.catalogue import CATALOGUE
+from studio.sounds.labels import (
     ESC50_CLASSES,
     ESC50_TO_LAYER,
     labels,

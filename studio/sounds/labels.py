@@ -1,6 +1,6 @@
 """The sound-scene label vocabulary for zero-shot image tagging (CLIP).
 
-It is the procedural catalogue's layer types (``studio.generation.catalogue.CATALOGUE``)
+It is the procedural catalogue's layer types (``studio.sounds.catalogue.CATALOGUE``)
 with readable labels, plus the 50 class names of ESC-50 (Piczak, 2015: the environmental
 sound classification benchmark). A label that names both (``crickets``) is one entry that
 points at both, so the planner can map a tag straight to a layer type.
@@ -121,7 +121,7 @@ class SoundLabel:
 @lru_cache(maxsize=1)
 def vocabulary() -> tuple[SoundLabel, ...]:
     """Catalogue types first (in catalogue order), then the ESC-50 classes not merged in."""
-    from studio.generation.catalogue import CATALOGUE
+    from studio.sounds.catalogue import CATALOGUE
 
     merged = {layer: esc for esc, layer in ESC50_TO_LAYER.items()}
     entries: list[SoundLabel] = []
