@@ -1,7 +1,8 @@
 """Atomic file writes: a temp file in the destination folder, fsync, then ``os.replace``.
 
 An interrupted write leaves, at worst, a hidden ``.<name>.*.part`` temp file that is removed
-on the way out; never a truncated file under the final name.
+on the way out; never a truncated file under the final name. Files end up with the mode a plain
+``open()`` would give them (0666 less the user's umask), not the 0600 of ``mkstemp``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process's umask (from /proc where it can be read without changing it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it straight back
+    os.umask(mask)
+    return mask
+
+
+def probe_writable(folder: Path) -> None:
+    """Raise the OSError a new file in ``folder`` would meet (permission, read-only disk);
+    creates and removes one empty hidden temp file."""
+    fd, tmp = tempfile.mkstemp(dir=str(folder), prefix=".write-check-", suffix=".part")
+    os.close(fd)
+    os.unlink(tmp)
+
+
 class AtomicFile:
     """A temp file beside ``final``; :meth:`commit` fsyncs and renames it, :meth:`discard`
     deletes it. ``fh`` is the open binary handle."""
@@ -35,6 +58,10 @@ class AtomicFile:
         self.final = Path(final)
         fd, tmp = tempfile.mkstemp(dir=str(self.final.parent), prefix=f".{self.final.name}.", suffix=".part")
         self.tmp = Path(tmp)
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+        except OSError:  # a file system without modes keeps its own
+            pass
         self.fh: BinaryIO = os.fdopen(fd, "w+b")  # readable too: the OGG serial is pinned in place
         self.done = False
 

@@ -5,18 +5,27 @@ Layout written under ``out_dir`` (created if missing)::
     mix.<ext>                       48 kHz stereo, mastered (wav/flac/ogg/mp3)
     mix-loop.<ext>                  with loop_ready=True: gapless on repeat (see docs/mixing.md)
     stems/NN-<role>-<name>.<ext>    NN = 1-based layer index; stereo, the mix's exact length,
-                                    after the layer's gain/pan/width/mute/solo, before the master
+                                    after the layer's gain/pan/width/mute/solo, before the master;
+                                    FLAC 24-bit by default (or WAV)
     manifest.json                   the given manifest plus "outputs", "export" (and "master" if absent)
+    <extra files>                   with extra_files: e.g. CREDITS.txt, beside the manifest
     <zip_name>                      with zip_name: all of the above in one zip
 
-Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it and
-masters the sum, so memory stays bounded for 60-minute tracks. Every file (audio, manifest, zip)
-is written to a hidden temp file in its final folder and fsynced; only when all of them are
-complete are they renamed into place, so a failure (disk full, unwritable folder, Ctrl-C) never
-leaves a partial or mismatched set: the temp files and anything this call created are removed,
-and files of an earlier export stay as they were. Output bytes are a pure
-function of the soundscape (no timestamps), so a re-export is byte-identical in every format
-(OGG after pinning the random stream serial libsndfile picks, see studio/mixing/ogg.py).
+The work is in three steps: :func:`check_export_options` and :func:`check_output_folder` validate
+before anything is written; the writers (:class:`_AudioWriter`) stream every audio file into a
+temp file; :func:`_commit` adds the manifest and extra files, zips, and renames everything into
+place. Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it
+and masters the sum, so memory stays bounded for 60-minute tracks. Every file is written to a
+hidden temp file in its final folder and fsynced; only when all of them are complete are they
+renamed into place, so a failure (disk full, unwritable folder, Ctrl-C) never leaves a partial or
+mismatched set: the temp files and anything this call created are removed, and files of an
+earlier export stay as they were. Output bytes are a pure function of the soundscape (no
+timestamps), so a re-export is byte-identical in every format (OGG after pinning the random
+stream serial libsndfile picks, see studio/mixing/ogg.py). Files get the user's umask
+(studio.atomic).
+
+Integer PCM (WAV and FLAC, 16/24-bit) is quantised by one rule (studio.mixing.wav.quantise), so a
+FLAC file decodes to exactly the samples of the WAV file of the same subtype.
 """
 
 from __future__ import annotations
@@ -26,15 +35,19 @@ import json
 import os
 import shutil
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
-from studio.atomic import AtomicFile, fsync_dir
+from studio.atomic import AtomicFile, fsync_dir, probe_writable
+from studio.defaults import MIX_FORMAT as DEFAULT_MIX_FORMAT
+from studio.defaults import STEM_FORMAT as DEFAULT_STEM_FORMAT
 from studio.errors import ExportError, StudioError
 from studio.types import Progress, Soundscape, no_progress
 
+# The one list of mix formats (CLI choices, the app's and the library's formats read it):
 # format -> (libsndfile major format, allowed subtypes, default subtype)
 MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "wav": ("WAV", ("PCM_24", "PCM_16", "FLOAT"), "PCM_24"),
@@ -48,9 +61,11 @@ LOSSY_FORMATS = frozenset({"ogg", "mp3"})  # kept under the ceiling after decodi
 # 0.0 is LAME's best VBR (~250 kb/s), OGG 0.2 is Vorbis ~q8 (~260 kb/s). libsndfile's defaults
 # (~150 kb/s MP3) overshoot the ceiling by more once decoded and sound duller.
 LOSSY_COMPRESSION_LEVEL = {"mp3": 0.0, "ogg": 0.2}
-# Stems are pre-master: with a negative master gain they can exceed full scale, so WAV stems
-# default to 32-bit float (no clipping, and their sum through the master gain is exact).
+# Stems default to FLAC 24-bit (lossless, a third of float WAV's size). Stems are pre-master: with a
+# negative master gain one can exceed full scale, which integer formats clip (reported in the
+# manifest); WAV stems therefore default to 32-bit float, which never clips.
 STEM_DEFAULT_SUBTYPE = {"wav": "FLOAT", "flac": "PCM_24"}
+RESERVED_NAMES = frozenset({"manifest.json", "stems"})
 SOFTWARE = "Soundscape Studio"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -106,10 +121,14 @@ class _Encoder:
 
     def __init__(self, fh: Any, name: str, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
                  info: Mapping[str, str], dither_seed: int) -> None:
-        self.fh, self.name, self.fmt = fh, name, fmt
+        self.fh, self.name, self.fmt, self.subtype = fh, name, fmt, subtype
         self.finished = False
         self.wav = None
         self.sf = None
+        self.integer = subtype in ("PCM_24", "PCM_16")
+        self.clipped_samples = 0  # integer samples that were beyond full scale
+        self.written = 0
+        self.dither_seed = dither_seed
         if fmt == "wav":
             from studio.mixing.wav import WavWriter
 
@@ -145,10 +164,22 @@ class _Encoder:
             raise self.io.error
 
     def write(self, x: np.ndarray) -> None:
+        if self.integer:
+            self.clipped_samples += int(np.count_nonzero(np.abs(x) > 1.0))
         if self.wav is not None:
             self.wav.write(x)
+        elif self.integer:
+            # Quantised by the WAV writer's rule, so FLAC decodes to exactly the WAV's samples;
+            # libsndfile takes 24-bit samples as the top bits of int32.
+            from studio.mixing.wav import quantise
+
+            q = quantise(x, self.subtype, self.written, self.dither_seed).reshape(-1, x.shape[0])
+            if self.subtype == "PCM_24":
+                q = q << 8
+            self._call(lambda: self.sf.write(q))
         else:
             self._call(lambda: self.sf.write(np.ascontiguousarray(x.T)))
+        self.written += x.shape[1]
 
     def finish(self) -> None:
         if self.finished:
@@ -194,6 +225,10 @@ class _AudioSink:
 
     def write(self, x: np.ndarray) -> None:
         self.encoder.write(x)
+
+    @property
+    def clipped_samples(self) -> int:
+        return self.encoder.clipped_samples
 
     def finish(self) -> None:
         self.encoder.finish()
@@ -304,182 +339,361 @@ def _info(soundscape: Soundscape, title: Optional[str], layer: Optional[str] = N
     }
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """Checked export settings (see :func:`check_export_options`)."""
+
+    mix: tuple[str, str, str]  # (format, libsndfile major format, subtype)
+    stem: tuple[str, str, str]
+    zip_name: Optional[str]
+    extra_files: tuple[tuple[str, bytes], ...]
+
+
+def check_export_options(
+    *,
+    mix_format: str = DEFAULT_MIX_FORMAT,
+    mix_subtype: Optional[str] = None,
+    stem_format: str = DEFAULT_STEM_FORMAT,
+    stem_subtype: Optional[str] = None,
+    zip_name: Optional[str] = None,
+    extra_files: Optional[Mapping[str, str | bytes]] = None,
+) -> ExportOptions:
+    """Validate formats, the zip name and extra file names (ExportError when one is not allowed).
+    Cheap: callers run it before any work, as the CLI does."""
+    mix = _check_format(mix_format, mix_subtype, MIX_FORMATS, "mix")
+    stem_key = str(stem_format).lower().lstrip(".")
+    stem = _check_format(stem_format, stem_subtype or STEM_DEFAULT_SUBTYPE.get(stem_key), STEM_FORMATS, "stem")
+    if zip_name is not None:
+        zip_name = _plain_name(str(zip_name), "zip_name", "soundscape.zip")
+        if not zip_name.lower().endswith(".zip"):
+            zip_name += ".zip"
+    extras = []
+    for name, data in (extra_files or {}).items():
+        name = _plain_name(str(name), "an extra file", "CREDITS.txt")
+        if name in RESERVED_NAMES or name == zip_name or name.startswith("mix.") or name.startswith("mix-loop."):
+            raise ExportError(f"extra file {name!r} would replace one of the export's own files; choose another name")
+        extras.append((name, data.encode("utf-8") if isinstance(data, str) else bytes(data)))
+    return ExportOptions(mix, stem, zip_name, tuple(extras))
+
+
+def _plain_name(name: str, what: str, example: str) -> str:
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ExportError(f"{what} must be a plain file name like {example!r}; got {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where every output goes (final paths)."""
+
+    out: Path
+    mix: Path
+    stems: tuple[Path, ...]
+    loop: Optional[Path]
+    manifest: Path
+    zip: Optional[Path]
+    extras: tuple[Path, ...]
+
+    @property
+    def stems_dir(self) -> Path:
+        return self.out / "stems"
+
+
+def _layout(soundscape: Soundscape, out: Path, opts: ExportOptions, loop_ready: bool) -> _Layout:
+    mix_fmt, stem_fmt = opts.mix[0], opts.stem[0]
+    return _Layout(
+        out=out,
+        mix=out / f"mix.{mix_fmt}",
+        stems=tuple(out / "stems" / stem_filename(i, s.spec.role, s.spec.name, stem_fmt) for i, s in enumerate(soundscape.stems)),
+        loop=out / f"mix-loop.{mix_fmt}" if loop_ready else None,
+        manifest=out / "manifest.json",
+        zip=out / opts.zip_name if opts.zip_name else None,
+        extras=tuple(out / name for name, _ in opts.extra_files),
+    )
+
+
+def _full_manifest(soundscape: Soundscape, manifest: Mapping[str, Any], layout: _Layout, opts: ExportOptions,
+                   loop_ready: bool) -> dict[str, Any]:
+    """The caller's manifest plus what this export writes (``outputs``, ``export``)."""
+    outputs: dict[str, Any] = {"mix": layout.mix.name, "stems": [f"stems/{p.name}" for p in layout.stems]}
+    if layout.loop is not None:
+        outputs["mix_loop"] = layout.loop.name
+    if layout.zip is not None:
+        outputs["zip"] = layout.zip.name
+    if layout.extras:
+        outputs["extra"] = [p.name for p in layout.extras]
+    full = dict(manifest)
+    full["outputs"] = outputs
+    full.setdefault("master", dict(soundscape.master))
+    full["export"] = {
+        "mix_format": opts.mix[0],
+        "mix_subtype": opts.mix[2],
+        "stem_format": opts.stem[0],
+        "stem_subtype": opts.stem[2],
+        "sample_rate": soundscape.sample_rate,
+        "channels": 2,
+        "frames": soundscape.frames,
+        "duration_s": soundscape.frames / soundscape.sample_rate,
+        "loop_ready": bool(loop_ready),
+    }
+    return full
+
+
+def _manifest_data(full: Mapping[str, Any]) -> bytes:
+    try:
+        return manifest_bytes(full)
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"the manifest cannot be written as JSON ({exc}); nothing was exported") from None
+
+
 def export_soundscape(
     soundscape: Soundscape,
     out_dir: os.PathLike | str,
     *,
     manifest: Mapping[str, Any],
-    mix_format: str = "wav",
+    mix_format: str = DEFAULT_MIX_FORMAT,
     mix_subtype: Optional[str] = None,
-    stem_format: str = "wav",
+    stem_format: str = DEFAULT_STEM_FORMAT,
     stem_subtype: Optional[str] = None,
     zip_name: Optional[str] = None,
     loop_ready: bool = False,
+    fade_in_s: Optional[float] = None,
+    fade_out_s: Optional[float] = None,
     title: Optional[str] = None,
+    extra_files: Optional[Mapping[str, str | bytes]] = None,
     progress: Optional[Progress] = None,
 ) -> "ExportResult":
-    """Write the mix, stems, manifest (and optionally a loop-ready mix and a zip) atomically.
+    """Write the mix, stems, manifest (and optionally a loop-ready mix, extra files and a zip) atomically.
 
     Returns paths keyed ``"mix"``, ``"stem:NN"`` (one per layer, NN 1-based), ``"manifest"``,
-    and ``"mix_loop"``/``"zip"`` when asked, with the manifest as written in ``.manifest``
-    (its ``export`` entry holds the lossy report, see studio.mixing.lossy). ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
-    Stems default to WAV 32-bit float (``stem_subtype`` PCM_24/PCM_16 for integer WAV) or FLAC
-    PCM_24. Raises :class:`ExportError` for bad formats or when
-    writing fails; nothing this call created is left behind on failure.
+    ``"extra:<name>"`` per extra file, and ``"mix_loop"``/``"zip"`` when asked, with the manifest
+    as written in ``.manifest`` (its ``export`` entry holds the lossy report, see studio.mixing.lossy).
+
+    - ``mix_format`` wav (default) / flac / ogg / mp3; ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
+    - ``stem_format`` flac (default, 24-bit; decodes bit-exactly to the 24-bit WAV) or wav
+      (``stem_subtype`` FLOAT by default, or PCM_24/PCM_16). Stems are pre-master: an integer
+      stem louder than full scale is clipped, and the manifest's ``export.stems_clipped`` names it.
+    - ``loop_ready`` adds ``mix-loop.<ext>``, gapless on repeat (no fades, see studio.mixing.loop_ready).
+    - ``fade_in_s`` / ``fade_out_s`` (seconds) replace the master's fades first (a re-mix, see
+      :func:`with_fades`); the manifest's plan then records them.
+    - ``extra_files`` maps plain file names to text or bytes written beside the manifest and
+      into the zip (e.g. ``{"CREDITS.txt": ...}``).
+
+    Raises :class:`ExportError` for bad settings or when writing fails; nothing this call
+    created is left behind on failure, and the files of an earlier export stay as they were.
     """
     progress = progress or no_progress
-    mix_fmt, mix_major, mix_sub = _check_format(mix_format, mix_subtype, MIX_FORMATS, "mix")
-    stem_key = str(stem_format).lower().lstrip(".")
-    stem_fmt, stem_major, stem_sub = _check_format(
-        stem_format, stem_subtype or STEM_DEFAULT_SUBTYPE.get(stem_key), STEM_FORMATS, "stem"
-    )
-    if zip_name is not None:
-        zip_name = str(zip_name)
-        if not zip_name or "/" in zip_name or "\\" in zip_name or zip_name.startswith("."):
-            raise ExportError(f"zip_name must be a plain file name like 'soundscape.zip'; got {zip_name!r}")
-        if not zip_name.lower().endswith(".zip"):
-            zip_name += ".zip"
-
+    opts = check_export_options(mix_format=mix_format, mix_subtype=mix_subtype, stem_format=stem_format,
+                                stem_subtype=stem_subtype, zip_name=zip_name, extra_files=extra_files)
     out = Path(out_dir)
-    sr, frames = soundscape.sample_rate, soundscape.frames
-    stems_dir = out / "stems"
-    mix_path = out / f"mix.{mix_fmt}"
-    stem_paths = [stems_dir / stem_filename(i, stem.spec.role, stem.spec.name, stem_fmt)
-                  for i, stem in enumerate(soundscape.stems)]
-    loop_path = out / f"mix-loop.{mix_fmt}" if loop_ready else None
-    manifest_path = out / "manifest.json"
-    zip_path = out / zip_name if zip_name else None
-
-    outputs: dict[str, Any] = {"mix": mix_path.name, "stems": [f"stems/{p.name}" for p in stem_paths]}
-    if loop_path is not None:
-        outputs["mix_loop"] = loop_path.name
-    if zip_name:
-        outputs["zip"] = zip_name
-    full = dict(manifest)
-    full["outputs"] = outputs
-    full.setdefault("master", dict(soundscape.master))
-    full["export"] = {
-        "mix_format": mix_fmt,
-        "mix_subtype": mix_sub,
-        "stem_format": stem_fmt,
-        "stem_subtype": stem_sub,
-        "sample_rate": sr,
-        "channels": 2,
-        "frames": frames,
-        "duration_s": frames / sr,
-        "loop_ready": bool(loop_ready),
-    }
-    try:
-        # Before anything is written: a manifest that cannot be saved must not cost the export.
-        manifest_data = manifest_bytes(full)
-    except (TypeError, ValueError) as exc:
-        raise ExportError(f"the manifest cannot be written as JSON ({exc}); nothing was exported") from None
+    check_output_folder(out)
+    if fade_in_s is not None or fade_out_s is not None:
+        faded = with_fades(soundscape, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+        if faded is not soundscape:
+            soundscape = faded
+            manifest = {**manifest, "plan": json.loads(faded.plan.model_dump_json()), "master": dict(faded.master)}
+    layout = _layout(soundscape, out, opts, loop_ready)
+    full = _full_manifest(soundscape, manifest, layout, opts, loop_ready)
+    _manifest_data(full)  # before anything is written: a manifest that cannot be saved must not cost the export
 
     created: list[Path] = []  # files and folders this call created, removed on failure
-    pending: list[AtomicFile] = []  # complete temp files, renamed into place at the very end
-    sinks: list[_AudioSink] = []
-    cleanup: list[Callable[[], None]] = []
+    writer = _AudioWriter(soundscape, layout, opts, title, progress)
     try:
         _make_dirs(out, created)
-        _make_dirs(stems_dir, created)
-        seed = int(soundscape.plan.seed)
-        mix_info = _info(soundscape, title)
-        stem_sinks: list[_AudioSink] = []
-        for i, (stem, p) in enumerate(zip(soundscape.stems, stem_paths)):
-            sink = _AudioSink(p, stem_fmt, stem_major, stem_sub, sr, frames, _info(soundscape, title, stem.spec.name), seed + i + 1)
-            sinks.append(sink)  # at once: a failure opening the next one discards this one
-            stem_sinks.append(sink)
+        _make_dirs(layout.stems_dir, created)
+        full["export"].update(writer.write())
+        ordered = writer.committed_order()
+        pending = [sink.atomic for sink in ordered]
+        progress(0.99, "saving")
+        _commit(layout, pending, _manifest_data(full), opts.extra_files, created)
+        result = ExportResult({"mix": layout.mix, "manifest": layout.manifest})
+        result.manifest = full
+        for i, p in enumerate(layout.stems):
+            result[f"stem:{i + 1:02d}"] = p
+        for p in layout.extras:
+            result[f"extra:{p.name}"] = p
+        if layout.loop is not None:
+            result["mix_loop"] = layout.loop
+        if layout.zip is not None:
+            result["zip"] = layout.zip
+        progress(1.0, "exported")
+        return result
+    except BaseException as exc:
+        writer.discard()
+        _remove_created(created)
+        if isinstance(exc, StudioError) or not isinstance(exc, OSError):
+            raise
+        raise ExportError(_write_error_message(out, exc)) from None
+    finally:
+        writer.close()
+
+
+class _AudioWriter:
+    """The writers: every audio file of an export, as complete temp files (nothing renamed yet).
+
+    One streamed pass renders each chunk of every stem once, writes it, sums it and masters the
+    sum; a lossy mix is encoded afterwards from a raw temp copy (it may take more than one try)."""
+
+    def __init__(self, soundscape: Soundscape, layout: _Layout, opts: ExportOptions, title: Optional[str],
+                 progress: Progress) -> None:
+        self.sc, self.layout, self.opts, self.title, self.progress = soundscape, layout, opts, title, progress
+        self.seed = int(soundscape.plan.seed)
+        self.sinks: list[_AudioSink] = []  # every sink opened, discarded on failure
+        self.mix_sink: Optional[_AudioSink] = None
+        self.stem_sinks: list[_AudioSink] = []
+        self.loop_sink: Optional[_AudioSink] = None
+        self.raw: Optional[_RawMix] = None
+
+    def _open(self, path: Path, spec: tuple[str, str, str], frames: int, info: Mapping[str, str], seed: int) -> _AudioSink:
+        sink = _AudioSink(path, *spec, self.sc.sample_rate, frames, info, seed)
+        self.sinks.append(sink)  # at once: a failure opening the next one discards this one
+        return sink
+
+    def write(self) -> dict[str, Any]:
+        """Write everything; returns the manifest's extra ``export`` entries (lossy reports, clipping)."""
+        sc, layout, frames = self.sc, self.layout, self.sc.frames
+        report: dict[str, Any] = {}
+        for i, (stem, path) in enumerate(zip(sc.stems, layout.stems)):
+            self.stem_sinks.append(self._open(path, self.opts.stem, frames, _info(sc, self.title, stem.spec.name), self.seed + i + 1))
+        mix_fmt = self.opts.mix[0]
         lossy = mix_fmt in LOSSY_FORMATS
+        mix_info = _info(sc, self.title)
         if lossy:
             # The mastered mix goes to an anonymous temp file first: the lossy encode may run more
             # than once (studio.mixing.lossy) and must not re-render every layer to do so.
-            raw = _RawMix(out)
-            cleanup.append(raw.close)
-            mix_writer = raw.write
+            self.raw = _RawMix(layout.out)
+            mix_write = self.raw.write
         else:
-            mix_sink = _AudioSink(mix_path, mix_fmt, mix_major, mix_sub, sr, frames, mix_info, seed)
-            sinks.append(mix_sink)
-            mix_writer = mix_sink.write
+            self.mix_sink = self._open(layout.mix, self.opts.mix, frames, mix_info, self.seed)
+            mix_write = self.mix_sink.write
         done = 0
-        for mix, stems in soundscape.iter_mix(with_stems=True):
-            mix_writer(mix)
-            for sink, chunk in zip(stem_sinks, stems):
+        for mix, stems in sc.iter_mix(with_stems=True):
+            mix_write(mix)
+            for sink, chunk in zip(self.stem_sinks, stems):
                 sink.write(chunk)
             done += mix.shape[1]
-            progress(0.9 * done / max(1, frames), "writing mix and stems")
+            self.progress(0.9 * done / max(1, frames), "writing mix and stems")
         if lossy:
-            progress(0.9, f"encoding {mix_fmt} under the ceiling")
-            mix_sink, report = _encode_lossy(soundscape, mix_path, mix_fmt, mix_major, mix_sub, seed, raw.chunks, frames, mix_info)
-            sinks.append(mix_sink)
-            full["export"]["mix_lossy"] = report.as_dict()
-        loop_sink: Optional[_AudioSink] = None
-        if loop_path is not None:
-            from studio.mixing.loop_ready import iter_loop_mix, loop_frames
-
-            loop_info = _info(soundscape, title and f"{title} (loop)")
-            if lossy:
-                loop_sink, loop_report = _encode_lossy(soundscape, loop_path, mix_fmt, mix_major, mix_sub, seed,
-                                                       lambda: iter_loop_mix(soundscape), loop_frames(soundscape),
-                                                       loop_info, report.headroom_db)
-                full["export"]["mix_loop_lossy"] = loop_report.as_dict()
-                sinks.append(loop_sink)
-            else:
-                loop_sink = _AudioSink(loop_path, mix_fmt, mix_major, mix_sub, sr, loop_frames(soundscape), loop_info, seed)
-                sinks.append(loop_sink)
-                for chunk in iter_loop_mix(soundscape):
-                    loop_sink.write(chunk)
-            progress(0.95, "writing loop")
-        if lossy:
-            manifest_data = manifest_bytes(full)  # now with the lossy reports
-        for sink in sinks:
+            self.progress(0.9, f"encoding {mix_fmt} under the ceiling")
+            self.mix_sink, mix_report = _encode_lossy(sc, layout.mix, *self.opts.mix, self.seed, self.raw.chunks, frames, mix_info)
+            self.sinks.append(self.mix_sink)
+            report["mix_lossy"] = mix_report.as_dict()
+        if layout.loop is not None:
+            report.update(self._write_loop(mix_report.headroom_db if lossy else None))
+            self.progress(0.95, "writing loop")
+        for sink in self.sinks:
             sink.finish()
-        ordered = [mix_sink, *stem_sinks, *([loop_sink] if loop_sink is not None else [])]  # the zip's member order
-        pending.extend(sink.atomic for sink in ordered)
-        manifest_file = AtomicFile(manifest_path)
-        pending.append(manifest_file)
-        manifest_file.fh.write(manifest_data)
+        clipped = [p.name for p, sink in zip(layout.stems, self.stem_sinks) if sink.clipped_samples]
+        if clipped:
+            report["stems_clipped"] = clipped
+        return report
+
+    def _write_loop(self, headroom_db: Optional[float]) -> dict[str, Any]:
+        from studio.mixing.loop_ready import iter_loop_mix, loop_frames
+
+        sc, path = self.sc, self.layout.loop
+        info = _info(sc, self.title and f"{self.title} (loop)")
+        if headroom_db is not None:
+            self.loop_sink, loop_report = _encode_lossy(sc, path, *self.opts.mix, self.seed, lambda: iter_loop_mix(sc),
+                                                        loop_frames(sc), info, headroom_db)
+            self.sinks.append(self.loop_sink)
+            return {"mix_loop_lossy": loop_report.as_dict()}
+        self.loop_sink = self._open(path, self.opts.mix, loop_frames(sc), info, self.seed)
+        for chunk in iter_loop_mix(sc):
+            self.loop_sink.write(chunk)
+        return {}
+
+    def committed_order(self) -> list[_AudioSink]:
+        """The finished sinks in the zip's member order: mix, stems, loop."""
+        return [self.mix_sink, *self.stem_sinks, *([self.loop_sink] if self.loop_sink is not None else [])]
+
+    def discard(self) -> None:
+        for sink in self.sinks:
+            sink.discard()
+
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+
+
+def _commit(layout: _Layout, audio: list[AtomicFile], manifest_data: bytes,
+            extra_files: Sequence[tuple[str, bytes]], created: list[Path]) -> None:
+    """The commit step: write the small files (manifest, then any extra text files such as
+    CREDITS.txt) as temp files beside the finished audio, zip them all if asked, and only then
+    rename everything into place."""
+    pending = list(audio)
+    try:
+        for path, data in [(layout.manifest, manifest_data), *((layout.out / n, d) for n, d in extra_files)]:
+            af = AtomicFile(path)
+            pending.append(af)
+            af.fh.write(data)
         for af in pending:
             af.fh.flush()
-        if zip_path is not None:
-            members = [(a.final.relative_to(out).as_posix(), a.tmp) for a in pending]
-            zip_file = AtomicFile(zip_path)
+        if layout.zip is not None:
+            members = [(a.final.relative_to(layout.out).as_posix(), a.tmp) for a in pending]
+            zip_file = AtomicFile(layout.zip)
             pending.append(zip_file)
             _write_zip(zip_file, members)
-        progress(0.99, "saving")
         # Everything is complete on disk: now put it in place.
         for af in pending:
             existed = af.final.exists()
             af.commit()
             if not existed:
                 created.append(af.final)
-        fsync_dir(out)
-        fsync_dir(stems_dir)
-
-        result = ExportResult({"mix": mix_path, "manifest": manifest_path})
-        result.manifest = full
-        for i, p in enumerate(stem_paths):
-            result[f"stem:{i + 1:02d}"] = p
-        if loop_path is not None:
-            result["mix_loop"] = loop_path
-        if zip_path is not None:
-            result["zip"] = zip_path
-        progress(1.0, "exported")
-        return result
-    except BaseException as exc:
-        for sink in sinks:
-            sink.discard()
+    except BaseException:
         for af in pending:
             af.discard()
-        _remove_created(created)
-        if isinstance(exc, StudioError) or not isinstance(exc, OSError):
-            raise
-        raise ExportError(_write_error_message(out, exc)) from None
-    finally:
-        for close in cleanup:
-            close()
+        raise
+    fsync_dir(layout.out)
+    fsync_dir(layout.stems_dir)
 
 
-def _write_error_message(out: Path, exc: OSError) -> str:
+def with_fades(soundscape: Soundscape, *, fade_in_s: Optional[float] = None, fade_out_s: Optional[float] = None) -> Soundscape:
+    """``soundscape`` with the master's fade in/out (seconds, 0..600) replaced: a re-mix that
+    reuses every layer (master passes only). Unchanged values return ``soundscape`` itself."""
+    from pydantic import ValidationError
+
+    from studio.types import validation_message
+
+    master = soundscape.plan.master
+    update = {k: float(v) for k, v in (("fade_in_s", fade_in_s), ("fade_out_s", fade_out_s)) if v is not None}
+    if all(getattr(master, k) == v for k, v in update.items()):
+        return soundscape
+    try:
+        new_master = master.model_validate({**master.model_dump(), **update})
+    except ValidationError as exc:
+        raise ExportError(f"invalid fades: {validation_message(exc)}") from None
+    from studio.mixing import remix
+    from studio.mixing.render import mix_state
+
+    if mix_state(soundscape) is None and not soundscape.sources:
+        raise ExportError("changing the fades needs a soundscape rendered in this session; render it again")
+    return remix(soundscape, soundscape.plan.model_copy(update={"master": new_master}))
+
+
+def check_output_folder(out: Path) -> None:
+    """Pre-flight: ``out`` (or, when it does not exist yet, its nearest existing parent) is a
+    folder this process can create files in. Creates nothing; ExportError otherwise. Milliseconds,
+    so commands run it before any work."""
+    p = Path(out)
+    while not p.exists():
+        if p.parent == p:
+            break
+        p = p.parent
+    if not p.is_dir():
+        raise ExportError(f"{p} exists and is not a folder; choose another output folder")
+    stems = Path(out) / "stems"
+    folders = [p] + ([stems] if p == Path(out) and stems.exists() else [])
+    for folder in folders:
+        if not folder.is_dir():
+            raise ExportError(f"{folder} exists and is not a folder; choose another output folder")
+        try:
+            probe_writable(folder)
+        except OSError as exc:
+            raise ExportError(_write_error_message(Path(out), exc, written=False)) from None
+
+
+def _write_error_message(out: Path, exc: OSError, written: bool = True) -> str:
     import errno
 
     reason = exc.strerror or str(exc)
@@ -490,6 +704,8 @@ def _write_error_message(out: Path, exc: OSError) -> str:
         errno.EPERM: "choose a folder you can write to",
         errno.EROFS: "choose a folder you can write to",
     }.get(exc.errno or -1, "check the folder and try again")
+    if not written:
+        return f"cannot write to {out}: {reason}; {hint} (checked before any work)"
     return f"could not write the export to {out}: {reason}; {hint} (no partial file was left there)"
 
 
@@ -531,26 +747,36 @@ def _write_zip(af: AtomicFile, members: list[tuple[str, Path]]) -> None:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def export_mix_bytes(soundscape: Soundscape, fmt: str = "wav", subtype: Optional[str] = None) -> bytes:
+def export_mix_bytes(soundscape: Soundscape, fmt: str = DEFAULT_MIX_FORMAT, subtype: Optional[str] = None, *,
+                     loop_ready: bool = False, fade_in_s: Optional[float] = None,
+                     fade_out_s: Optional[float] = None) -> bytes:
     """The mastered mix encoded in memory (for players and download buttons).
 
     ``fmt`` is wav (PCM_24 by default), flac, ogg or mp3. Deterministic like the file export.
     OGG and MP3 are kept under the master's true-peak ceiling after decoding
-    (:mod:`studio.mixing.lossy`)."""
+    (:mod:`studio.mixing.lossy`). ``loop_ready`` gives the seamless-loop version instead (no
+    fades); ``fade_in_s``/``fade_out_s`` replace the master's fades (see :func:`with_fades`)."""
     fmt, major, sub = _check_format(fmt, subtype, MIX_FORMATS, "mix")
+    soundscape = with_fades(soundscape, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
     info = _info(soundscape, None)
     sr = soundscape.sample_rate
+    if loop_ready:
+        from studio.mixing.loop_ready import iter_loop_mix, loop_frames
 
-    def encode(chunks: Iterable[np.ndarray]) -> bytes:
-        return _encode_bytes(chunks, fmt, major, sub, sr, soundscape.frames, info, int(soundscape.plan.seed))
+        frames, chunks = loop_frames(soundscape), lambda: iter_loop_mix(soundscape)
+    else:
+        frames, chunks = soundscape.frames, soundscape.iter_mix
+
+    def encode(stream: Iterable[np.ndarray]) -> bytes:
+        return _encode_bytes(stream, fmt, major, sub, sr, frames, info, int(soundscape.plan.seed))
 
     if fmt not in LOSSY_FORMATS:
-        return encode(soundscape.iter_mix())
+        return encode(chunks())
     from studio.mixing.lossy import encode_within_ceiling, limited, measure_decoded
 
     ceiling = float(soundscape.plan.master.ceiling_dbtp)
     data, _ = encode_within_ceiling(
-        lambda headroom, makeup: encode(limited(soundscape.iter_mix(), ceiling, headroom, sr, makeup)),
+        lambda headroom, makeup: encode(limited(chunks(), ceiling, headroom, sr, makeup)),
         measure_decoded, ceiling, _reference_lufs(soundscape),
     )
     return data
@@ -571,5 +797,3 @@ def _encode_bytes(chunks: Iterable[np.ndarray], fmt: str, major: str, sub: str, 
     encoder.finish()
     return buf.getvalue()
 
-
-ProgressFn = Callable[[float, str], None]

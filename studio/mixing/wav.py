@@ -77,22 +77,33 @@ def _pack24(v: np.ndarray) -> bytes:
     return out.tobytes()
 
 
-def encode_frames(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> bytes:
-    """Interleaved little-endian sample bytes for float ``(channels, n)`` audio."""
+def quantise(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> np.ndarray:
+    """Interleaved integer samples ``(n * channels,)`` of float ``(channels, n)`` audio: int32 for
+    PCM_24 (rounded, clipped to 24 bits), int16 for PCM_16 (TPDF-dithered). The one rounding rule
+    for every integer file, so a FLAC decodes to the same samples as the WAV (studio.export)."""
     flat = _interleave(np.asarray(x, np.float32))
-    if subtype == "FLOAT":
-        return flat.astype("<f4", copy=False).tobytes()
     if subtype == "PCM_24":
         flat *= np.float32(8388608.0)
         np.rint(flat, out=flat)
         np.clip(flat, -8388608, 8388607, out=flat)
-        return _pack24(flat.astype(np.int32))
+        return flat.astype(np.int32)
     if subtype == "PCM_16":
         flat *= np.float32(32768.0)
         flat += tpdf_dither(start, x.shape[1], x.shape[0], dither_seed).reshape(-1)
         np.rint(flat, out=flat)
         np.clip(flat, -32768, 32767, out=flat)
-        return flat.astype("<i2").tobytes()
+        return flat.astype(np.int16)
+    raise ExportError(f"unknown integer subtype {subtype!r}; choose PCM_24 or PCM_16")
+
+
+def encode_frames(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> bytes:
+    """Interleaved little-endian sample bytes for float ``(channels, n)`` audio."""
+    if subtype == "FLOAT":
+        return _interleave(np.asarray(x, np.float32)).astype("<f4", copy=False).tobytes()
+    if subtype == "PCM_24":
+        return _pack24(quantise(x, subtype, start, dither_seed))
+    if subtype == "PCM_16":
+        return quantise(x, subtype, start, dither_seed).astype("<i2", copy=False).tobytes()
     raise ExportError(f"unknown WAV subtype {subtype!r}; choose one of: {', '.join(WAV_SUBTYPES)}")
 
 

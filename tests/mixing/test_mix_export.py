@@ -22,7 +22,7 @@ def _names(path):
 def test_export_writes_mix_stems_manifest(rendered, tmp_path):
     sc, mix = rendered
     out = tmp_path / "new" / "dir"
-    paths = export_soundscape(sc, out, manifest={"plan": json.loads(sc.plan.to_json())}, title="Lake")
+    paths = export_soundscape(sc, out, manifest={"plan": json.loads(sc.plan.to_json())}, title="Lake", stem_format="wav")
     assert _names(out) == ["manifest.json", "mix.wav", "stems", "stems/01-background-rain.wav",
                            "stems/02-background-wind.wav", "stems/03-foreground-owl.wav"]
     info = sf.info(paths["mix"])
@@ -105,18 +105,18 @@ def test_interrupted_export_leaves_nothing_in_a_new_folder(rendered, tmp_path, m
     _interrupt_after(monkeypatch, writes=9)  # a couple of chunks into mix + stems
     out = tmp_path / "fresh" / "out"
     with pytest.raises(Boom):
-        export_soundscape(sc, out, manifest={}, zip_name="all.zip")
+        export_soundscape(sc, out, manifest={}, zip_name="all.zip", stem_format="wav")
     assert not (tmp_path / "fresh").exists()
 
 
 def test_interrupted_export_keeps_the_previous_files_whole(rendered, tmp_path, monkeypatch):
     sc, _ = rendered
     out = tmp_path / "out"
-    first = export_soundscape(sc, out, manifest={"n": 1})
+    first = export_soundscape(sc, out, manifest={"n": 1}, stem_format="wav")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     _interrupt_after(monkeypatch, writes=9)
     with pytest.raises(Boom):
-        export_soundscape(sc, out, manifest={"n": 2})
+        export_soundscape(sc, out, manifest={"n": 2}, stem_format="wav")
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # no partial file under a final name, no temp files left behind
     assert json.loads(first["manifest"].read_text())["n"] == 1
@@ -124,8 +124,8 @@ def test_interrupted_export_keeps_the_previous_files_whole(rendered, tmp_path, m
 
 def test_zip_holds_everything_and_is_deterministic(rendered, tmp_path):
     sc, _ = rendered
-    a = export_soundscape(sc, tmp_path / "a", manifest={}, zip_name="soundscape")
-    b = export_soundscape(sc, tmp_path / "b", manifest={}, zip_name="soundscape")
+    a = export_soundscape(sc, tmp_path / "a", manifest={}, zip_name="soundscape", stem_format="wav")
+    b = export_soundscape(sc, tmp_path / "b", manifest={}, zip_name="soundscape", stem_format="wav")
     assert a["zip"].name == "soundscape.zip"
     with zipfile.ZipFile(a["zip"]) as zf:
         assert sorted(zf.namelist()) == ["manifest.json", "mix.wav", "stems/01-background-rain.wav",
@@ -211,7 +211,7 @@ def test_ctrl_c_mid_export_leaves_nothing_behind(rendered, tmp_path, monkeypatch
 
     sc, _ = rendered
     out = tmp_path / "out"
-    export_soundscape(sc, out, manifest={"n": 1})
+    export_soundscape(sc, out, manifest={"n": 1}, stem_format="wav")
     before = _snapshot(out)
     real = wav.WavWriter.write
     calls = {"n": 0}
@@ -224,7 +224,7 @@ def test_ctrl_c_mid_export_leaves_nothing_behind(rendered, tmp_path, monkeypatch
 
     monkeypatch.setattr(wav.WavWriter, "write", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        export_soundscape(sc, out, manifest={"n": 2})
+        export_soundscape(sc, out, manifest={"n": 2}, stem_format="wav")
     assert _snapshot(out) == before
 
 
