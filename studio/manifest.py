@@ -87,8 +87,9 @@ def plan_from_manifest(data: Mapping[str, Any]) -> ScenePlan:
     return ScenePlan.from_json(json.dumps(data["plan"]))
 
 
-def load_manifest(path: str | Path) -> ScenePlan:
-    """Read ``manifest.json`` and return its plan; clear errors for missing or bad files."""
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The whole manifest dict of ``manifest.json`` (its plan checked); clear errors for missing
+    or bad files. ``render --manifest`` keeps its ``image`` facts this way."""
     path = Path(path)
     if not path.is_file():
         raise PlanError(f"manifest {str(path)!r} does not exist or is not a file")
@@ -96,4 +97,10 @@ def load_manifest(path: str | Path) -> ScenePlan:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanError(f"manifest {str(path)!r} is not valid JSON: {exc}") from None
-    return plan_from_manifest(data)
+    plan_from_manifest(data)
+    return data
+
+
+def load_manifest(path: str | Path) -> ScenePlan:
+    """Read ``manifest.json`` and return its plan; clear errors for missing or bad files."""
+    return plan_from_manifest(read_manifest(path))

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
+from studio import defaults
 from studio.errors import InputError
 from studio.types import (
+    MAX_CAPTION_CHARS,
     MAX_DURATION_S,
     MAX_SEED,
     MIN_DURATION_S,
@@ -39,9 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from studio.planning.styles import Style
 
-DEFAULT_STYLE = "meditation"
-DEFAULT_CAPTIONER = "analysis"
-DEFAULT_PLANNER = "rules"
+DEFAULT_STYLE = defaults.STYLE
+DEFAULT_CAPTIONER = defaults.CAPTIONER
+DEFAULT_PLANNER = defaults.PLANNER
 LIGHT_BACKENDS = frozenset({"procedural", "samples"})  # no model to make room for
 STAGE_KINDS = frozenset({"captioner", "sound tagger", "planner"})  # registry kinds freed by release_stages
 BED_SOURCE_MAX_S = 90.0  # bed material generated per take; the mixer loops and varies it
@@ -61,11 +63,23 @@ def validate_duration(duration_s: float) -> float:
 
 
 def validate_seed(seed: Optional[int]) -> int:
+    """A seed within 0 .. 2**32-1 (InputError otherwise); None is the default seed (studio.defaults)."""
     if seed is None:
-        return 0
+        return defaults.SEED
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}; got {seed!r}")
     return seed
+
+
+def user_caption(text: str, cues: tuple[str, ...] = ()) -> Caption:
+    """Typed caption text as a ``user`` Caption. The one rule for every command and page: empty
+    or longer than MAX_CAPTION_CHARS (2000) is an InputError, never silently cut."""
+    text = str(text or "").strip()
+    if not text:
+        raise InputError("the caption is empty; describe the scene in a few words")
+    if len(text) > MAX_CAPTION_CHARS:
+        raise InputError(f"the caption is {len(text)} characters; at most {MAX_CAPTION_CHARS} are allowed, shorten it")
+    return Caption(text=text, source="user", cues=tuple(cues))
 
 
 def derive_seed(seed: int, *parts: Any) -> int:
@@ -144,20 +158,18 @@ class SoundscapePipeline:
         *,
         style: "str | Style" = DEFAULT_STYLE,
         duration_s: Optional[float] = None,
-        seed: Optional[int] = 0,
+        seed: Optional[int] = None,
     ) -> ScenePlan:
-        """A resolved plan (event times included); ``caption`` may be plain text."""
+        """A resolved plan (event times included); ``caption`` may be plain text (see
+        :func:`user_caption`). ``duration_s``/``seed`` default to studio.defaults (10 min, seed 7)."""
         from studio.mixing import resolve_events
         from studio.planning import PLANNERS
         from studio.planning.styles import load_style
 
         style_obj = load_style(style) if isinstance(style, str) else style
         if isinstance(caption, str):
-            text = caption.strip()
-            if not text:
-                raise InputError("caption text is empty; describe the scene in a few words")
-            caption = Caption(text=text[:2000], source="user")
-        duration = validate_duration(style_obj.default_duration_s if duration_s is None else duration_s)
+            caption = user_caption(caption)
+        duration = validate_duration(defaults.DURATION_S if duration_s is None else duration_s)
         name = self._usable(PLANNERS, self.planner, DEFAULT_PLANNER, _model_of(self.planner_options))
         opts = self.planner_options if name == self.planner else {}
         plan = self._component(PLANNERS, name, opts).plan(
@@ -247,7 +259,7 @@ class SoundscapePipeline:
         caption: Caption | str | None = None,
         style: str = DEFAULT_STYLE,
         duration_s: Optional[float] = None,
-        seed: Optional[int] = 0,
+        seed: Optional[int] = None,
         progress: Optional[Progress] = None,
     ) -> Soundscape:
         """Image (or caption text) to soundscape. A given ``caption`` skips the captioner."""

@@ -26,6 +26,7 @@ MIN_DURATION_S = 5.0
 MAX_DURATION_S = 3600.0
 MAX_LAYERS = 16
 MAX_SEED = 2**32 - 1
+MAX_CAPTION_CHARS = 2000
 
 Role = Literal["background", "foreground"]
 ParamValue = float | int | str | bool
@@ -116,7 +117,7 @@ class Caption(_Frozen):
     analyser's findings; ``tags`` are (label, score) pairs from a sound tagger such as CLIP.
     """
 
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=MAX_CAPTION_CHARS)
     source: str = "user"
     model: Optional[str] = None
     cues: tuple[str, ...] = ()

@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from studio import defaults
 from studio.cli.common import add_duration_args, add_seed_arg, add_style_arg, duration_from_args
 from studio.errors import InputError
-
-DEFAULT_STYLE = "meditation"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("plan", help="print the scene plan (JSON) for an image or a caption")
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image file to caption and plan")
     p.add_argument("--caption", metavar="TEXT", help="plan from this text instead of an image")
-    p.add_argument("--planner", default="rules", metavar="NAME", help="planner: rules (default) or llm")
+    p.add_argument("--planner", default=defaults.PLANNER, metavar="NAME", help=f"planner: rules or llm (default {defaults.PLANNER})")
     p.add_argument("--model", metavar="ID", help="chat model for --planner llm (default Qwen/Qwen2.5-1.5B-Instruct)")
     p.add_argument("--backend", default="procedural", metavar="NAME", help="audio backend the prompts are phrased for")
     add_style_arg(p)
@@ -33,23 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.pipeline import user_caption, validate_duration, validate_seed
     from studio.planning import PLANNERS
     from studio.planning.styles import load_style
-    from studio.types import MAX_DURATION_S, MAX_SEED, MIN_DURATION_S, Caption
 
     if bool(args.image) == bool(args.caption):
         raise InputError("give either an IMAGE or --caption TEXT (exactly one)")
-    style = load_style(args.style or DEFAULT_STYLE)
+    style = load_style(args.style or defaults.STYLE)
     duration_s = duration_from_args(args)
-    if duration_s is None:
-        duration_s = style.default_duration_s
-    if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
-        raise InputError(
-            f"duration must be between {MIN_DURATION_S:g} s and {MAX_DURATION_S / 60:g} min; got {duration_s:g} s"
-        )
-    seed = 0 if args.seed is None else args.seed
-    if not 0 <= seed <= MAX_SEED:
-        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}; got {seed}")
+    duration_s = validate_duration(defaults.DURATION_S if duration_s is None else duration_s)
+    seed = validate_seed(defaults.SEED if args.seed is None else args.seed)
     if args.planner not in PLANNERS:
         raise InputError(f"unknown planner {args.planner!r}; choose one of: {', '.join(PLANNERS.names())}")
     from studio.generation import BACKENDS
@@ -63,10 +55,7 @@ def run(args: argparse.Namespace) -> int:
         options["model_id"] = args.model
 
     if args.caption is not None:
-        text = args.caption.strip()
-        if not text or len(text) > 2000:
-            raise InputError("--caption must be 1 to 2000 characters of text")
-        caption = Caption(text=text, source="user")
+        caption = user_caption(args.caption)
     else:
         from studio.vision import CAPTIONERS
         from studio.vision.intake import load_image

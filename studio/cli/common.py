@@ -12,12 +12,14 @@ from studio.errors import InputError
 
 def add_duration_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--seconds", type=float, metavar="S", help="track length in seconds (5..3600)")
-    group.add_argument("--minutes", type=float, metavar="M", help="track length in minutes (5 s .. 60 min)")
+    from studio.defaults import DURATION_S
+
+    group.add_argument("--seconds", type=float, metavar="S", help=f"track length in seconds (5..3600; default {DURATION_S:g})")
+    group.add_argument("--minutes", type=float, metavar="M", help=f"track length in minutes (5 s .. 60 min; default {DURATION_S / 60:g})")
 
 
 def duration_from_args(args: argparse.Namespace) -> float | None:
-    """``--seconds``/``--minutes`` as seconds, or None for the style's default (validated later)."""
+    """``--seconds``/``--minutes`` as seconds, or None for the default (studio.defaults; validated later)."""
     if getattr(args, "seconds", None) is not None:
         return float(args.seconds)
     if getattr(args, "minutes", None) is not None:
@@ -26,11 +28,15 @@ def duration_from_args(args: argparse.Namespace) -> float | None:
 
 
 def add_seed_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=None, metavar="N", help="random seed (0..4294967295); default 0")
+    from studio.defaults import SEED
+
+    parser.add_argument("--seed", type=int, default=None, metavar="N", help=f"random seed (0..4294967295); default {SEED}")
 
 
 def add_style_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--style", default=None, metavar="NAME", help="style preset (default: meditation)")
+    from studio.defaults import STYLE
+
+    parser.add_argument("--style", default=None, metavar="NAME", help=f"style preset (default: {STYLE})")
 
 
 def print_json(obj: Any) -> None:

@@ -74,8 +74,8 @@ def test_stems_are_named_full_length_and_sum_to_the_mix(rendered):
     out, _ = rendered
     manifest = json.loads((out / "manifest.json").read_text())
     layers = manifest["plan"]["layers"]
-    stems = sorted((out / "stems").glob("*.wav"))
-    expected = [f"{i + 1:02d}-{layer['role']}-{layer['name']}.wav" for i, layer in enumerate(layers)]
+    stems = sorted((out / "stems").glob("*.flac"))  # FLAC 24-bit by default
+    expected = [f"{i + 1:02d}-{layer['role']}-{layer['name']}.flac" for i, layer in enumerate(layers)]
     assert [p.name for p in stems] == expected
     total = None
     for path in stems:
@@ -99,11 +99,18 @@ def test_stems_are_named_full_length_and_sum_to_the_mix(rendered):
     assert np.corrcoef(got.ravel(), expected_mix.ravel())[0, 1] > 0.99
 
 
-def test_rerender_from_manifest_is_byte_identical(rendered, tmp_path):
+def test_rerender_from_manifest_is_byte_identical_and_keeps_the_image_facts(rendered, tmp_path):
     out, _ = rendered
     proc = run_cli("render", "--manifest", str(out / "manifest.json"), "--out", str(tmp_path / "again"))
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "again" / "mix.wav").read_bytes() == (out / "mix.wav").read_bytes()
+    again = tmp_path / "again"
+    assert (again / "mix.wav").read_bytes() == (out / "mix.wav").read_bytes()
+    for stem in (out / "stems").iterdir():
+        assert (again / "stems" / stem.name).read_bytes() == stem.read_bytes()
+    first, second = (json.loads((d / "manifest.json").read_text()) for d in (out, again))
+    assert first["image"]["filename"] == EXAMPLES[0].name
+    assert second["image"] == first["image"]  # the image information is carried over
+    assert (again / "manifest.json").read_bytes() == (out / "manifest.json").read_bytes()
 
 
 def _render_caption(tmp_path: Path, name: str, seed: int) -> bytes:
