@@ -98,7 +98,7 @@ def test_cancel_from_progress_stops_the_render(pipe):
 
 
 def test_caption_text_must_not_be_empty(pipe):
-    with pytest.raises(InputError, match="caption text is empty"):
+    with pytest.raises(InputError, match="the caption is empty"):
         pipe.plan("   ")
     with pytest.raises(InputError, match="give an image or a caption"):
         pipe.run()

@@ -178,7 +178,7 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
 def test_empty_caption_is_named_as_the_problem(tmp_path, capsys):
     code = main(["render", "--caption", "", "--seconds", "5", "--out", str(tmp_path / "o"), "--quiet"])
     assert code == 2
-    assert "caption text is empty" in capsys.readouterr().err
+    assert "the caption is empty" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
