@@ -78,7 +78,14 @@ def test_property_every_output_meets_loudness_peak_length_and_mono(layers, durat
         with pytest.raises(AudioError, match="silent"):
             render_soundscape(plan, sources)
         return
-    sc = render_soundscape(plan, sources)
+    try:
+        sc = render_soundscape(plan, sources)
+    except AudioError as exc:
+        # only event layers (which may place no event in a short track) or near-silent gains
+        # can make an audible-looking plan silent; then the clear error is the right answer
+        assert "silent" in str(exc)
+        assert all(s.role == "foreground" or s.gain_db <= -40 for s in audible), exc
+        return
     mix = sc.mix_clip().samples
     frames = int(round(duration_s * SR))
     assert mix.shape == (2, frames) and sc.frames == frames
