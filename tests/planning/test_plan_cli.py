@@ -54,7 +54,7 @@ def test_llm_planner_without_its_model_falls_back_visibly(capsys, tmp_path):
         (["plan", "--caption", "rain", "--planner", "magic"], "unknown planner 'magic'"),
         (["plan", "--caption", "rain", "--model", "x/y"], "--model only applies to --planner llm"),
         (["plan", "--caption", "rain", "--backend", "nope"], "unknown backend 'nope'"),
-        (["plan", "--caption", "   "], "--caption must be"),
+        (["plan", "--caption", "   "], "the caption is empty"),
         (["plan", "no/such/file.jpg"], "no/such/file.jpg"),
     ],
 )

@@ -139,7 +139,7 @@ def test_studio_generate_remix_download(data_dir):
     assert sess.mix_file_bytes("wav")[:4] == b"RIFF"
     with zipfile.ZipFile(io.BytesIO(sess.stems_zip_bytes())) as zf:
         names = zf.namelist()
-    assert sum(n.endswith(".wav") and "stem" in n for n in names) == len(sess.soundscape.stems)
+    assert sum(n.endswith(".flac") and "stem" in n for n in names) == len(sess.soundscape.stems)
     manifest = json.loads(sess.manifest_bytes())
     assert plan_from_manifest(manifest) == sess.soundscape.plan
 
