@@ -7,6 +7,7 @@ Layout written under ``out_dir`` (created if missing)::
     stems/NN-<role>-<name>.<ext>    NN = 1-based layer index; stereo, the mix's exact length,
                                     after the layer's gain/pan/width/mute/solo, before the master
     manifest.json                   the given manifest plus "outputs", "export" (and "master" if absent)
+    CREDITS.txt                     the recordings used, with author, licence and link (studio.credits)
     <zip_name>                      with zip_name: all of the above in one zip
 
 Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it and
@@ -32,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 import numpy as np
 
 from studio.atomic import AtomicFile, fsync_dir
+from studio.credits import CREDITS_NAME, credits_text
 from studio.errors import ExportError, StudioError
 from studio.types import Progress, Soundscape, no_progress
 
@@ -348,9 +350,11 @@ def export_soundscape(
                   for i, stem in enumerate(soundscape.stems)]
     loop_path = out / f"mix-loop.{mix_fmt}" if loop_ready else None
     manifest_path = out / "manifest.json"
+    credits_path = out / CREDITS_NAME
     zip_path = out / zip_name if zip_name else None
 
-    outputs: dict[str, Any] = {"mix": mix_path.name, "stems": [f"stems/{p.name}" for p in stem_paths]}
+    outputs: dict[str, Any] = {"mix": mix_path.name, "stems": [f"stems/{p.name}" for p in stem_paths],
+                               "credits": CREDITS_NAME}
     if loop_path is not None:
         outputs["mix_loop"] = loop_path.name
     if zip_name:
@@ -438,6 +442,9 @@ def export_soundscape(
         manifest_file = AtomicFile(manifest_path)
         pending.append(manifest_file)
         manifest_file.fh.write(manifest_data)
+        credits_file = AtomicFile(credits_path)
+        pending.append(credits_file)
+        credits_file.fh.write(credits_text(full.get("credits") or [], title=title or "").encode("utf-8"))
         for af in pending:
             af.fh.flush()
         if zip_path is not None:
@@ -455,7 +462,7 @@ def export_soundscape(
         fsync_dir(out)
         fsync_dir(stems_dir)
 
-        result = ExportResult({"mix": mix_path, "manifest": manifest_path})
+        result = ExportResult({"mix": mix_path, "manifest": manifest_path, "credits": credits_path})
         result.manifest = full
         for i, p in enumerate(stem_paths):
             result[f"stem:{i + 1:02d}"] = p

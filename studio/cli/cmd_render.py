@@ -2,6 +2,7 @@
 
     python -m studio render IMAGE --out DIR [--seconds S | --minutes M] [--style NAME]
                             [--seed N] [--caption TEXT] [--captioner NAME] [--planner NAME]
+                            [--samples DIR] [--no-recordings]
     python -m studio render --manifest FILE --out DIR
 
 Everything is validated and generated before anything is written; each output file is
@@ -32,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--captioner", default="analysis", metavar="NAME", help="captioner (analysis, blip2, blip)")
     p.add_argument("--planner", default="rules", metavar="NAME", help="planner (rules, llm)")
     p.add_argument("--tagger", default=None, metavar="NAME", help="sound tagger whose tags guide the planner (clip)")
+    p.add_argument("--samples", metavar="DIR", default=None,
+                   help="your own folder of recordings (WAV/FLAC/OGG/MP3, any layout), used beside the bundled ones")
+    p.add_argument("--no-recordings", dest="recordings", action="store_false",
+                   help="synthesise every layer instead of using real recordings where they fit")
     p.add_argument("--mix-format", default="wav", choices=MIX_FORMATS, help="mix file format (default wav)")
     p.add_argument("--zip", action="store_true", help="also write DIR/soundscape.zip with everything")
     p.add_argument("--overwrite", action="store_true",
@@ -54,6 +59,7 @@ def _progress(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.credits import credit_line
     from studio.manifest import load_manifest
     from studio.pipeline import DEFAULT_STYLE, SoundscapePipeline, validate_duration, validate_seed
     from studio.planning.styles import load_style
@@ -63,7 +69,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {str(out)!r} exists and is not a folder")
     if _holds_a_render(out) and not args.overwrite:
         raise InputError(f"--out {str(out)!r} already holds a render; choose a new folder or pass --overwrite")
-    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger)
+    backend_options = {}
+    if args.samples is not None:
+        folder = Path(args.samples).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"--samples {args.samples!r} is not a folder; give a folder of WAV, FLAC, OGG or MP3 files")
+        backend_options["samples"] = {"folder": str(folder)}
+    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger,
+                              backend_options=backend_options, recordings=args.recordings)
     progress = _progress(args.quiet or not sys.stderr.isatty())
     image_info = None
 
@@ -103,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         "true_peak_dbtp": scape.master.get("true_peak_dbtp"),
         "layers": [layer.name for layer in plan.layers],
         "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
+        "credits": [credit_line(c) for c in paths.manifest.get("credits", [])],
     }
     lossy = paths.manifest["export"].get("mix_lossy")
     if lossy:
