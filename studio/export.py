@@ -8,7 +8,9 @@ Layout written under ``out_dir`` (created if missing)::
                                     after the layer's gain/pan/width/mute/solo, before the master;
                                     FLAC 24-bit by default (or WAV)
     manifest.json                   the given manifest plus "outputs", "export" (and "master" if absent)
-    <extra files>                   with extra_files: e.g. CREDITS.txt, beside the manifest
+    CREDITS.txt                     always: the recordings the layers used, with author, licence and
+                                    links (studio.credits), or a line saying none was used
+    <extra files>                   with extra_files: more text files beside the manifest
     <zip_name>                      with zip_name: all of the above in one zip
 
 The work is in three steps: :func:`check_export_options` and :func:`check_output_folder` validate
@@ -42,6 +44,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 import numpy as np
 
 from studio.atomic import AtomicFile, fsync_dir, probe_writable
+from studio.credits import CREDITS_NAME, credits_text
 from studio.defaults import MIX_FORMAT as DEFAULT_MIX_FORMAT
 from studio.defaults import STEM_FORMAT as DEFAULT_STEM_FORMAT
 from studio.errors import ExportError, StudioError
@@ -483,6 +486,8 @@ def export_soundscape(
     created is left behind on failure, and the files of an earlier export stay as they were.
     """
     progress = progress or no_progress
+    credits = credits_text(manifest.get("credits") or [], title=title or "")
+    extra_files = {CREDITS_NAME: credits, **(extra_files or {})}
     opts = check_export_options(mix_format=mix_format, mix_subtype=mix_subtype, stem_format=stem_format,
                                 stem_subtype=stem_subtype, zip_name=zip_name, extra_files=extra_files)
     out = Path(out_dir)

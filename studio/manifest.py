@@ -10,6 +10,7 @@ Layout (``manifest.json``)::
       "layers": [{"name", "role", "backend", "model", "metadata"}],   # what each stem used
       "master": {"gain_db", "integrated_lufs", "true_peak_dbtp", ...},  # what the master did
       "image": {"filename", "format", "original_size"} | null,
+      "credits": [{"recording", "author", "licence", "licence_url", "source_url", ...}],  # recordings used
       "outputs": {...}                                                  # added by the exporter
     }
 
@@ -49,6 +50,8 @@ def _jsonable(value: Any) -> Any:
 
 def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
     """The manifest dict for a rendered soundscape (JSON-ready)."""
+    from studio.credits import collect_credits
+
     layers = []
     for stem in soundscape.stems:
         layers.append(
@@ -72,6 +75,7 @@ def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, 
         "layers": layers,
         "master": _jsonable(dict(soundscape.master)),
         "image": image,
+        "credits": collect_credits(stem.metadata for stem in soundscape.stems),
     }
 
 

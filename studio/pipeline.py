@@ -119,7 +119,10 @@ class SoundscapePipeline:
     example ``{"samples": {"folder": "~/recordings"}}``). With ``fallback`` (default) a stage
     whose model is missing runs on its offline default and a note is added to ``notes``.
     With ``rank_takes`` a neural layer's takes are ordered best-first by CLAP when the CLAP
-    model is present (scores in the layer's metadata as ``take_scores``).
+    model is present (scores in the layer's metadata as ``take_scores``). With ``recordings``
+    (default) :meth:`plan` lets each bed use a bundled real recording, or a file from the
+    samples folder in ``backend_options["samples"]["folder"]``, where one fits
+    (:mod:`studio.generation.sources`).
     """
 
     captioner: str = DEFAULT_CAPTIONER
@@ -130,6 +133,7 @@ class SoundscapePipeline:
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     fallback: bool = True
     rank_takes: bool = True
+    recordings: bool = True
     notes: list[str] = field(default_factory=list)
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
@@ -178,7 +182,23 @@ class SoundscapePipeline:
         if name != self.planner:
             why = [n for n in self.notes if n.startswith(f"{PLANNERS.kind} {self.planner!r}")]
             plan = plan.model_copy(update={"notes": (*plan.notes, *why)})
+        if self.recordings:
+            plan = self.choose_sources(plan)
         return resolve_events(plan)
+
+    def choose_sources(self, plan: ScenePlan) -> ScenePlan:
+        """Each procedural bed switched to a real recording where one fits, with the reason in
+        its params and the plan's notes (see :mod:`studio.generation.sources`)."""
+        from studio.generation import BACKENDS
+        from studio.generation.sources import choose_sources
+
+        folder_index = None
+        if self.backend_options.get("samples", {}).get("folder"):
+            samples = self._component(BACKENDS, "samples", dict(self.backend_options["samples"]))
+            folder_index = samples.index
+            for note in samples.metadata().get("notes", ()):
+                self._note(note)
+        return choose_sources(plan, folder_index=folder_index)
 
     def generate_layer(self, spec: LayerSpec, plan: ScenePlan, progress: Optional[Progress] = None) -> LayerSource:
         """The backend's takes for one layer (bed material or event takes)."""

@@ -3,7 +3,7 @@
     python -m studio render IMAGE --out DIR [--seconds S | --minutes M] [--style NAME] [--seed N]
                             [--caption TEXT] [--captioner NAME] [--planner NAME]
                             [--preset spotify|youtube|apple-podcasts | --lufs L --ceiling C]
-                            [--fade-in-s S] [--fade-out-s S] [--loop-ready]
+                            [--fade-in-s S] [--fade-out-s S] [--loop-ready] [--samples DIR] [--no-recordings]
                             [--mix-format wav|flac|ogg|mp3] [--stem-format flac|wav] [--zip]
     python -m studio render --manifest FILE --out DIR
 
@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="your own integrated loudness target (-40..-5 LUFS)")
     loud.add_argument("--ceiling", "--ceiling-dbtp", dest="ceiling_dbtp", type=float, metavar="DBTP",
                       help="your own true-peak ceiling (-12..0 dBTP)")
+    src = p.add_argument_group("sources")
+    src.add_argument("--samples", metavar="DIR", default=None,
+                     help="your own folder of recordings (WAV/FLAC/OGG/MP3, any layout), used beside the bundled ones")
+    src.add_argument("--no-recordings", dest="recordings", action="store_false",
+                     help="synthesise every layer instead of using real recordings where they fit")
     exp = p.add_argument_group("export")
     exp.add_argument("--fade-in-s", type=float, metavar="S", help="fade-in length in seconds (default: the style's)")
     exp.add_argument("--fade-out-s", type=float, metavar="S", help="fade-out length in seconds (default: the style's)")
@@ -148,12 +153,20 @@ def _with_master(plan, update: dict):
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.credits import credit_line
     from studio.manifest import plan_from_manifest, read_manifest
     from studio.pipeline import SoundscapePipeline, user_caption, validate_duration, validate_seed
     from studio.planning.styles import load_style
 
     out = preflight(args)
-    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger)
+    backend_options = {}
+    if args.samples is not None:
+        folder = Path(args.samples).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"--samples {args.samples!r} is not a folder; give a folder of WAV, FLAC, OGG or MP3 files")
+        backend_options["samples"] = {"folder": str(folder)}
+    pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger,
+                              backend_options=backend_options, recordings=args.recordings)
     progress = _progress(args.quiet or not sys.stderr.isatty())
     image_info = None
 
@@ -193,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         "preset": scape.plan.master.preset,
         "layers": [layer.name for layer in plan.layers],
         "notes": list(dict.fromkeys([*plan.notes, *pipe.notes])),
+        "credits": [credit_line(c) for c in paths.manifest.get("credits", [])],
     }
     export = paths.manifest["export"]
     lossy = export.get("mix_lossy")

@@ -30,3 +30,11 @@ def test_layer_type_links_name_real_catalogue_types():
             assert name in CATALOGUE_TYPES, (rec.name, name)
     assert [r.name for r in for_layer_type("ocean_surf")] == ["waves"]
     assert recording("rain").needs_attribution and not recording("birds").needs_attribution
+
+
+def test_recorded_loudness_matches_the_meter():
+    from studio.mixing.loudness import integrated_lufs
+
+    for rec in RECORDINGS:
+        data, rate = sf.read(str(rec.path), dtype="float32", always_2d=True)
+        assert abs(integrated_lufs(data.T, rate) - rec.loudness_lufs) < 0.05, rec.name

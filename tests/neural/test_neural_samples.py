@@ -65,7 +65,7 @@ def esc50(tmp_path) -> Path:
 
 
 def test_prompt_picks_the_matching_recording(library):
-    backend = BACKENDS.create("samples", folder=str(library))
+    backend = BACKENDS.create("samples", folder=str(library), pack=False)
     assert isinstance(backend, SamplesBackend)
     cases = {"rain pouring on the roof": 500, "a dog barking": 900, "bells from a church": 1500}
     for prompt, freq in cases.items():
@@ -99,7 +99,7 @@ def test_esc50_layout_uses_csv_categories(esc50):
 
 
 def test_exact_duration_by_chaining_and_cropping(library):
-    backend = SamplesBackend(library)
+    backend = SamplesBackend(library, pack=False)
     # longer than any file: several clips chained with crossfades, stereo because one is
     long_clip = backend.generate("water and rain", duration_s=7.3, seed=5)
     assert long_clip.samples.shape == (2, int(round(7.3 * OUTPUT_RATE)))
@@ -115,7 +115,7 @@ def test_exact_duration_by_chaining_and_cropping(library):
 
 
 def test_seeded_choice_is_reproducible_and_varies(library):
-    backend = SamplesBackend(library)
+    backend = SamplesBackend(library, pack=False)
     a = backend.generate("sounds", duration_s=1.0, seed=3, top_k=3)
     b = backend.generate("sounds", duration_s=1.0, seed=3, top_k=3)
     assert np.array_equal(a.samples, b.samples)
@@ -141,7 +141,7 @@ def test_index_is_cached_and_refreshed_when_files_change(library):
     refreshed = SampleIndex.load_or_build(library)
     assert refreshed.refreshed and refreshed.embedded == 2 and len(refreshed) == 4
     assert {e.path: e.text for e in refreshed.entries}["misc/clip01.ogg"] == "crickets chirping at night; clip; misc"
-    backend = SamplesBackend(library)
+    backend = SamplesBackend(library, pack=False)
     clip = backend.generate("crickets at night", duration_s=0.5, seed=0, top_k=1)
     assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - 1500) < 5
 
@@ -163,18 +163,18 @@ def test_empty_missing_and_unreadable_folders(tmp_path):
     (empty / "sub").mkdir(parents=True)
     (empty / "notes.txt").write_text("no audio here")
     with pytest.raises(InputError, match="has no audio files; add WAV, FLAC, OGG or MP3"):
-        SamplesBackend(empty)
+        SamplesBackend(empty, pack=False)
     with pytest.raises(InputError, match="does not exist"):
-        SamplesBackend(tmp_path / "missing")
+        SamplesBackend(tmp_path / "missing", pack=False)
     with pytest.raises(InputError, match="needs a folder"):
-        BACKENDS.create("samples")
+        BACKENDS.create("samples", pack=False)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "rain.wav").write_bytes(b"RIFF not really a wav")
     from studio.errors import AudioError
 
     with pytest.raises(AudioError, match=r"no readable recordings: rain\.wav \(Format not recognised\)"):
-        SamplesBackend(broken)
+        SamplesBackend(broken, pack=False)
 
 
 def test_mp3_files_are_indexed_and_read(tmp_path):
@@ -184,7 +184,7 @@ def test_mp3_files_are_indexed_and_read(tmp_path):
         sf.write(root / "wind_howling.mp3", tone(440, 2.0, 44100), 44100, format="MP3")
     except (sf.LibsndfileError, TypeError, ValueError) as exc:  # pragma: no cover - build without MP3
         pytest.skip(f"this libsndfile cannot write MP3: {exc}")
-    clip = SamplesBackend(root).generate("wind", duration_s=1.0, seed=0)
+    clip = SamplesBackend(root, pack=False).generate("wind", duration_s=1.0, seed=0)
     assert clip.frames == OUTPUT_RATE
     assert abs(dominant_hz(clip.samples, OUTPUT_RATE) - 440) < 5
 
@@ -201,7 +201,7 @@ def test_unreadable_best_match_is_skipped_for_the_next(tmp_path):
     sf.write(root / "silent_rain.wav", np.zeros((0, 1), np.float32), 48000)  # a header, no frames
     sf.write(root / "light_drizzle.wav", tone(650, 2.0, 44100), 44100)
     sf.write(root / "dog_barking.wav", tone(900, 2.0, 44100), 44100)
-    backend = SamplesBackend(root)
+    backend = SamplesBackend(root, pack=False)
     skipped = dict(backend.index.skipped)
     assert set(skipped) == {"rain_on_roof.wav", "empty_rain.wav", "silent_rain.wav"}
     assert skipped["silent_rain.wav"] == "no audio frames"
@@ -219,14 +219,14 @@ def test_unreadable_best_match_is_skipped_for_the_next(tmp_path):
     (bad / "a.wav").write_bytes(b"")
     (bad / "b.mp3").write_text("this is text")
     with pytest.raises(AudioError, match=r"no readable recordings: a\.wav \(.+\), b\.mp3 \(.+\); add WAV"):
-        SamplesBackend(bad)
+        SamplesBackend(bad, pack=False)
 
 
 def test_file_failing_at_read_time_is_skipped(library, monkeypatch):
     from studio.errors import AudioError
     from studio.generation import samples as samples_mod
 
-    backend = SamplesBackend(library)
+    backend = SamplesBackend(library, pack=False)
     real = samples_mod.read_audio
 
     def flaky(path, *args, **kwargs):
@@ -256,7 +256,7 @@ def test_folders_with_only_other_formats_or_folders_named_like_audio(tmp_path):
     (root / "voice memo.aiff").write_bytes(b"\0" * 64)
     (root / "not-a-file.wav").mkdir()
     with pytest.raises(InputError, match=r"has no audio files; add WAV, FLAC, OGG or MP3 .*\.aiff, \.m4a files"):
-        SamplesBackend(root)
+        SamplesBackend(root, pack=False)
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any folder")
@@ -267,7 +267,7 @@ def test_unlistable_subfolder_is_named(tmp_path):
     os.chmod(root / "private", 0)
     try:
         with pytest.raises(InputError, match="folders that could not be listed: .*private"):
-            SamplesBackend(root)
+            SamplesBackend(root, pack=False)
     finally:
         os.chmod(root / "private", 0o755)
 
@@ -280,7 +280,7 @@ def test_multichannel_files_fold_to_stereo(tmp_path):
     # 6 channels: even ones carry 400 Hz, odd ones 1200 Hz
     chans = [0.2 * np.sin(2 * np.pi * (400 if c % 2 == 0 else 1200) * t) for c in range(6)]
     sf.write(root / "forest_ambience.wav", np.stack(chans, axis=1).astype(np.float32), rate)
-    clip = SamplesBackend(root).generate("forest", duration_s=0.5, seed=0)
+    clip = SamplesBackend(root, pack=False).generate("forest", duration_s=0.5, seed=0)
     assert clip.channels == 2
     assert abs(dominant_hz(clip.samples[:1], rate) - 400) < 5
     assert abs(dominant_hz(clip.samples[1:], rate) - 1200) < 5
@@ -300,7 +300,7 @@ def test_long_recordings_are_read_only_where_used(tmp_path, monkeypatch):
     t = np.arange(rate * seconds) / rate
     x = 0.3 * np.sin(2 * np.pi * (200 * t + 3 * t ** 2)) + 0.01 * rng.standard_normal(t.size)
     sf.write(root / "dawn_chorus.flac", x.astype(np.float32)[:, None], rate)
-    backend = SamplesBackend(root)
+    backend = SamplesBackend(root, pack=False)
 
     reads = []
     real_read = sf.read
@@ -330,7 +330,7 @@ def test_long_recordings_are_read_only_where_used(tmp_path, monkeypatch):
 
 def test_files_added_while_running_are_used_and_cache_dir_is_kept(library, tmp_path):
     cache = tmp_path / "index-cache"
-    backend = SamplesBackend(library, cache_dir=cache)
+    backend = SamplesBackend(library, cache_dir=cache, pack=False)
     assert not backend.refresh()  # nothing changed: nothing rebuilt
     sf.write(library / "animals" / "owl_hooting.wav", tone(333, 2.0, 48000), 48000)
     clip = backend.generate("an owl hooting at night", duration_s=0.5, seed=0, top_k=1)
@@ -354,7 +354,7 @@ def test_unreadable_file_fixed_in_place_is_picked_up_by_a_running_backend(tmp_pa
     good = owl.read_bytes()
     owl.write_bytes(b"XXXX" + good[4:])
     st = owl.stat()
-    backend = SamplesBackend(root)
+    backend = SamplesBackend(root, pack=False)
     assert [p for p, _ in backend.index.skipped] == ["owl_hooting.wav"]
 
     probed: list[str] = []
@@ -374,4 +374,4 @@ def test_unreadable_file_fixed_in_place_is_picked_up_by_a_running_backend(tmp_pa
     assert not backend.refresh()  # nothing skipped any more, nothing changed
     # the rebuilt index was cached: a new backend reads the file as readable without re-probing
     probed.clear()
-    assert SamplesBackend(root).index.skipped == [] and probed == []
+    assert SamplesBackend(root, pack=False).index.skipped == [] and probed == []

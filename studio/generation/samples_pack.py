@@ -1,0 +1,41 @@
+"""The bundled recordings pack (:mod:`studio.sounds.recordings`) as a sample index.
+
+Entries are matched by the pack's own descriptions (not file names), so "steady rain on leaves"
+finds ``rain.ogg``. The index is built once per process from the files' headers; the pack is
+part of the installed package and does not change while the studio runs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from studio.generation.samples_index import SampleEntry, SampleIndex, _signature, probe, scan
+from studio.sounds.recordings import PACK_DIR, RECORDINGS, by_file
+
+# Pack recordings are levelled to where the procedural engine's beds sit (about -14 to -17
+# LUFS for the water, fire and creature types), so swapping synthesis for a recording keeps the
+# plan's bed balance; the recordings themselves range from -23 to -39 LUFS.
+PACK_LEVEL_LUFS = -16.0
+
+
+@lru_cache(maxsize=1)
+def pack_index() -> SampleIndex:
+    """A :class:`SampleIndex` over ``studio/sounds/pack`` with one entry per recording."""
+    from studio.text_embed import embed
+
+    entries = []
+    for rec in RECORDINGS:
+        st = rec.path.stat()
+        frames, rate, channels, error = probe(rec.path)
+        entries.append(SampleEntry(rec.file, int(st.st_size), int(st.st_mtime_ns), rec.description,
+                                   frames=frames, sample_rate=rate, channels=channels, error=error))
+    vectors = np.asarray(embed([r.description for r in RECORDINGS]), np.float32)
+    return SampleIndex(PACK_DIR, entries, vectors, signature=_signature(PACK_DIR, scan(PACK_DIR)))
+
+
+def pack_gain(file: str) -> float:
+    """Linear gain that brings a pack file to :data:`PACK_LEVEL_LUFS`."""
+    rec = by_file()[file]
+    return float(10.0 ** ((PACK_LEVEL_LUFS - rec.loudness_lufs) / 20.0))
