@@ -8,8 +8,9 @@
   inside long swells.
 - A frog croak is a harmonic buzz (pulse rate 90-250 Hz) through two formants, pulsed at
   15-30 Hz ("ribbit"), sung in runs by several frogs at their own places.
-- Bees: a band-limited sawtooth at the wingbeat rate (180-250 Hz) whose pitch and level drift
-  as each bee wanders, and whose pan moves as it flies across.
+- Bees: wingbeat pulses (180-250 Hz, a skewed sin^3 stroke, amplitude varying beat to beat)
+  whose pitch follows the bee's manoeuvres (+-7 %) and glides at take-off and landing; each
+  bee flies for a few seconds, lands, takes off again, and drifts across the field.
 """
 
 from __future__ import annotations
@@ -135,6 +136,38 @@ def frogs(ctx: Ctx):
     return dsp.normalise_rms(out, 1.0) + (0.075 - 0.05 * i) * night
 
 
+def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One bee's buzz ``(n,)`` and its control-rate level ``(m,)``.
+
+    The wings beat at ``f0`` (180-250 Hz); each stroke is a pressure pulse (a skewed
+    ``sin**3`` shape, rich in harmonics but not a sawtooth), and no two strokes are alike:
+    the stroke amplitude varies from beat to beat (12 %) and with the wing's phase against
+    the body's resonances. The pitch rises when it climbs or speeds up and sags as it hovers
+    (+-7 %), glides up at take-off; the bee comes and goes (flies off, lands on a flower,
+    takes off again), so its level swings from near silence to close."""
+    m = dsp.ctrl_len(n, sr)
+    tc = dsp.ctrl_time(m) + t0_s
+    manoeuvre = dsp.smooth_random(rng, m, 1.2)[0]
+    # flights: the bee is airborne for 2-8 s, then lands for 1-4 s (the hum stops)
+    airborne = np.zeros(m)
+    pos = -rng.uniform(0, 6)
+    while pos < tc[-1]:
+        fly, rest = rng.uniform(2, 8), rng.uniform(1, 4)
+        u = (tc - pos) / fly
+        airborne = np.maximum(airborne, np.clip(np.minimum(u * fly / 0.25, (1 - u) * fly / 0.4), 0, 1) * (u >= 0) * (u <= 1))
+        pos += fly + rest
+    glide = 0.75 + 0.25 * airborne  # wings spin up at take-off and down on landing
+    f = f0 * glide * (1 + 0.07 * np.tanh(manoeuvre))
+    cycles = np.cumsum(f) / dsp.CTRL_HZ + rng.random()
+    frac = dsp.upsample_cycles(cycles, n, sr)
+    skew = frac + np.float32(0.15) * np.sin(np.float32(2 * np.pi) * frac)  # downstroke faster than upstroke
+    pulse = np.sin(np.float32(np.pi) * (skew % np.float32(1.0))) ** 3 - np.float32(0.424)
+    beats = dsp.upsample(1 + 0.12 * dsp.smooth_random(rng, m, 200.0)[0], n, sr)  # stroke to stroke
+    near = np.clip(0.5 + 0.5 * dsp.smooth_random(rng, m, 0.3)[0], 0.05, None) ** 2
+    level = airborne * near * (1 + 0.3 * np.tanh(manoeuvre))
+    return (pulse * beats).astype(np.float32), level
+
+
 @generator("insect_hum")
 def insect_hum(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
@@ -144,20 +177,15 @@ def insect_hum(ctx: Ctx):
     out = np.zeros((2, n), np.float32)
     for b in range(count):
         frng = ctx.fixed_rng("bee", b)
-        f0 = frng.uniform(180, 250)
-        wander = dsp.smooth_random(rng, m, 0.4, 3)
-        cyc = dsp.upsample_cycles(np.cumsum(f0 * (1 + 0.04 * wander[0])) / dsp.CTRL_HZ + frng.uniform(0, 1), n, sr)
-        saw = cyc * np.float32(2.0) - np.float32(1.0)
-        # fly-bys: level rises and falls as the bee comes and goes; its pan drifts
-        level = np.clip(0.4 + 0.6 * wander[1], 0, None) ** 2 + 0.02
+        buzz, level = bee(rng, n, sr, frng.uniform(180, 250), ctx.t0_s)
         home = -0.7 + 1.4 * b / max(count - 1, 1)  # bees spread over the meadow, drifting about
-        pan = np.clip(home + 0.4 * np.tanh(wander[2]), -1, 1)
+        pan = np.clip(home + 0.4 * np.tanh(dsp.smooth_random(rng, m, 0.4)[0]), -1, 1)
         g = dsp.upsample(dsp.pan_gains(pan) * level, n, sr)
         # the far ear also hears it a fraction of a millisecond later (interaural delay)
         itd = int(round(abs(home) * 0.0006 * sr))
         far = 0 if home > 0 else 1
-        out[1 - far] += saw * g[1 - far]
-        out[far, itd:] += saw[: n - itd] * g[far, itd:]
+        out[1 - far] += buzz * g[1 - far]
+        out[far, itd:] += buzz[: n - itd] * g[far, itd:]
     out = dsp.lowpass(dsp.highpass(out, 120, 2), 1500 + 1500 * ctx.u("brightness"), 2)
     meadow = dsp.spectral_noise(rng, n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
     return dsp.normalise_rms(out, 1.0) + (0.45 - 0.3 * i) * meadow  # a stronger hum over the meadow
