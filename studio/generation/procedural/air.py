@@ -143,7 +143,7 @@ def _thunder(rng, n: int, sr: int, distance: float, intensity: float, brightness
         if delay < n:
             echo = dsp.lowpass(x[::-1] if rng.random() < 0.5 else x, rng.uniform(250, 700), 1)[:, : n - delay]
             x[:, delay:] += rng.uniform(0.25, 0.55) * echo
-    cutoff = (900 - 750 * far) * (0.75 + 0.5 * intensity) * (0.6 + 0.8 * brightness)
+    cutoff = (900 - 750 * far) * (0.75 + 0.5 * intensity) * (0.4 + 1.2 * brightness)
     x = dsp.lowpass(x, max(cutoff * 2.5, 150.0), 2)
     # the rumble: low noise following the rolling arrivals, slower to fade
     m = dsp.ctrl_len(n, sr)

@@ -63,8 +63,10 @@ def temple_bell(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     prime = _prime_hz(ctx)
     out = np.zeros((2, n), np.float32)
-    # strikes that began before this chunk still ring into it (tolling overlaps)
-    for t in dsp.jittered_times(rng, ctx.duration_s + 20.0, ctx.p["events_per_min"], jitter=0.1, start_s=-20.0):
+    # strikes in this stretch (at least one), and those of the 20 s before, still ringing into it
+    rate = ctx.p["events_per_min"]
+    before = dsp.jittered_times(rng, 20.0, rate, jitter=0.1, start_s=-20.0) if rate * 20.0 / 60.0 >= 0.5 else np.zeros(0)
+    for t in np.concatenate([before, dsp.jittered_times(rng, ctx.duration_s, rate, jitter=0.1)]):
         s = int(t * sr)
         length = min(n - max(s, 0), int(HUM_T60_S * 0.7 * sr) + min(s, 0))
         if length <= 0 or s + int(HUM_T60_S * 0.7 * sr) <= 0:

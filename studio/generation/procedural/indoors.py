@@ -93,6 +93,6 @@ def room_tone(ctx: Ctx):
     hum = (0.02 + 0.06 * i) * hum.astype(np.float32)
     # density: the faint life of the building and the street beyond, swelling now and then
     m = dsp.ctrl_len(n, sr)
-    far = np.clip(dsp.smooth_random(rng, m, 0.1)[0], 0.0, None) ** 2 * d
+    far = (0.3 + np.clip(dsp.smooth_random(rng, m, 0.1)[0], 0.0, None) ** 2) * d
     life = dsp.spectral_noise(rng, n, dsp.band_mag(40, 1500, 1.5), shared=0.5) * dsp.upsample(far, n, sr)
     return air + hum[None, :] * np.float32(0.9) + 0.6 * life

@@ -136,13 +136,12 @@ def frogs(ctx: Ctx):
     return dsp.normalise_rms(out, 1.0) + (0.075 - 0.05 * i) * night
 
 
-def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0, sharpness: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     """One bee's buzz ``(n,)`` and its control-rate level ``(m,)``.
 
     The wings beat at ``f0`` (180-250 Hz); each stroke is a pressure pulse (a skewed
-    ``sin**3`` shape, rich in harmonics but not a sawtooth), and no two strokes are alike:
-    the stroke amplitude varies from beat to beat (12 %) and with the wing's phase against
-    the body's resonances. The pitch rises when it climbs or speeds up and sags as it hovers
+    ``sin**sharpness`` shape, rich in harmonics but not a sawtooth; sharper is brighter),
+    and no two strokes are alike: the stroke amplitude varies from beat to beat (12 %). The pitch rises when it climbs or speeds up and sags as it hovers
     (+-7 %), glides up at take-off; the bee comes and goes (flies off, lands on a flower,
     takes off again), so its level swings from near silence to close."""
     m = dsp.ctrl_len(n, sr)
@@ -161,7 +160,7 @@ def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0)
     cycles = np.cumsum(f) / dsp.CTRL_HZ + rng.random()
     frac = dsp.upsample_cycles(cycles, n, sr)
     skew = frac + np.float32(0.15) * np.sin(np.float32(2 * np.pi) * frac)  # downstroke faster than upstroke
-    pulse = np.sin(np.float32(np.pi) * (skew % np.float32(1.0))) ** 3 - np.float32(0.424)
+    pulse = np.sin(np.float32(np.pi) * (skew % np.float32(1.0))) ** np.float32(sharpness)  # DC: high-passed later
     beats = dsp.upsample(1 + 0.12 * dsp.smooth_random(rng, m, 200.0)[0], n, sr)  # stroke to stroke
     near = np.clip(0.5 + 0.5 * dsp.smooth_random(rng, m, 0.3)[0], 0.05, None) ** 2
     level = airborne * near * (1 + 0.3 * np.tanh(manoeuvre))
@@ -177,7 +176,7 @@ def insect_hum(ctx: Ctx):
     out = np.zeros((2, n), np.float32)
     for b in range(count):
         frng = ctx.fixed_rng("bee", b)
-        buzz, level = bee(rng, n, sr, frng.uniform(180, 250), ctx.t0_s)
+        buzz, level = bee(rng, n, sr, frng.uniform(180, 250), ctx.t0_s, 2.0 + 4.0 * ctx.u("brightness"))
         home = -0.7 + 1.4 * b / max(count - 1, 1)  # bees spread over the meadow, drifting about
         pan = np.clip(home + 0.4 * np.tanh(dsp.smooth_random(rng, m, 0.4)[0]), -1, 1)
         g = dsp.upsample(dsp.pan_gains(pan) * level, n, sr)

@@ -223,9 +223,9 @@ def river(ctx: Ctx):
 @generator("waterfall")
 def waterfall(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
-    # a fall: a dense population of all sizes (0.4-10 mm) churned over a -3 dB/oct roar with
-    # a low thunder; density breaks the water up (more, smaller bubbles, faster surges)
-    return _flow(ctx, r_mm=(0.4, 10.0 - 4.0 * d), gamma=2.4, rate_hz=350 + 500 * d, base_exponent=1.0, base_lo=30, base_hi=14000, bubble_gain=0.45, surge_db=0.4 + 1.6 * i, surge_hz=0.25 + 0.5 * d, body=0.5 * 4.0 ** (2 * i - 1))
+    # a fall: a dense population of all sizes (0.4-10 mm) churned over a roar (-4.8 dB/oct for
+    # a gentle fall, whiter -3 dB/oct for a powerful one) with a low thunder; density breaks the water up (more, smaller bubbles, faster surges)
+    return _flow(ctx, r_mm=(0.4, 10.0 - 4.0 * d), gamma=2.4, rate_hz=350 + 500 * d, base_exponent=round(1.6 - 0.6 * i, 3), base_lo=30, base_hi=14000, bubble_gain=0.45, surge_db=0.4 + 1.6 * i, surge_hz=0.25 + 0.5 * d, body=0.5 * 4.0 ** (2 * i - 1))
 
 
 def rowing_event(ctx: Ctx):
