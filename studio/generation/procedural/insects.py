@@ -2,7 +2,8 @@
 
 - A cricket is a pure carrier (3.8-5.2 kHz, the file-and-scraper resonance) gated into pulses
   (25-45 per second) grouped into chirps. One chirp period is synthesised and tiled, with the
-  carrier nudged to whole cycles per period, so it is exactly periodic, click-free and cheap;
+  carrier nudged to whole cycles per period, so it is exactly periodic, click-free and cheap
+  (in a loop, the period is stretched so whole periods fit the loop);
   each cricket drifts in level and now and then pauses.
 - Cicadas are a 4-8 kHz noise band buzzed by the tymbals (150-250 Hz amplitude modulation)
   inside long swells.
@@ -39,6 +40,21 @@ def _cricket_period(rng, sr: int) -> tuple[np.ndarray, float]:
     return wave.astype(np.float32), pulse_hz
 
 
+def _tile(wave: np.ndarray, start: int, n: int, loop_n: int | None) -> np.ndarray:
+    """Frames ``start .. start+n`` of ``wave`` repeated forever. In a loop the period is
+    stretched (by at most half a period per loop) so a whole number of periods fits
+    ``loop_n``: the song is then exactly periodic in the loop, and the loop fold joins two
+    identical stretches (a song tiled at its own period would be folded onto a shifted copy
+    of itself, smearing the chirp rhythm and dipping the level by up to 7 dB where the
+    carriers cancel)."""
+    period = len(wave)
+    if not loop_n:
+        return wave[(start + np.arange(n)) % period]
+    whole = max(1, round(loop_n / period))
+    pos = (np.arange(start, start + n, dtype=np.float64) % loop_n) * (whole * period / loop_n) % period
+    return np.interp(pos, np.arange(period + 1), np.append(wave, wave[0])).astype(np.float32)
+
+
 @generator("crickets", coherent=True)
 def crickets(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
@@ -52,7 +68,7 @@ def crickets(ctx: Ctx):
     for c in range(count):
         frng = ctx.fixed_rng("cricket", c)
         wave, _ = _cricket_period(frng, sr)
-        x = wave[(start + int(frng.integers(0, len(wave))) + np.arange(n)) % len(wave)]
+        x = _tile(wave, start + int(frng.integers(0, len(wave))), n, ctx.loop_n)
         # level drift and the odd pause (a cricket stops when something moves nearby)
         # intensity: how steadily they sing (low = more and longer pauses)
         lvl = np.clip(0.9 + 0.6 * ctx.u("intensity") + dsp.smooth_random(rng, m, 0.05)[0], 0.0, 1.5)
