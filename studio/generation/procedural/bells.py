@@ -29,9 +29,9 @@ def bell_strike(rng: np.random.Generator, length: int, prime_hz: float, hardness
     for r, a in zip(BELL_RATIOS, BELL_AMPS):
         a = a * ((0.4 + 1.2 * bright) if r > 2 else 1.0) * ((0.6 + 0.8 * hardness) if r >= 2 else 1.0)
         split = rng.uniform(0.05, 0.3) * r  # a slow beat, faster in the upper partials
-        for s in (-0.5, 0.5):
+        for s, share in ((-0.5, 1.0), (0.5, 0.5)):  # unequal halves: the warble dips, never nulls
             freqs.append(prime_hz * r + s * split)
-            amps.append(a)
+            amps.append(a * share)
             t60s.append(HUM_T60_S / (2 * r) ** 0.9)
             phases.append(rng.uniform(0, 2 * np.pi))
             sides.append([0.7 + 0.3 * np.sign(s), 0.7 - 0.3 * np.sign(s)])

@@ -6,8 +6,8 @@ Hz (1 mm -> 3.26 kHz), damped by ``d = 0.043 f0 + 0.0014 f0**1.5`` per second (v
 radiative and thermal losses), its pitch rising as it nears the surface:
 ``f(t) = f0 (1 + xi d t)``. A moving body of water is a population of such bubbles whose
 radii follow a power law ``p(r) ∝ r**-gamma`` between ``r_min`` and ``r_max``: small bubbles
-are many, large ones few. Louder bubbles are the larger ones (``a ∝ r**0.5``, so a
-population's spectrum still falls with frequency like real streams).
+are many, large ones few. Louder bubbles are the larger ones (``a ∝ r``, so a
+population's spectrum falls with frequency like real streams).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def bank(rng: np.random.Generator, r: np.ndarray, sr: int = dsp.SR, xi: float = 
         t = np.arange(length) / sr
         f, dm = f0[members][:, None], d[members][:, None]
         cycles = f * (t + 0.5 * xi * dm * t**2)  # f(t) = f0 (1 + xi d t), about +46 % by -40 dB
-        amp = np.sqrt(r[members] / 1e-3)[:, None]
+        amp = (r[members] / 1e-3)[:, None]
         onset = np.minimum(1.0, t / 0.0003)  # the bubble forms in ~0.3 ms: no step
         phase0 = rng.uniform(0, 1, (len(members), 1))
         wave = amp * np.exp(-dm * t) * onset * dsp.sine_cycles(cycles + phase0)

@@ -76,8 +76,9 @@ def song_plan(rng: np.random.Generator, bank_size: int, vigour: float) -> list[t
     for _ in range(int(rng.integers(1, 3))):
         plan.append((pos, 0))
         pos += rng.uniform(0.12, 0.25)
+    syl = 0
     for _ in range(int(rng.integers(2, 4 + int(vigour > 0.5)))):
-        syl = int(rng.integers(1, bank_size - 1))
+        syl = int(rng.choice([s for s in range(1, bank_size - 1) if s != syl]))  # a new motif
         step = rng.uniform(0.08, 0.2)
         for _ in range(int(rng.integers(2, 7))):
             plan.append((pos, syl))

@@ -90,7 +90,7 @@ def room_tone(ctx: Ctx):
     t0 = int(round(ctx.t0_s * sr))
     t = (t0 + np.arange(n)) / sr  # absolute time: the hum is continuous across chunks
     hum = sum(a * dsp.sine_cycles(h * mains * t + frng.random()) for h, a in ((1, 0.5), (2, 1.0), (3, 0.35), (4, 0.2)))
-    hum = (0.02 + 0.06 * i) * hum.astype(np.float32)
+    hum = (0.06 + 0.12 * i) * hum.astype(np.float32)
     # density: the faint life of the building and the street beyond, swelling now and then
     m = dsp.ctrl_len(n, sr)
     far = (0.3 + np.clip(dsp.smooth_random(rng, m, 0.1)[0], 0.0, None) ** 2) * d

@@ -151,13 +151,13 @@ STEP_S = 0.45  # one footfall's force curve, heel strike to toe-off
 
 def step_force(rng: np.random.Generator, weight: float) -> tuple[np.ndarray, np.ndarray]:
     """One footfall at control rate over :data:`STEP_S`: the ground force (heel strike peak
-    at ~15-25 ms, the roll onto the toe peaking at 120-200 ms, off by ~0.35 s) and the rate
+    at 12-20 ms, the roll onto the toe peaking at 140-220 ms, off by ~0.35 s) and the rate
     at which stones shift under it (proportional to the force's growth plus a share of the
     force itself: gravel crunches as the load moves). Both ``(STEP_S*1000,)``, peak 1."""
     t = dsp.ctrl_time(int(STEP_S * dsp.CTRL_HZ))
-    th = rng.uniform(0.015, 0.025)
+    th = rng.uniform(0.012, 0.02)
     heel = (t / th) * np.exp(1.0 - t / th)
-    tt = rng.uniform(0.12, 0.2)
+    tt = rng.uniform(0.14, 0.22)
     toe = rng.uniform(0.6, 0.9) * np.exp(-0.5 * ((t - tt) / rng.uniform(0.035, 0.055)) ** 2)
     force = heel + toe
     force /= force.max()

@@ -93,7 +93,7 @@ def _syllable_plan(rng: np.random.Generator, talker: Talker, m: int, talk_share:
     voiced = np.zeros(m)
     fric = np.zeros(m)
     weights = np.zeros((len(VOWELS), m))
-    pos = int(rng.uniform(0, 1500))
+    pos = -int(rng.uniform(0, 4000))  # already talking at frame 0 (chunk and loop seams)
     while pos < m:
         if rng.random() > talk_share:  # listening for a while
             pos += int(rng.uniform(800, 4000))
@@ -105,12 +105,15 @@ def _syllable_plan(rng: np.random.Generator, talker: Talker, m: int, talk_share:
             if pos + dur >= m:
                 pos = m
                 break
+            if pos < 20:  # a syllable begun before the start of this stretch
+                pos += dur
+                continue
             if rng.random() < 0.6:  # a fricative or a plosive burst
                 fric[pos : pos + cons] = rng.uniform(0.3, 1.0) * np.hanning(cons)
             stress = rng.uniform(0.5, 1.0) * (1.0 + talker.excitement * (rng.random() < 0.25))
             ramp = np.sin(np.pi * np.linspace(0, 1, vow)) ** 0.6
             voiced[pos + cons : pos + dur] = stress * ramp
-            weights[int(rng.integers(len(VOWELS))), max(0, pos + cons - 20) : pos + dur + 20] = 1.0
+            weights[int(rng.integers(len(VOWELS))), pos + cons - 20 : pos + dur + 20] = 1.0
             pos += dur
         pos += int(rng.uniform(250, 900))  # a breath between phrases
     # cross-fade vowel weights over ~40 ms (coarticulation) and normalise to sum 1

@@ -76,8 +76,9 @@ ROOF_MODES = 14  # modes of one roof panel (a different panel on each side)
 ROOF_DETUNE = 0.07  # per-drop detuning of each mode (relative std): where and how hard it lands
 
 
-def roof_drop_bank(rng: np.random.Generator, k: int, lo_hz: float, hi_hz: float, sr: int = dsp.SR) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` drop impacts on a panel ``(k, L)`` and their mode frequencies ``(k, 4)``.
+def roof_drop_bank(rng: np.random.Generator, k: int, lo_hz: float, hi_hz: float, sr: int = dsp.SR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``k`` drop impacts on a panel ``(k, L)``, their mode frequencies ``(k, 4)`` and the
+    panel modes each drop detuned ``(k, 4)`` (drawn from the panel's :data:`ROOF_MODES`).
 
     The panel has :data:`ROOF_MODES` modes spread log-uniformly over ``lo_hz..hi_hz``; each
     drop excites four of them (a drop near an edge or a rib excites different ones), each
@@ -88,15 +89,16 @@ def roof_drop_bank(rng: np.random.Generator, k: int, lo_hz: float, hi_hz: float,
     length = int(0.03 * sr)
     t = np.arange(length) / sr
     freqs = np.empty((k, 4))
+    base = np.empty((k, 4))
     out = np.empty((k, length), np.float32)
     for j in range(k):
-        f = rng.choice(panel, 4, replace=False) * (1.0 + ROOF_DETUNE * rng.standard_normal(4))
-        freqs[j] = f
+        base[j] = rng.choice(panel, 4, replace=False)
+        f = freqs[j] = base[j] * (1.0 + ROOF_DETUNE * rng.standard_normal(4))
         ring = dsp.modal(length, f, rng.uniform(0.3, 1.0, 4), rng.uniform(0.003, 0.015, 4), rng.uniform(0, 2 * np.pi, 4))
         tick = rng.standard_normal(length) * np.exp(-t / 0.0004)
         out[j] = ring + 0.5 * tick
         out[j] /= np.max(np.abs(out[j])) + 1e-9
-    return out, freqs
+    return out, freqs, base
 
 
 @generator("rain_on_roof", impulsive=True)
@@ -107,7 +109,7 @@ def rain_on_roof(ctx: Ctx):
     taps = np.zeros((2, n), np.float32)
     # each side hears its own panel (shingle -> tin as brightness rises), drops land everywhere
     for c in range(2):
-        bank, _ = roof_drop_bank(ctx.fixed_rng("roof", c), 32, 500 + 700 * b, 2500 + 4500 * b, sr)
+        bank, _, _ = roof_drop_bank(ctx.fixed_rng("roof", c), 32, 500 + 700 * b, 2500 + 4500 * b, sr)
         onsets = dsp.poisson_times(ctx.rng, n, rate / 2, sr)
         g = ctx.rng.lognormal(0.0, 0.5, len(onsets))[None, :]
         taps[c] = dsp.overlap_add_bank(n, onsets, bank, ctx.rng.integers(0, len(bank), len(onsets)), g)[0]
@@ -202,15 +204,15 @@ def _flow(ctx: Ctx, *, r_mm: tuple[float, float], gamma: float, rate_hz: float, 
     banks = bubbles.bank(ctx.fixed_rng("bubbles"), r, sr)
     rate = rate_hz * level.mean(axis=0) ** 2  # more bubbles in a surge: the babble
     bub = dsp.normalise_rms(bubbles.field(ctx.rng, n, rate, banks, k), 1.0)
-    return base + bubble_gain * bub
+    return base + (bubble_gain / np.sqrt(1.0 + body**2)) * bub  # relative to the rush, not its body
 
 
 @generator("stream")
 def stream(ctx: Ctx):
     i, d, b = ctx.u("intensity"), ctx.u("density"), ctx.u("brightness")
-    # a brook: small bubbles (0.7-6 mm, 0.5-4.7 kHz) babbling over a light -3 dB/oct wash;
+    # a brook: small bubbles (1-8 mm, 0.4-3.3 kHz) babbling over a light -3.9 dB/oct wash;
     # brightness shifts the population to smaller bubbles
-    return _flow(ctx, r_mm=(0.7 - 0.3 * b, 6.0 - 2.0 * b), gamma=2.0, rate_hz=(150 + 250 * d) * (0.7 + 0.6 * i), base_exponent=1.0, base_lo=150, base_hi=9000, bubble_gain=1.6 - 0.4 * i, surge_db=3.0, surge_hz=1.5)
+    return _flow(ctx, r_mm=(1.0 - 0.4 * b, 8.0 - 3.0 * b), gamma=2.0, rate_hz=(150 + 250 * d) * (0.7 + 0.6 * i), base_exponent=1.3, base_lo=150, base_hi=9000, bubble_gain=0.9 - 0.3 * i, surge_db=3.0, surge_hz=1.5)
 
 
 @generator("river")
@@ -223,9 +225,9 @@ def river(ctx: Ctx):
 @generator("waterfall")
 def waterfall(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
-    # a fall: a dense population of all sizes (0.4-10 mm) churned over a roar (-4.8 dB/oct for
-    # a gentle fall, whiter -3 dB/oct for a powerful one) with a low thunder; density breaks the water up (more, smaller bubbles, faster surges)
-    return _flow(ctx, r_mm=(0.4, 10.0 - 4.0 * d), gamma=2.4, rate_hz=350 + 500 * d, base_exponent=round(1.6 - 0.6 * i, 3), base_lo=30, base_hi=14000, bubble_gain=0.45, surge_db=0.4 + 1.6 * i, surge_hz=0.25 + 0.5 * d, body=0.5 * 4.0 ** (2 * i - 1))
+    # a fall: a dense population of all sizes (0.6-10 mm) churned over a roar (-4.8 dB/oct for
+    # a gentle fall, whiter -3.6 dB/oct for a powerful one) with a low thunder; density breaks the water up (more, smaller bubbles, faster surges)
+    return _flow(ctx, r_mm=(0.6, 10.0 - 4.0 * d), gamma=2.4, rate_hz=350 + 500 * d, base_exponent=round(1.6 - 0.4 * i, 3), base_lo=30, base_hi=14000, bubble_gain=0.3, surge_db=0.4 + 1.6 * i, surge_hz=0.25 + 0.5 * d, body=0.5 * 4.0 ** (2 * i - 1))
 
 
 def rowing_event(ctx: Ctx):
