@@ -114,12 +114,27 @@ def probe_audio(path: str | Path) -> AudioInfo:
 
 
 def _check_wav_size(p: Path, info) -> None:
-    """libsndfile quietly reads a WAV whose data chunk is cut short; say it is truncated."""
-    extra = str(getattr(info, "extra_info", ""))
-    for line in extra.splitlines():
-        low = line.lower()
-        if ("should be" in low and "data" in low) or "truncated" in low or "shorter than" in low:
-            raise AudioError(f"{_name(p)} is a truncated WAV (its header promises more audio than the file holds)")
+    """What libsndfile lets through in a WAV header: odd sample widths, a block size that does
+    not match the channels, a data chunk cut short."""
+    import struct
+
+    with open(p, "rb") as fh:
+        data = fh.read(1 << 16)
+    size = p.stat().st_size
+    pos = 12
+    while pos + 8 <= len(data):
+        cid, clen = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if cid == b"fmt " and pos + 24 <= len(data):
+            tag, channels, _rate, _bps, align, bits = struct.unpack_from("<HHIIHH", data, pos + 8)
+            if tag in (1, 3) and (bits not in (8, 16, 24, 32, 64) or align != channels * bits // 8):
+                raise AudioError(f"{_name(p)} has an absurd WAV header ({bits}-bit samples, {align}-byte frames "
+                                 f"for {channels} channels); allowed 8/16/24/32/64-bit PCM or float")
+        if cid == b"data" and clen != 0xFFFFFFFF and pos + 8 + clen > size + 1:
+            raise AudioError(f"{_name(p)} is a truncated WAV (its header promises {clen} bytes of audio, "
+                             f"the file holds {size - pos - 8})")
+        if cid == b"data":
+            return
+        pos += 8 + clen + (clen & 1)
 
 
 def _reason(exc: BaseException) -> str:
