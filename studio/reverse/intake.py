@@ -10,9 +10,12 @@ NaN samples) is an :class:`AudioError` with a one-line message naming the file a
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -93,7 +96,8 @@ def probe_audio(path: str | Path) -> AudioInfo:
         raise AudioError(f"{_name(p)} is empty (0 bytes); expected {ALLOWED} audio")
     fmt = _sniff(p, head)
     try:
-        info = sf.info(str(p))
+        with _quiet_decoder(fmt):
+            info = sf.info(str(p))
     except Exception as exc:  # noqa: BLE001 - libsndfile raises several types
         raise AudioError(f"{_name(p)} looks like {fmt} but cannot be read ({_reason(exc)}): damaged or truncated") from None
     rate, channels, frames = int(info.samplerate), int(info.channels), int(info.frames)
@@ -137,6 +141,24 @@ def _check_wav_size(p: Path, info) -> None:
         pos += 8 + clen + (clen & 1)
 
 
+@contextlib.contextmanager
+def _quiet_decoder(fmt: str) -> Iterator[None]:
+    """libmpg123 prints warnings straight to file descriptor 2, which would add lines to the
+    CLI's one-line errors; silence that descriptor while an MP3 is opened or read."""
+    if fmt != "MP3":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _reason(exc: BaseException) -> str:
     text = first_line(exc, 160)
     for prefix in ("Error opening ", "Internal psf_fseek() failed."):
@@ -149,7 +171,8 @@ def _read(info: AudioInfo, start: int, frames: int) -> np.ndarray:
     import soundfile as sf
 
     try:
-        data, _ = sf.read(str(info.path), start=start, frames=frames, dtype="float32", always_2d=True)
+        with _quiet_decoder(info.format):
+            data, _ = sf.read(str(info.path), start=start, frames=frames, dtype="float32", always_2d=True)
     except Exception as exc:  # noqa: BLE001 - decoding errors surface here for truncated streams
         raise AudioError(f"{_name(info.path)} cannot be decoded ({_reason(exc)}): damaged or truncated {info.format}") from None
     if not np.isfinite(data).all():

@@ -82,7 +82,7 @@ def test_broken_corpus_gives_one_line_errors_via_the_cli(tmp_path, capsys):
 
 def test_cli_subprocess_has_no_traceback(tmp_path):
     corpus = broken_corpus(tmp_path)
-    for name in ("ogg_truncated.ogg", "channels_1000.wav"):
+    for name in ("ogg_truncated.ogg", "channels_1000.wav", "mp3_id3_only.mp3"):
         proc = subprocess.run([sys.executable, "-m", "studio", "imagine", str(corpus[name]), "--out", str(tmp_path / "x.png")],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and proc.stdout == ""
