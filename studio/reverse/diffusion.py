@@ -101,9 +101,4 @@ class DiffusionImager:
                             generator=generator, **kwargs)
         except (RuntimeError, ValueError) as exc:
             raise BackendError(f"text-to-image with {self.model_id!r} failed: {first_line(exc)}") from None
-        image = out.images[0]
-        if image.size != (width, height):  # models with a fixed size: resize rather than surprise
-            from PIL import Image
-
-            image = image.resize((width, height), Image.LANCZOS)
-        return image.convert("RGB")
+        return out.images[0].convert("RGB")
