@@ -175,8 +175,11 @@ def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0,
     f = f0 * glide * (1 + 0.07 * np.tanh(manoeuvre))
     cycles = np.cumsum(f) / dsp.CTRL_HZ + rng.random()
     frac = dsp.upsample_cycles(cycles, n, sr)
-    skew = frac + np.float32(0.15) * np.sin(np.float32(2 * np.pi) * frac)  # downstroke faster than upstroke
-    pulse = np.sin(np.float32(np.pi) * (skew % np.float32(1.0))) ** np.float32(sharpness)  # DC: high-passed later
+    def stroke(u):  # one wing stroke over a cycle u in 0..1: the downstroke faster than the upstroke
+        return np.sin(np.float32(np.pi) * ((u + np.float32(0.15) * np.sin(np.float32(2 * np.pi) * u)) % np.float32(1.0))) ** np.float32(sharpness)
+
+    # without its mean: a DC step at the start would ring through the later high-pass
+    pulse = stroke(frac) - np.float32(stroke(np.arange(4096, dtype=np.float32) / np.float32(4096)).mean())
     beats = dsp.upsample(1 + 0.12 * dsp.smooth_random(rng, m, 200.0)[0], n, sr)  # stroke to stroke
     near = np.clip(0.5 + 0.5 * dsp.smooth_random(rng, m, 0.3)[0], 0.05, None) ** 2
     level = airborne * near * (1 + 0.3 * np.tanh(manoeuvre))
