@@ -212,7 +212,7 @@ def stream(ctx: Ctx):
     i, d, b = ctx.u("intensity"), ctx.u("density"), ctx.u("brightness")
     # a brook: small bubbles (1-8 mm, 0.4-3.3 kHz) babbling over a light -3.9 dB/oct wash;
     # brightness shifts the population to smaller bubbles
-    return _flow(ctx, r_mm=(1.0 - 0.4 * b, 8.0 - 3.0 * b), gamma=2.0, rate_hz=(150 + 250 * d) * (0.7 + 0.6 * i), base_exponent=1.3, base_lo=150, base_hi=9000, bubble_gain=0.9 - 0.3 * i, surge_db=3.0, surge_hz=1.5)
+    return _flow(ctx, r_mm=(1.0 - 0.4 * b, 8.0 - 3.0 * b), gamma=2.0, rate_hz=(150 + 250 * d) * (0.7 + 0.6 * i), base_exponent=1.3, base_lo=150, base_hi=9000, bubble_gain=(0.9 - 0.3 * i) * (0.6 + 0.8 * d), surge_db=3.0, surge_hz=1.5)
 
 
 @generator("river")
