@@ -33,6 +33,7 @@ CATALOGUE: tuple[LayerType, ...] = (
     LayerType("river", "water", "flowing river, steady rushing water"),
     LayerType("waterfall", "water", "waterfall roaring, cascading white water"),
     LayerType("cave_drips", "water", "water dripping in a cave, echoing drops"),
+    LayerType("rowing_oars", "water", "rowing a boat, oars dipping and splashing in calm water, oarlocks knocking"),
     # air and weather
     LayerType("breeze", "air", "gentle breeze, soft moving air outdoors"),
     LayerType("wind_gusty", "air", "strong gusty wind howling, blustery storm wind"),
@@ -54,11 +55,16 @@ CATALOGUE: tuple[LayerType, ...] = (
     LayerType("cafe_murmur", "places", "cafe or crowd murmur, people talking softly indoors"),
     LayerType("clock_ticking", "places", "clock ticking steadily in a quiet room"),
     LayerType("footsteps_gravel", "places", "footsteps walking on a gravel path", "foreground", 4.0),
+    LayerType("train", "places", "train travelling on rails, rhythmic wheel clatter over rail joints and a deep rumble"),
+    LayerType("children_playing", "places", "children playing and laughing in the distance, distant voices in a park or schoolyard"),
+    LayerType("page_turns", "places", "pages of a book turning, paper rustling while reading in a quiet library", "foreground", 1.5),
+    LayerType("room_tone", "places", "quiet room tone, faint indoor air and ventilation hum, near silence"),
     # meditative and tonal
     LayerType("drone_pad", "tonal", "warm ambient drone pad, sustained calm chord"),
     LayerType("singing_bowl", "tonal", "tibetan singing bowl struck, resonant ringing tone", "foreground", 12.0),
     LayerType("wind_chimes", "tonal", "wind chimes tinkling in the breeze"),
     LayerType("kalimba", "tonal", "soft handpan or kalimba notes, gentle plucked melody", "foreground", 3.0),
+    LayerType("temple_bell", "tonal", "church or temple bell tolling, deep bronze bell ringing out with a long decay", "foreground", 20.0),
     LayerType("binaural_beats", "tonal", "binaural beats for meditation, focus or sleep brainwave entrainment"),
     # noise colours
     LayerType("white_noise", "noise", "white noise, flat static hiss"),

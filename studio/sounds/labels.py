@@ -58,6 +58,7 @@ ESC50_TO_LAYER: dict[str, str] = {
     "sea_waves": "ocean_surf",
     "crackling_fire": "campfire",
     "chirping_birds": "songbirds",
+    "train": "train",
     "rain": "rain_light",
     "wind": "breeze",
     "water_drops": "cave_drips",

@@ -23,6 +23,7 @@ PAGES: list[PageDef] = [
     PageDef("pages/studio.py", "Studio", ":material/graphic_eq:", "studio", default=True),
     PageDef("pages/compare.py", "Compare", ":material/compare:", "compare"),
     PageDef("pages/library.py", "Library", ":material/library_music:", "library"),
+    PageDef("pages/sound_to_image.py", "Sound to Image", ":material/image:", "sound-to-image"),
     PageDef("pages/models.py", "Models", ":material/memory:", "models"),
 ]
 

@@ -39,7 +39,7 @@ def test_cli_catalogue_defaults_to_ten_seconds_of_every_type():
 
 
 def test_cli_catalogue_lists_every_type_by_default(tmp_path, monkeypatch):
-    """The full command renders all 34 types (here 0.5 s each, with the spectrogram drawing
+    """The full command renders all 40 types (here 0.5 s each, with the spectrogram drawing
     stubbed to keep it fast)."""
     from studio.generation.procedural import audition
     from studio.sounds.catalogue import CATALOGUE
@@ -48,7 +48,7 @@ def test_cli_catalogue_lists_every_type_by_default(tmp_path, monkeypatch):
     monkeypatch.setattr(audition, "_spectrogram_png", lambda x, sr, title: made.append(title) or b"\x89PNG\r\n\x1a\n")
     write_catalogue(tmp_path, seconds=0.5)
     assert made == [t.name for t in CATALOGUE]
-    assert (tmp_path / "index.html").read_text().count("<audio") == 34
+    assert (tmp_path / "index.html").read_text().count("<audio") == 40
 
 
 @pytest.mark.parametrize("argv, fragment", [(["--types", "bagpipes"], "unknown layer type"), (["--seconds", "0"], "0.5..600 seconds")])

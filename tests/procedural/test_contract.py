@@ -32,7 +32,7 @@ def test_every_catalogue_type_has_a_generator():
     from studio.generation.procedural.generators import GENERATORS
 
     assert set(GENERATORS) == set(BY_NAME)
-    assert len(GENERATORS) == 34
+    assert len(GENERATORS) == 40
 
 
 @pytest.mark.parametrize("seconds", [0.37, 1.0, 2.34567, 61.3])

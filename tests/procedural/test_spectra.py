@@ -133,7 +133,6 @@ def test_binaural_beat_difference_between_channels(params, beat):
         ("kalimba", 40.0, 15.0, (200, 4000), 0.01, 0.5),
         ("owl", 6.0, 50.0, (250, 600), 0.05, 3.0),
         ("clock_ticking", 60.0, 10.0, (1500, 8000), 0.005, 0.3),
-        ("footsteps_gravel", 100.0, 12.0, (500, 10000), 0.01, 0.35),
         ("thunder", 4.0, 60.0, (20, 400), 0.1, 6.0),
         ("seagulls", 10.0, 30.0, (600, 4000), 0.02, 2.0),
         ("wind_chimes", 30.0, 30.0, None, None, None),

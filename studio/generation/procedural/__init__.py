@@ -1,4 +1,4 @@
-"""The procedural synthesis engine: 34 layer types made from noise shaping, stochastic event
+"""The procedural synthesis engine: 40 layer types made from noise shaping, stochastic event
 generators, FM chirps and modal resonators, all vectorised with numpy/scipy.
 
 ``ProceduralBackend`` is the audio backend registered as ``procedural``; the generators live

@@ -5,13 +5,16 @@
   perceived pitch rises as the wind strengthens (a cheap, vectorised stand-in for a swept
   resonant filter).
 - Leaves are a Poisson field of tiny band-passed noise grains whose rate follows the gusts.
-- Thunder is a crack (for a close strike) and a long rumble of low-passed brown noise with a
-  few random sub-peaks (echoes off terrain and cloud), falling away exponentially.
+- Thunder (after Few, and Farnell's recipe): the N-waves of a tortuous lightning channel's
+  few hundred segments, arriving over seconds as their distances differ (the roll), repeated
+  off the ground, hills and clouds (2-4 duller reflections), over a low rumble following the
+  arrivals, and a crack first for a close strike.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import signal
 
 from studio.generation.procedural import dsp
 from studio.generation.procedural.base import Ctx, generator
@@ -72,39 +75,91 @@ def wind_leaves(ctx: Ctx):
     return rustle + 0.5 * air * dsp.upsample(g, ctx.n, ctx.sr)
 
 
+SOUND_M_S = 343.0
+
+
+def channel_arrivals(rng: np.random.Generator, distance_m: float, segments: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrival times (s, first = 0), amplitudes and N-wave lengths (s) of the shock waves
+    from a tortuous lightning channel, after Few's model of thunder (used by Farnell):
+    the channel climbs from a ground point ``distance_m`` away to ~4 km up as a random walk
+    of short segments; each segment's N-wave arrives after ``r / 343`` s, louder when the
+    segment lies across the line of sight (its cylinder wave is aimed at us) and weaker
+    with distance; long segments make long, low N-waves."""
+    step = rng.uniform(20, 60, segments)
+    direction = rng.standard_normal((segments, 3))
+    direction[:, 2] = np.abs(direction[:, 2]) + 0.8  # mostly upward
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    pos = np.cumsum(direction * step[:, None], axis=0) + np.array([distance_m, 0.0, 0.0])
+    r = np.linalg.norm(pos, axis=1)
+    sight = pos / r[:, None]
+    across = np.sqrt(np.clip(1.0 - np.sum(direction * sight, axis=1) ** 2, 0.0, 1.0))
+    amp = step * (0.1 + across**4) / r * rng.lognormal(0.0, 0.4, segments)
+    t = (r - r.min()) / SOUND_M_S
+    return t, amp / amp.max(), 0.003 + 0.00025 * step
+
+
+def _n_waves(n: int, times_s: np.ndarray, amps: np.ndarray, lengths_s: np.ndarray, pans: np.ndarray, sr: int) -> np.ndarray:
+    """Sum N-waves (a linear swing from +1 to -1 over their length) at ``times_s``, grouped
+    into three lengths so each group is one impulse train convolved with one N-wave."""
+    out = np.zeros((2, n), np.float32)
+    bins = np.quantile(lengths_s, [0.0, 1 / 3, 2 / 3, 1.0])
+    g = dsp.pan_gains(pans) * amps
+    for k in range(3):
+        sel = (lengths_s >= bins[k]) & ((lengths_s < bins[k + 1]) if k < 2 else True)
+        if not np.any(sel):
+            continue
+        L = max(8, int(np.mean(lengths_s[sel]) * sr))
+        nwave = np.linspace(1.0, -1.0, L, dtype=np.float32) * np.hanning(L + 2)[1:-1].astype(np.float32) ** 0.3
+        imp = np.zeros((2, n), np.float32)
+        idx = (times_s[sel] * sr).astype(np.int64)
+        ok = idx < n
+        for c in range(2):
+            np.add.at(imp[c], idx[ok], g[c, sel][ok].astype(np.float32))
+        out += signal.oaconvolve(imp, nwave[None, :], axes=-1)[:, :n].astype(np.float32)
+    return out
+
+
 def _thunder(rng, n: int, sr: int, distance: float, intensity: float, brightness: float) -> np.ndarray:
     """One roll, stereo ``(2, n)``: starts at frame 0 and has decayed by ``n``.
 
-    The rumble is always at least half-way distant (the type is distant thunder): ``distance``
-    0..1 maps to 0.5..1 for its muffling and slow rise. Only a close (``distance`` < 0.15),
-    strong (``intensity`` > 0.6) strike cracks first. ``intensity`` also brightens the rumble
-    and adds sub-peaks; ``brightness`` opens the rumble's low-pass."""
+    The shock waves of every channel segment arrive over several seconds (the roll), and
+    each comes again off the ground, hills and cloud base (2-4 reflections, 0.3-3 s later,
+    weaker and duller), with a low rumble (brown noise following the arrivals' smoothed
+    envelope) beneath. Air absorbs the highs with distance: the strike is always at least
+    half-way distant (the type is distant thunder: ``distance`` 0..1 maps to 0.5..1, 2-10
+    km). Only a close (``distance`` < 0.15), strong (``intensity`` > 0.6) strike cracks
+    first. ``intensity`` brightens the rumble and adds segments; ``brightness`` opens the
+    rumble's low-pass."""
     far = 0.5 + 0.5 * distance
     dur = n / sr
+    km = 2.0 + 8.0 * (far - 0.5) / 0.5
+    t, amp, length = channel_arrivals(rng, km * 1000.0, int(250 + 300 * intensity))
+    # a short clip hears the roll squeezed into its first ~85 %
+    t = t * min(1.0, 0.6 * dur / max(t.max() + 3.0, 1e-3)) + 0.02
+    pans = np.clip(rng.uniform(-0.5, 0.5) + 0.3 * rng.standard_normal(len(t)), -0.9, 0.9)
+    x = _n_waves(n, t, amp, length, pans, sr)
+    for _ in range(int(rng.integers(2, 5))):  # reflections, each later one weaker and duller
+        delay = int(rng.uniform(0.3, 3.0) * min(1.0, dur / 12.0) * sr)
+        if delay < n:
+            echo = dsp.lowpass(x[::-1] if rng.random() < 0.5 else x, rng.uniform(250, 700), 1)[:, : n - delay]
+            x[:, delay:] += rng.uniform(0.25, 0.55) * echo
+    cutoff = (900 - 750 * far) * (0.75 + 0.5 * intensity) * (0.4 + 1.2 * brightness)
+    x = dsp.lowpass(x, max(cutoff * 2.5, 150.0), 2)
+    # the rumble: low noise following the rolling arrivals, slower to fade
     m = dsp.ctrl_len(n, sr)
-    tc = dsp.ctrl_time(m)
-    env = np.zeros((2, m))
-    total = min(dur * 0.85, rng.uniform(5.0, 9.0))
-    # a few sub-peaks: the stroke's segments and their echoes arrive at different times
-    for k in range(int(rng.integers(2 + int(2 * intensity), 5 + int(3 * intensity)))):
-        at = 0.05 + (0.0 if k == 0 else rng.uniform(0.1, 0.55) * total)
-        rise = rng.uniform(0.05, 0.4) * (1 + 2 * far)
-        if k == 0:  # the roll is heard at once, even in a short clip
-            rise = min(rise, 0.08 * dur)
-        tail = rng.uniform(0.5, 0.8) * total
-        t = tc - at
-        shape = np.where(t < 0, 0, np.where(t < rise, (t / rise) ** 2, np.exp(-(t - rise) / (tail / 4))))
-        env += rng.uniform(0.4, 1.0) * shape * dsp.pan_gains(rng.uniform(-0.7, 0.7))[:, None]
-    cutoff = (900 - 750 * far) * (0.75 + 0.5 * intensity) * (0.6 + 0.8 * brightness)
-    rumble = dsp.spectral_noise(rng, n, dsp.band_mag(25, cutoff, 2.0), shared=0.3)
-    x = rumble * dsp.upsample(env, n, sr)
+    hits = np.zeros(m)
+    np.add.at(hits, np.minimum((t * dsp.CTRL_HZ).astype(np.int64), m - 1), amp)
+    tail = np.exp(-np.arange(int(1.2 * dsp.CTRL_HZ)) / (0.35 * dsp.CTRL_HZ))
+    env = np.clip(signal.oaconvolve(hits, tail)[:m], 0.0, None)
+    rumble = dsp.spectral_noise(rng, n, dsp.band_mag(25, cutoff, 2.0), shared=0.3) * dsp.upsample(np.sqrt(env / (env.max() + 1e-12)), n, sr)
+    x = dsp.normalise_rms(x, 1.0) + (0.6 - 0.3 * intensity) * dsp.normalise_rms(rumble, 1.0)
     if distance < 0.15 and intensity > 0.6:  # a close, strong strike cracks first
         crack_len = min(n, int(0.4 * sr))
-        t = np.arange(crack_len) / sr
-        crack = dsp.highpass(rng.standard_normal((2, crack_len)), 300, 2) * np.exp(-t / 0.08) * (0.6 + intensity)
+        tt = np.arange(crack_len) / sr
+        crack = dsp.highpass(rng.standard_normal((2, crack_len)), 300, 2) * np.exp(-tt / 0.08) * (0.6 + intensity)
         s0 = int(0.05 * sr)
         fit = max(0, min(crack_len, n - s0))
-        x[:, s0 : s0 + fit] += crack[:, :fit]
+        x[:, s0 : s0 + fit] += 2.0 * crack[:, :fit]
     return x
 
 

@@ -1,4 +1,4 @@
-"""The ``procedural`` audio backend: offline synthesis of the 34 catalogue layer types."""
+"""The ``procedural`` audio backend: offline synthesis of the 40 catalogue layer types."""
 
 from __future__ import annotations
 

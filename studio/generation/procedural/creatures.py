@@ -1,13 +1,16 @@
 """Birds: songbirds, dawn chorus, seagulls, owl.
 
-- Songbird syllables are FM chirps (sweeps up or down, whistles, trills with fast vibrato,
-  short chips) between 2.5 and 7 kHz with a weak second harmonic. Each bird has its own
-  repertoire (a bank of syllables drawn from the fixed stream, so it keeps its voice for the
-  whole track), a position and a distance; songs are runs of 4-12 syllables.
+- Songbird syllables are FM whistles (sweeps up or down, arches, level whistles with
+  vibrato, trills of fast sinusoidal FM, short chips) between 2 and 8 kHz, fundamental
+  dominant (2nd harmonic ~-30 dB, as a syrinx whistle). Each bird has its own repertoire (a
+  bank drawn from the fixed stream, so it keeps its voice for the whole track) with an intro
+  note and a terminal flourish, a position and a distance; a song is intro, 2-4 motifs (a
+  syllable repeated at an accelerating pace) and the terminal note, with rests between songs.
 - The dawn chorus is the same machinery with many more birds, some far away, in a forest
   reverb, over a faint continuous twitter.
 - A gull call is a harmonic tone whose pitch leaps up then falls ("kee-ow"), with a nasal
-  formant; calls come in series.
+  formant, made harsh by jitter, a subharmonic and a 40-110 Hz flutter (roughness) with breath
+  noise; calls come in series.
 - An owl call is a few soft low hoots with a slight downward bend; the last one quavers.
 """
 
@@ -18,61 +21,91 @@ import numpy as np
 from studio.generation.procedural import dsp
 from studio.generation.procedural.base import Ctx, generator
 
-SYL_MAX_S = 0.22
+SYL_MAX_S = 0.25
+SYLLABLE_KINDS = ("up", "down", "arch", "whistle", "trill", "chip")
+HARMONICS = (1.0, 0.03, 0.006)  # a syrinx whistle: the 2nd harmonic ~-30 dB, the 3rd ~-45 dB
 
 
-def _syllable(rng, sr: int, lo: float, hi: float) -> np.ndarray:
-    kind = rng.choice(["up", "down", "trill", "whistle", "chip"])
-    dur = {"chip": rng.uniform(0.02, 0.05), "trill": rng.uniform(0.1, 0.2)}.get(kind, rng.uniform(0.05, 0.16))
+def syllable(rng: np.random.Generator, sr: int, lo: float, hi: float, kind: str | None = None) -> np.ndarray:
+    """One FM whistle ``(SYL_MAX_S*sr,)``: a smooth pitch contour between ``lo`` and ``hi``
+    (rising, falling, arched or level with a slight vibrato), or a trill (fast sinusoidal FM,
+    20-60 Hz), or a short chip; loudness follows pitch a little (a bird sings its high notes
+    harder), and the spectrum is the fundamental with faint 2nd and 3rd harmonics."""
+    kind = kind or str(rng.choice(SYLLABLE_KINDS))
+    dur = {"chip": rng.uniform(0.02, 0.05), "trill": rng.uniform(0.12, 0.22)}.get(kind, rng.uniform(0.06, 0.18))
     length = int(dur * sr)
     u = np.linspace(0.0, 1.0, length)
-    a, b = rng.uniform(lo, hi, 2)
+    a, b = np.sort(rng.uniform(lo, hi, 2))
     if kind == "up":
-        f = min(a, b) + (abs(b - a) + 500) * u**1.5
-    elif kind in ("down", "chip"):
-        f = max(a, b) + 400 - (abs(b - a) + 900) * u
+        f = a + (b - a + 300) * u**1.5
+    elif kind == "down":
+        f = b + 300 - (b - a + 300) * u**0.7
+    elif kind == "arch":
+        f = a + (b - a + 300) * np.sin(np.pi * u)
     elif kind == "trill":
-        f = a + rng.uniform(400, 1200) * np.sin(2 * np.pi * rng.uniform(25, 45) * u * dur)
-    else:
-        f = a * (1 + 0.04 * np.sin(np.pi * u))
-    f = np.clip(f, 1800, 8500)
-    phase = 2 * np.pi * np.cumsum(f) / sr
-    env = np.sin(np.pi * u) ** 1.5
-    x = (np.sin(phase) + 0.12 * np.sin(2 * phase)) * env
+        f = 0.5 * (a + b) + rng.uniform(300, 1200) * np.sin(2 * np.pi * rng.uniform(20, 60) * u * dur + rng.uniform(0, 6.28))
+    elif kind == "chip":
+        f = b + 800 - 1600 * u
+    else:  # a level whistle with a slight vibrato
+        f = a * (1 + 0.015 * np.sin(2 * np.pi * rng.uniform(6, 12) * u * dur))
+    cycles = np.cumsum(f) / sr + rng.random()
+    rise = rng.uniform(0.1, 0.3)  # quicker onset than release, as in real song
+    env = np.where(u < rise, np.sin(0.5 * np.pi * u / rise) ** 2, np.clip(np.cos(0.5 * np.pi * (u - rise) / (1 - rise)), 0.0, None) ** 1.5)
+    env *= (f / f.max()) ** 0.5
+    x = sum(h_amp * dsp.sine_cycles((h + 1) * cycles) for h, h_amp in enumerate(HARMONICS) if (h + 1) * f.max() < 0.45 * sr)
     out = np.zeros(int(SYL_MAX_S * sr), np.float32)
-    out[: min(length, len(out))] = x[: len(out)]
+    out[:length] = (x * env)[: len(out)]
     return out
 
 
 def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
-    lo = rng.uniform(2500, 4500)
-    hi = lo + rng.uniform(1200, 2500)
-    return np.stack([_syllable(rng, sr, lo, min(hi, 7000)) for _ in range(k)])
+    """A bird's repertoire: ``k`` syllables in its own range (2-7.5 kHz); the first is its
+    intro note (a chip or a whistle), the last its terminal flourish (a down-sweep or arch)."""
+    lo = rng.uniform(2000, 4500)
+    hi = min(lo + rng.uniform(1200, 2800), 7500)
+    kinds = [str(rng.choice(["chip", "whistle"]))] + [None] * (k - 2) + [str(rng.choice(["down", "arch"]))]
+    return np.stack([syllable(rng, sr, lo, hi, kind) for kind in kinds])
+
+
+def song_plan(rng: np.random.Generator, bank_size: int, vigour: float) -> list[tuple[float, int]]:
+    """One song as ``[(offset_s, syllable_index)]``: an intro (1-2 of syllable 0), 2-4 motifs
+    (each a middle syllable repeated 2-6 times at its own pace, speeding up a little, like a
+    trill), then the terminal syllable (the last). ``vigour`` 0..1 sings more motifs."""
+    plan = []
+    pos = 0.0
+    for _ in range(int(rng.integers(1, 3))):
+        plan.append((pos, 0))
+        pos += rng.uniform(0.12, 0.25)
+    syl = 0
+    for _ in range(int(rng.integers(2, 4 + int(vigour > 0.5)))):
+        syl = int(rng.choice([s for s in range(1, bank_size - 1) if s != syl]))  # a new motif
+        step = rng.uniform(0.08, 0.2)
+        for _ in range(int(rng.integers(2, 7))):
+            plan.append((pos, syl))
+            pos += step
+            step *= rng.uniform(0.9, 1.0)
+        pos += rng.uniform(0.06, 0.2)
+    plan.append((pos, bank_size - 1))
+    return plan
 
 
 def _songs(ctx: Ctx, birds: int, phrases_per_min: float, distance_spread: float, key: str = "birds") -> np.ndarray:
     """All birds' songs, stereo ``(2, n)``; each bird sings ``phrases_per_min`` (x0.6..1.4)
     songs a minute, and ``intensity`` (singing vigour) makes the songs longer."""
     rng, sr = ctx.rng, ctx.sr
-    motifs_max = 4 + int(2 * ctx.u("intensity"))  # exclusive bound: 2-3 motifs .. 2-5 motifs
     banks, onsets, idx, gains = [], [], [], []
     pans = np.linspace(-0.85, 0.85, birds) + ctx.fixed_rng(key, "pans").uniform(-0.1, 0.1, birds)
+    k = 6
     for b in range(birds):
         frng = ctx.fixed_rng(key, b)
-        bank = _bird_bank(frng, sr, 6)
+        bank = _bird_bank(frng, sr, k)
         level = 10 ** (-frng.uniform(0, 18 * distance_spread) / 20)
         rate = phrases_per_min * frng.uniform(0.6, 1.4)
         for t in dsp.jittered_times(rng, ctx.duration_s, rate, jitter=0.8):
-            # a song: a few motifs, each a syllable repeated 1-4 times
-            pos = t
-            for _ in range(int(rng.integers(2, motifs_max))):
-                syl = int(rng.integers(0, len(bank)))
-                for _ in range(int(rng.integers(1, 5))):
-                    onsets.append(int(pos * sr))
-                    idx.append(b * len(bank) + syl)
-                    gains.append(level * rng.uniform(0.6, 1.0) * dsp.pan_gains(pans[b]))
-                    pos += rng.uniform(0.09, 0.2)
-                pos += rng.uniform(0.05, 0.25)
+            for off, syl in song_plan(rng, k, ctx.u("intensity")):
+                onsets.append(int((t + off) * sr))
+                idx.append(b * k + syl)
+                gains.append(level * rng.uniform(0.7, 1.0) * dsp.pan_gains(pans[b]))
         banks.append(bank)
     if not onsets:
         return np.zeros((2, ctx.n), np.float32)
@@ -80,17 +113,14 @@ def _songs(ctx: Ctx, birds: int, phrases_per_min: float, distance_spread: float,
 
 
 def _one_phrase(ctx: Ctx) -> np.ndarray:
+    """One bird's song (cut to fit a short clip)."""
     sr = ctx.sr
-    bank = _bird_bank(ctx.rng, sr, 4)
-    onsets, idx = [], []
-    pos = 0.01
+    bank = _bird_bank(ctx.rng, sr, 6)
     end = max(0.05, ctx.duration_s - SYL_MAX_S - 0.05)
-    while pos < min(end, 2.0) and len(onsets) < 14:
-        onsets.append(int(pos * sr))
-        idx.append(len(onsets) // 3 % len(bank))
-        pos += ctx.rng.uniform(0.1, 0.18)
-    gains = np.repeat(dsp.pan_gains(ctx.rng.uniform(-0.4, 0.4))[:, None], len(onsets), axis=1)
-    out = dsp.overlap_add_bank(ctx.n, np.array(onsets), bank, np.array(idx), gains)
+    plan = [(off + 0.01, syl) for off, syl in song_plan(ctx.rng, 6, ctx.u("intensity")) if off + 0.01 < end]
+    plan = plan or [(0.01, 0)]
+    gains = np.repeat(dsp.pan_gains(ctx.rng.uniform(-0.4, 0.4))[:, None], len(plan), axis=1)
+    out = dsp.overlap_add_bank(ctx.n, np.array([int(o * sr) for o, _ in plan]), bank, np.array([s for _, s in plan]), gains)
     return dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=0.8, wet=0.25, damping_hz=7000.0)
 
 
@@ -121,20 +151,31 @@ def dawn_chorus(ctx: Ctx):
 # --------------------------------------------------------------------------- gulls
 
 
-def _gull_call(rng, sr: int, f0: float, short: bool) -> np.ndarray:
+def gull_call(rng, sr: int, f0: float, short: bool) -> np.ndarray:
+    """One call ``(L,)``: a harmonic tone whose pitch leaps up then falls ("kee-ow"), through
+    a nasal formant near 2.2 kHz, made harsh the way a gull's syrinx is: the pitch jitters
+    (3 %, fast), the loud part breaks into a subharmonic (period doubling, f0/2), the level
+    flutters at 40-110 Hz (roughness), and breath noise rides on the voice."""
     dur = rng.uniform(0.12, 0.18) if short else rng.uniform(0.35, 0.55)
     length = int(dur * sr)
     u = np.linspace(0, 1, length)
     peak = 0.25 if not short else 0.4
     contour = np.where(u < peak, 1.0 + 0.45 * (u / peak), 1.45 - 0.6 * ((u - peak) / (1 - peak)))
-    f = f0 * contour * (1 + 0.01 * np.sin(2 * np.pi * 60 * u * dur))  # a little roughness
-    phase = 2 * np.pi * np.cumsum(f) / sr
-    x = np.zeros(length)
+    m = dsp.ctrl_len(length, sr)
+    jitter = dsp.upsample(dsp.smooth_random(rng, m, 150.0)[0], length, sr)
+    f = f0 * contour * (1 + 0.03 * jitter)
+    cycles = np.cumsum(f) / sr
+    x = np.zeros(length, np.float32)
     for h in range(1, 9):
-        # nasal formant near 2.2 kHz
         fh = h * f0 * 1.2
         a = np.exp(-0.5 * ((fh - 2200) / 900) ** 2) + 0.3 / h
-        x += a * np.sin(h * phase)
+        x += a * dsp.sine_cycles(h * cycles)
+    loud = np.sin(np.pi * np.clip((u - 0.1) / 0.6, 0, 1))  # the strained middle of the call
+    x += (0.5 * loud * dsp.sine_cycles(0.5 * cycles) * dsp.sine_cycles(2.0 * cycles)).astype(np.float32)  # 1.5 f0 and 2.5 f0: the f0/2 series
+    flutter_hz = rng.uniform(40, 110)
+    x *= (1.0 - 0.55 * (0.5 + 0.5 * dsp.sine_cycles(flutter_hz * u * dur + rng.uniform(0, 1)))).astype(np.float32)
+    breath = dsp.bandpass(rng.standard_normal((1, length)), 1200, 5000, 2)[0]
+    x += 0.35 * breath * np.abs(x).max() / (np.abs(breath).max() + 1e-9) * loud
     env = np.minimum(1, u / 0.08) * np.minimum(1, (1 - u) / 0.25)
     return (x * env).astype(np.float32)
 
@@ -147,7 +188,7 @@ def _gull_series(rng, sr: int, f0: float, excitement: float) -> np.ndarray:
     gap = rng.uniform(0.2, 0.3) if short else rng.uniform(0.45, 0.7)
     out = np.zeros(int((k * gap + 0.6) * sr) + 1, np.float32)
     for j in range(k):
-        call = _gull_call(rng, sr, f0 * rng.uniform(0.97, 1.03), short) * (1 - 0.12 * j)
+        call = gull_call(rng, sr, f0 * rng.uniform(0.97, 1.03), short) * (1 - 0.12 * j)
         s = int(j * gap * sr)
         out[s : s + len(call)] += call
     return out

@@ -405,17 +405,3 @@ def swept_band(rng: np.random.Generator, n: int, centre_hz: np.ndarray, bandwidt
     cyc = upsample_cycles(np.cumsum(np.asarray(centre_hz, np.float64)) / CTRL_HZ, n, sr)
     ph = cyc * np.float32(2 * np.pi)
     return (zr * np.cos(ph) - zi * np.sin(ph)) * np.float32(np.sqrt(0.5))
-
-
-def resonator_sos(freqs, gains_db, qs, sr: int = SR) -> np.ndarray:
-    """Cascade of peaking EQ sections (RBJ cookbook): boosts at ``freqs`` by ``gains_db`` with
-    quality ``qs``; a cheap way to give a texture a body's resonances."""
-    rows = []
-    for f, g, q in zip(freqs, gains_db, qs):
-        a = 10 ** (g / 40.0)
-        w = 2 * np.pi * min(f, 0.45 * sr) / sr
-        alpha = np.sin(w) / (2 * q)
-        b = np.array([1 + alpha * a, -2 * np.cos(w), 1 - alpha * a])
-        den = np.array([1 + alpha / a, -2 * np.cos(w), 1 - alpha / a])
-        rows.append(np.concatenate([b / den[0], den / den[0]]))
-    return np.array(rows)

@@ -2,14 +2,16 @@
 
 - A cricket is a pure carrier (3.8-5.2 kHz, the file-and-scraper resonance) gated into pulses
   (25-45 per second) grouped into chirps. One chirp period is synthesised and tiled, with the
-  carrier nudged to whole cycles per period, so it is exactly periodic, click-free and cheap;
+  carrier nudged to whole cycles per period, so it is exactly periodic, click-free and cheap
+  (in a loop, the period is stretched so whole periods fit the loop);
   each cricket drifts in level and now and then pauses.
 - Cicadas are a 4-8 kHz noise band buzzed by the tymbals (150-250 Hz amplitude modulation)
   inside long swells.
 - A frog croak is a harmonic buzz (pulse rate 90-250 Hz) through two formants, pulsed at
   15-30 Hz ("ribbit"), sung in runs by several frogs at their own places.
-- Bees: a band-limited sawtooth at the wingbeat rate (180-250 Hz) whose pitch and level drift
-  as each bee wanders, and whose pan moves as it flies across.
+- Bees: wingbeat pulses (180-250 Hz, a skewed sin^3 stroke, amplitude varying beat to beat)
+  whose pitch follows the bee's manoeuvres (+-7 %) and glides at take-off and landing; each
+  bee flies for a few seconds, lands, takes off again, and drifts across the field.
 """
 
 from __future__ import annotations
@@ -38,6 +40,21 @@ def _cricket_period(rng, sr: int) -> tuple[np.ndarray, float]:
     return wave.astype(np.float32), pulse_hz
 
 
+def _tile(wave: np.ndarray, start: int, n: int, loop_n: int | None) -> np.ndarray:
+    """Frames ``start .. start+n`` of ``wave`` repeated forever. In a loop the period is
+    stretched (by at most half a period per loop) so a whole number of periods fits
+    ``loop_n``: the song is then exactly periodic in the loop, and the loop fold joins two
+    identical stretches (a song tiled at its own period would be folded onto a shifted copy
+    of itself, smearing the chirp rhythm and dipping the level by up to 7 dB where the
+    carriers cancel)."""
+    period = len(wave)
+    if not loop_n:
+        return wave[(start + np.arange(n)) % period]
+    whole = max(1, round(loop_n / period))
+    pos = (np.arange(start, start + n, dtype=np.float64) % loop_n) * (whole * period / loop_n) % period
+    return np.interp(pos, np.arange(period + 1), np.append(wave, wave[0])).astype(np.float32)
+
+
 @generator("crickets", coherent=True)
 def crickets(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
@@ -51,7 +68,7 @@ def crickets(ctx: Ctx):
     for c in range(count):
         frng = ctx.fixed_rng("cricket", c)
         wave, _ = _cricket_period(frng, sr)
-        x = wave[(start + int(frng.integers(0, len(wave))) + np.arange(n)) % len(wave)]
+        x = _tile(wave, start + int(frng.integers(0, len(wave))), n, ctx.loop_n)
         # level drift and the odd pause (a cricket stops when something moves nearby)
         # intensity: how steadily they sing (low = more and longer pauses)
         lvl = np.clip(0.9 + 0.6 * ctx.u("intensity") + dsp.smooth_random(rng, m, 0.05)[0], 0.0, 1.5)
@@ -135,6 +152,40 @@ def frogs(ctx: Ctx):
     return dsp.normalise_rms(out, 1.0) + (0.075 - 0.05 * i) * night
 
 
+def bee(rng: np.random.Generator, n: int, sr: int, f0: float, t0_s: float = 0.0, sharpness: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """One bee's buzz ``(n,)`` and its control-rate level ``(m,)``.
+
+    The wings beat at ``f0`` (180-250 Hz); each stroke is a pressure pulse (a skewed
+    ``sin**sharpness`` shape, rich in harmonics but not a sawtooth; sharper is brighter),
+    and no two strokes are alike: the stroke amplitude varies from beat to beat (12 %). The pitch rises when it climbs or speeds up and sags as it hovers
+    (+-7 %), glides up at take-off; the bee comes and goes (flies off, lands on a flower,
+    takes off again), so its level swings from near silence to close."""
+    m = dsp.ctrl_len(n, sr)
+    tc = dsp.ctrl_time(m) + t0_s
+    manoeuvre = dsp.smooth_random(rng, m, 1.2)[0]
+    # flights: the bee is airborne for 2-8 s, then lands for 1-4 s (the hum stops)
+    airborne = np.zeros(m)
+    pos = -rng.uniform(0, 6)
+    while pos < tc[-1]:
+        fly, rest = rng.uniform(2, 8), rng.uniform(1, 4)
+        u = (tc - pos) / fly
+        airborne = np.maximum(airborne, np.clip(np.minimum(u * fly / 0.25, (1 - u) * fly / 0.4), 0, 1) * (u >= 0) * (u <= 1))
+        pos += fly + rest
+    glide = 0.75 + 0.25 * airborne  # wings spin up at take-off and down on landing
+    f = f0 * glide * (1 + 0.07 * np.tanh(manoeuvre))
+    cycles = np.cumsum(f) / dsp.CTRL_HZ + rng.random()
+    frac = dsp.upsample_cycles(cycles, n, sr)
+    def stroke(u):  # one wing stroke over a cycle u in 0..1: the downstroke faster than the upstroke
+        return np.sin(np.float32(np.pi) * ((u + np.float32(0.15) * np.sin(np.float32(2 * np.pi) * u)) % np.float32(1.0))) ** np.float32(sharpness)
+
+    # without its mean: a DC step at the start would ring through the later high-pass
+    pulse = stroke(frac) - np.float32(stroke(np.arange(4096, dtype=np.float32) / np.float32(4096)).mean())
+    beats = dsp.upsample(1 + 0.12 * dsp.smooth_random(rng, m, 200.0)[0], n, sr)  # stroke to stroke
+    near = np.clip(0.5 + 0.5 * dsp.smooth_random(rng, m, 0.3)[0], 0.05, None) ** 2
+    level = airborne * near * (1 + 0.3 * np.tanh(manoeuvre))
+    return (pulse * beats).astype(np.float32), level
+
+
 @generator("insect_hum")
 def insect_hum(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
@@ -144,20 +195,15 @@ def insect_hum(ctx: Ctx):
     out = np.zeros((2, n), np.float32)
     for b in range(count):
         frng = ctx.fixed_rng("bee", b)
-        f0 = frng.uniform(180, 250)
-        wander = dsp.smooth_random(rng, m, 0.4, 3)
-        cyc = dsp.upsample_cycles(np.cumsum(f0 * (1 + 0.04 * wander[0])) / dsp.CTRL_HZ + frng.uniform(0, 1), n, sr)
-        saw = cyc * np.float32(2.0) - np.float32(1.0)
-        # fly-bys: level rises and falls as the bee comes and goes; its pan drifts
-        level = np.clip(0.4 + 0.6 * wander[1], 0, None) ** 2 + 0.02
+        buzz, level = bee(rng, n, sr, frng.uniform(180, 250), ctx.t0_s, 2.0 + 4.0 * ctx.u("brightness"))
         home = -0.7 + 1.4 * b / max(count - 1, 1)  # bees spread over the meadow, drifting about
-        pan = np.clip(home + 0.4 * np.tanh(wander[2]), -1, 1)
+        pan = np.clip(home + 0.4 * np.tanh(dsp.smooth_random(rng, m, 0.4)[0]), -1, 1)
         g = dsp.upsample(dsp.pan_gains(pan) * level, n, sr)
         # the far ear also hears it a fraction of a millisecond later (interaural delay)
         itd = int(round(abs(home) * 0.0006 * sr))
         far = 0 if home > 0 else 1
-        out[1 - far] += saw * g[1 - far]
-        out[far, itd:] += saw[: n - itd] * g[far, itd:]
+        out[1 - far] += buzz * g[1 - far]
+        out[far, itd:] += buzz[: n - itd] * g[far, itd:]
     out = dsp.lowpass(dsp.highpass(out, 120, 2), 1500 + 1500 * ctx.u("brightness"), 2)
     meadow = dsp.spectral_noise(rng, n, dsp.band_mag(80, 3000, 1.5), shared=0.2)
     return dsp.normalise_rms(out, 1.0) + (0.45 - 0.3 * i) * meadow  # a stronger hum over the meadow

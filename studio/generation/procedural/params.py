@@ -6,7 +6,7 @@ the pipeline passes every backend the same ``LayerSpec.params``):
 ================  ==========================================  =========================
 name              meaning                                     allowed / default
 ================  ==========================================  =========================
-type              catalogue generator name                    one of the 34 names
+type              catalogue generator name                    one of the 40 names
 intensity         how strong / loud-sounding the source is    0..1, 0.5
 distance          0 close .. 1 far (air absorption, wetter)   0..1, 0.3
 brightness        spectral tilt, 0 dark .. 1 bright           0..1, 0.5

@@ -1,24 +1,26 @@
-"""Water: rain (light, heavy, on a roof), surf, lake lapping, stream, river, waterfall, cave drips.
+"""Water: rain (light, heavy, on a roof), surf, lake lapping, stream, river, waterfall, cave
+drips, rowing oars.
 
 Recipes (after Farnell, *Designing Sound*, and van den Doel's liquid-sound work):
 - rain = a Poisson field of drop impacts (short band-passed noise bursts, some with a
   Minnaert bubble chirp) at random pans over a pink-ish wash; heavier rain = more drops,
   more wash, a low body;
-- roof rain = the same impacts exciting a few damped roof/window modes;
+- roof rain = every drop a small modal impact: four of a panel's 14 modes, each detuned per
+  drop and damped within milliseconds (no fixed ring), over a low drumming wash;
 - surf = wave envelopes (slow rise, crash, long wash) on a low roar, a mid crash band and a
   fizzing foam band, each wave breaking at its own place in the stereo field;
-- lapping = short soft laps of low-passed noise with low bubbly plops;
-- stream = a dense, babbling field of bubble chirps over a light wash; river and waterfall
-  are mostly broadband turbulence with fewer, lower bubbles;
-- cave drips = sparse rising "plinks" in a long stereo reverb over faint cave air.
+- lapping = overlapping smooth laps (rise, drain back) swelling low slosh noise, with
+  bubbles trickling as each lap drains: no gates, no level steps;
+- stream, river, waterfall = Minnaert bubble populations (:mod:`.bubbles`) of their own
+  sizes over turbulent bases falling at -3 to -4.5 dB/octave, surging together;
+- cave drips = sparse rising "plinks" in a long stereo reverb over faint cave air;
+- rowing = strokes of splash, swirl and drips (bubble fields) with oarlock knocks.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
-
-from studio.generation.procedural import dsp
+from studio.generation.procedural import bubbles, dsp
 from studio.generation.procedural.base import Ctx, generator
 
 
@@ -70,21 +72,55 @@ def rain_heavy(ctx: Ctx):
     return 0.7 * drops + wash
 
 
+ROOF_MODES = 14  # modes of one roof panel (a different panel on each side)
+ROOF_DETUNE = 0.07  # per-drop detuning of each mode (relative std): where and how hard it lands
+
+
+def roof_drop_bank(rng: np.random.Generator, k: int, lo_hz: float, hi_hz: float, sr: int = dsp.SR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``k`` drop impacts on a panel ``(k, L)``, their mode frequencies ``(k, 4)`` and the
+    panel modes each drop detuned ``(k, 4)`` (drawn from the panel's :data:`ROOF_MODES`).
+
+    The panel has :data:`ROOF_MODES` modes spread log-uniformly over ``lo_hz..hi_hz``; each
+    drop excites four of them (a drop near an edge or a rib excites different ones), each
+    detuned by ~7 % (the local stiffness under the drop) and damped within 3-15 ms, plus a
+    sub-millisecond impact tick. Many short, detuned, low-Q rings average to a broad hump,
+    never a fixed high-Q ring."""
+    panel = np.exp(rng.uniform(np.log(lo_hz), np.log(hi_hz), ROOF_MODES))
+    length = int(0.03 * sr)
+    t = np.arange(length) / sr
+    freqs = np.empty((k, 4))
+    base = np.empty((k, 4))
+    out = np.empty((k, length), np.float32)
+    for j in range(k):
+        base[j] = rng.choice(panel, 4, replace=False)
+        f = freqs[j] = base[j] * (1.0 + ROOF_DETUNE * rng.standard_normal(4))
+        ring = dsp.modal(length, f, rng.uniform(0.3, 1.0, 4), rng.uniform(0.003, 0.015, 4), rng.uniform(0, 2 * np.pi, 4))
+        tick = rng.standard_normal(length) * np.exp(-t / 0.0004)
+        out[j] = ring + 0.5 * tick
+        out[j] /= np.max(np.abs(out[j])) + 1e-9
+    return out, freqs, base
+
+
 @generator("rain_on_roof", impulsive=True)
 def rain_on_roof(ctx: Ctx):
     i, d, b = ctx.u("intensity"), ctx.u("density"), ctx.u("brightness")
-    frng = ctx.fixed_rng("roof")
-    # drops tap the surface; the surface rings: its few modes are a fixed filter on the taps
-    # (bright = tin or glass, dark = shingle), a different panel on each side
-    ticks = dsp.burst_bank(frng, 12, int(0.008 * ctx.sr), (400, 1200), (6000, 12000), (0.0008, 0.003), ctx.sr)
-    taps = _drops(ctx, (120 + 300 * d) * (0.6 + 0.8 * i), ticks, spread=0.95, sigma=0.5)
+    n, sr = ctx.n, ctx.sr
+    rate = (120 + 300 * d) * (0.6 + 0.8 * i)
+    taps = np.zeros((2, n), np.float32)
+    # each side hears its own panel (shingle -> tin as brightness rises), drops land everywhere
     for c in range(2):
-        f = frng.uniform(500 + 1500 * b, 1800 + 3500 * b, 4)
-        sos = dsp.resonator_sos(f, frng.uniform(4, 8, 4), frng.uniform(2.5, 5, 4), ctx.sr)
-        taps[c] = signal.sosfilt(sos, taps[c]).astype(np.float32)
+        bank, _, _ = roof_drop_bank(ctx.fixed_rng("roof", c), 32, 500 + 700 * b, 2500 + 4500 * b, sr)
+        onsets = dsp.poisson_times(ctx.rng, n, rate / 2, sr)
+        g = ctx.rng.lognormal(0.0, 0.5, len(onsets))[None, :]
+        taps[c] = dsp.overlap_add_bank(n, onsets, bank, ctx.rng.integers(0, len(bank), len(onsets)), g)[0]
+    # the nearer drops are heard on both sides a little (one roof above both ears)
+    taps += 0.3 * taps[::-1]
     taps = dsp.normalise_rms(taps, 1.0)
-    drum = _wash(ctx, 150, 6000, 1.2)  # the rain mass on the surface, muffled by it
-    return taps + (0.3 + 0.3 * i) * drum
+    # the drumming: countless drops on the whole roof and its cavity, a low wash that swells
+    m = dsp.ctrl_len(n, sr)
+    swell = dsp.upsample(np.exp(0.25 * dsp.smooth_random(ctx.rng, m, 0.3, 2)), n, sr)
+    drum = dsp.spectral_noise(ctx.rng, n, dsp.mix_mag((1.0, dsp.band_mag(60, 450, 0.5)), (0.35, dsp.band_mag(400, 8000, 1.0))), shared=0.4) * swell
+    return taps + (0.5 + 0.4 * i) * drum
 
 
 @generator("ocean_surf")
@@ -119,74 +155,135 @@ def ocean_surf(ctx: Ctx):
     return (1.2 - 0.6 * i) * roar * lo + crash * hi * fizz  # bigger waves: more crash over the roar
 
 
-@generator("lake_lapping", impulsive=True)
+def _lap_envelope(rng: np.random.Generator, m: int, duration_s: float, per_min: float, start_s: float = -3.0) -> np.ndarray:
+    """Control-rate ``(2, m)`` swell of laps along the shore: each lap a smooth rise (the
+    wavelet running up, 0.3-0.7 s) and a slower fall (draining back, 0.8-1.8 s), overlapping
+    the next, at its own place; never a gate, so the level never steps."""
+    tc = dsp.ctrl_time(m)
+    env = np.zeros((2, m))
+    for t0 in dsp.jittered_times(rng, duration_s + 6.0, per_min, jitter=0.8, start_s=start_s):
+        rise, fall = rng.uniform(0.3, 0.7), rng.uniform(0.8, 1.8)
+        t = tc - t0
+        lap = np.where(t < 0, 0.0, np.where(t < rise, np.sin(0.5 * np.pi * t / max(rise, 1e-3)) ** 2, np.exp(-(np.clip(t - rise, 0.0, None) / fall) ** 1.5)))
+        env += rng.lognormal(0.0, 0.35) * lap * dsp.pan_gains(rng.uniform(-0.7, 0.7))[:, None]
+    return env
+
+
+@generator("lake_lapping")
 def lake_lapping(ctx: Ctx):
     rng, sr, n = ctx.rng, ctx.sr, ctx.n
     i, d = ctx.u("intensity"), ctx.u("density")
-    frng = ctx.fixed_rng("lap")
-    length = int(1.2 * sr)
-    t = np.arange(length) / sr
-    # a lap runs along the shore: the same swell of water, but different noise in each ear
-    sides = np.zeros((2, 10, length), np.float32)
-    for j in range(10):
-        a, dec = frng.uniform(0.04, 0.15), frng.uniform(0.15, 0.45)
-        env = np.minimum(1.0, t / a) * np.exp(-np.maximum(t - a, 0) / dec)
-        x = dsp.lowpass(dsp.bandpass(frng.standard_normal((2, length)), 120, frng.uniform(600, 1400), 2, sr), 2500, 2, sr) * env
-        sides[:, j] = x / (np.max(np.abs(x)) + 1e-9)
-    lap_rate = (20 + 30 * d) / 60.0
-    onsets = dsp.poisson_times(rng, n, lap_rate * (0.7 + 0.6 * i), sr)
-    gains = dsp.pan_gains(rng.uniform(-0.6, 0.6, len(onsets))) * rng.lognormal(0.0, 0.35, len(onsets))
-    which = rng.integers(0, 10, len(onsets))
-    laps_out = np.stack([dsp.overlap_add_bank(n, onsets, sides[c], which, gains[c : c + 1])[0] for c in range(2)])
-    plops = dsp.chirp_bank(frng, 12, int(0.08 * sr), 180, 700, (0.2, 0.8), (0.01, 0.03), sr)
-    plop_out = _drops(ctx, lap_rate * 3.0, plops, spread=0.8, sigma=0.5)
+    m = dsp.ctrl_len(n, sr)
+    per_min = (20 + 30 * d) * (0.7 + 0.6 * i)
+    env = _lap_envelope(rng, m, ctx.duration_s, per_min)
+    # slosh: low water noise swelling with each lap; the draining laps trickle with bubbles
+    slosh = dsp.spectral_noise(rng, n, dsp.band_mag(70, 1600, 1.5), shared=0.2)
+    slosh *= dsp.upsample(env + 0.15, n, sr)
+    drain = np.clip(-np.gradient(env.mean(axis=0)) * dsp.CTRL_HZ, 0.0, None)  # falling water
+    bub = bubbles.bank(ctx.fixed_rng("bubbles"), bubbles.radii(ctx.fixed_rng("radii"), 40, 1.5, 9.0, 1.8), sr)
+    trickle = bubbles.field(rng, n, 4.0 + 120.0 * drain / (drain.max() + 1e-9), bub, 40, spread=0.7)
     still = _wash(ctx, 40, 500, 1.5, shared=0.2)
-    still_gain = 0.2 - 0.16 * i  # stronger laps stand further out of the still water
-    return dsp.normalise_rms(laps_out, 1.0) + 0.35 * dsp.normalise_rms(plop_out, 1.0) + still_gain * still
+    still_gain = 0.25 - 0.18 * i  # stronger laps stand further out of the still water
+    return dsp.normalise_rms(slosh, 1.0) + (0.25 + 0.2 * i) * dsp.normalise_rms(trickle, 1.0) + still_gain * still
 
 
-def _bubbles(ctx: Ctx, rate_hz: float, lo: float, hi: float, wobble: float) -> np.ndarray:
-    frng = ctx.fixed_rng("bubbles")
-    bank = dsp.chirp_bank(frng, 48, int(0.03 * ctx.sr), lo, hi, (0.1, 0.9), (0.003, 0.012), ctx.sr)
-    m = dsp.ctrl_len(ctx.n, ctx.sr)
-    # babbling: the bubble rate surges and relaxes every second or so
-    rate = rate_hz * np.exp(wobble * dsp.smooth_random(ctx.rng, m, 1.5)[0])
-    return dsp.normalise_rms(_drops(ctx, rate, bank, spread=0.85, sigma=0.5), 1.0)
+def _flow(ctx: Ctx, *, r_mm: tuple[float, float], gamma: float, rate_hz: float, base_exponent: float, base_lo: float, base_hi: float, bubble_gain: float, surge_db: float, surge_hz: float, body: float = 0.0) -> np.ndarray:
+    """Moving water: a Minnaert bubble population (radii ``r_mm``, power law ``gamma``,
+    ``rate_hz`` births a second, babbling with the surges) over a turbulent base falling at
+    ``3 * base_exponent`` dB/octave, both surging together by ``surge_db``."""
+    n, sr = ctx.n, ctx.sr
+    m = dsp.ctrl_len(n, sr)
+    surge = dsp.smooth_random(ctx.rng, m, surge_hz, 2)
+    level = 10 ** (surge_db * surge / 20)
+    parts = [(1.0, dsp.band_mag(base_lo, base_hi, base_exponent))]
+    if body:
+        parts.append((body, dsp.band_mag(25, 200, 2.0)))
+    base = dsp.spectral_noise(ctx.rng, n, dsp.mix_mag(*parts), shared=0.3) * dsp.upsample(level, n, sr)
+    k = 96
+    r = bubbles.radii(ctx.fixed_rng("radii"), k, *r_mm, gamma)
+    banks = bubbles.bank(ctx.fixed_rng("bubbles"), r, sr)
+    rate = rate_hz * level.mean(axis=0) ** 2  # more bubbles in a surge: the babble
+    bub = dsp.normalise_rms(bubbles.field(ctx.rng, n, rate, banks, k), 1.0)
+    return base + (bubble_gain / np.sqrt(1.0 + body**2)) * bub  # relative to the rush, not its body
 
 
 @generator("stream")
 def stream(ctx: Ctx):
     i, d, b = ctx.u("intensity"), ctx.u("density"), ctx.u("brightness")
-    bub = _bubbles(ctx, (120 + 200 * d) * (0.7 + 0.6 * i), 350 + 300 * b, 1800 + 1500 * b, 0.6)
-    return bub + (0.5 + 0.4 * i) * _wash(ctx, 200, 7000, 1.0)
+    # a brook: small bubbles (1-8 mm, 0.4-3.3 kHz) babbling over a light -3.9 dB/oct wash;
+    # brightness shifts the population to smaller bubbles
+    return _flow(ctx, r_mm=(1.0 - 0.4 * b, 8.0 - 3.0 * b), gamma=2.0, rate_hz=(150 + 250 * d) * (0.7 + 0.6 * i), base_exponent=1.3, base_lo=150, base_hi=9000, bubble_gain=(0.9 - 0.3 * i) * (0.6 + 0.8 * d), surge_db=3.0, surge_hz=1.5)
 
 
 @generator("river")
 def river(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
-    m = dsp.ctrl_len(ctx.n, ctx.sr)
-    surge = dsp.upsample(10 ** ((0.5 + 2.0 * i) * dsp.smooth_random(ctx.rng, m, 0.2, 2) / 20), ctx.n, ctx.sr)
-    # the rush and the low body of the water in one noise (their powers add), surging together;
-    # a stronger river has more body under the rush
-    spec = dsp.mix_mag((1.0, dsp.band_mag(80, 5000, 1.1)), (0.55 * 4.0 ** (2 * i - 1), dsp.band_mag(30, 250, 2.0)))
-    rush = dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.3) * surge
-    bub = _bubbles(ctx, 40 + 40 * d, 200, 900, 0.4)
-    return rush + (0.1 + 0.4 * d) * bub
+    # a river: larger bubbles (1-12 mm, 0.27-3.3 kHz) in a deep -4.5 dB/oct rush with a body
+    return _flow(ctx, r_mm=(1.0, 12.0), gamma=2.3, rate_hz=200 + 300 * d, base_exponent=1.5, base_lo=40, base_hi=9000, bubble_gain=0.35 + 0.5 * d, surge_db=0.5 + 2.5 * i, surge_hz=0.25, body=0.3 * 4.0 ** (2 * i - 1))
 
 
 @generator("waterfall")
 def waterfall(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
+    # a fall: a dense population of all sizes (0.6-10 mm) churned over a roar (-4.8 dB/oct for
+    # a gentle fall, whiter -3.6 dB/oct for a powerful one) with a low thunder; density breaks the water up (more, smaller bubbles, faster surges)
+    return _flow(ctx, r_mm=(0.6, 10.0 - 4.0 * d), gamma=2.4, rate_hz=350 + 500 * d, base_exponent=round(1.6 - 0.4 * i, 3), base_lo=30, base_hi=14000, bubble_gain=0.3, surge_db=0.4 + 1.6 * i, surge_hz=0.25 + 0.5 * d, body=0.5 * 4.0 ** (2 * i - 1))
+
+
+def rowing_event(ctx: Ctx):
+    """One oar stroke: catch, drive and release, with the oarlock's knocks."""
+    out = _strokes(ctx, np.array([0.02]))
+    return dsp.stereo_reverb(out, ctx.fixed_rng("lake"), rt60_s=min(1.0, 0.3 * ctx.duration_s), wet=0.3, damping_hz=4000.0)
+
+
+def _strokes(ctx: Ctx, times: np.ndarray) -> np.ndarray:
+    """Oar strokes at ``times`` (s), both oars together: the blade's catch (a splash of
+    small bubbles and an entry plop), the drive (a gurgling swirl of larger bubbles behind
+    the blade), the release (drips falling back) and a wooden knock of the oarlock at the
+    catch and at the release."""
+    rng, sr, n = ctx.rng, ctx.sr, ctx.n
+    i = ctx.u("intensity")
+    m = dsp.ctrl_len(n, sr)
+    tc = dsp.ctrl_time(m)
+    splash = np.zeros(m)
+    swirl = np.zeros(m)
+    drips = np.zeros(m)
+    knocks, knock_gain = [], []
+    for t0 in times:
+        drive = rng.uniform(0.7, 1.0)
+        t = tc - t0
+        splash += np.where((t >= 0) & (t < 0.5), np.exp(-np.clip(t, 0.0, None) / 0.06), 0.0) * (0.6 + 0.8 * i)
+        swirl += np.clip(np.sin(np.pi * t / drive), 0, None) * (t < drive)
+        rel = t - drive
+        drips += np.where((rel >= 0) & (rel < 2.5), np.exp(-np.clip(rel, 0.0, None) / 0.5), 0.0)
+        knocks += [t0 - 0.03, t0 + drive]
+        knock_gain += [1.0, 0.6]
+    small = bubbles.radii(ctx.fixed_rng("small"), 32, 0.5, 3.0, 2.0)
+    large = bubbles.radii(ctx.fixed_rng("large"), 32, 2.0, 12.0, 1.8)
+    out = bubbles.field(rng, n, 2000.0 * splash, bubbles.bank(ctx.fixed_rng("sb"), small, sr), 32, spread=0.5)
+    out += 0.8 * bubbles.field(rng, n, 150.0 * swirl, bubbles.bank(ctx.fixed_rng("lb"), large, sr), 32, spread=0.6)
+    out += 0.6 * bubbles.field(rng, n, 25.0 * drips, bubbles.bank(ctx.fixed_rng("db"), small, sr), 32, spread=0.6)
+    # the blade entering: a short burst of spray noise
+    spray = dsp.spectral_noise(rng, n, dsp.band_mag(600, 9000, 0.5), shared=0.2) * dsp.upsample(splash, n, sr) ** 2
+    out += 0.4 * spray
+    wood = ctx.fixed_rng("oarlock")
+    knock = dsp.modal(int(0.12 * sr), wood.uniform(180, 320) * np.array([1.0, 2.3, 3.9, 5.1]), np.array([1.0, 0.5, 0.3, 0.15]), np.array([0.06, 0.03, 0.02, 0.01]), wood.uniform(0, 6.28, 4))
+    on = (np.array(knocks) * sr).astype(np.int64)
+    gains = dsp.pan_gains(np.tile([-0.5, 0.5], len(on) // 2 + 1)[: len(on)]) * np.array(knock_gain) * rng.uniform(0.5, 0.9, len(on))
+    return out + 0.8 * dsp.overlap_add_bank(n, on, knock[None, :], np.zeros(len(on), np.int64), gains)
+
+
+@generator("rowing_oars", event=rowing_event, events_per_min=24.0, params=("events_per_min",))
+def rowing_oars(ctx: Ctx):
+    """A rowing boat: strokes at ``events_per_min`` (24: an easy pace) over lapping water
+    against the hull."""
+    times = dsp.jittered_times(ctx.rng, ctx.duration_s, ctx.p["events_per_min"], jitter=0.08)
+    out = dsp.normalise_rms(_strokes(ctx, times), 1.0)
+    out = dsp.stereo_reverb(out, ctx.fixed_rng("lake"), rt60_s=1.0, wet=0.3, damping_hz=4000.0)
     m = dsp.ctrl_len(ctx.n, ctx.sr)
-    # density: how broken the falling water is (faster surges, more spray); intensity: the
-    # power of the fall (deeper surges, a heavier low thunder under a whiter roar)
-    surge = dsp.upsample(10 ** ((0.3 + 1.4 * i) * dsp.smooth_random(ctx.rng, m, 0.25 + 0.5 * d, 2) / 20), ctx.n, ctx.sr)
-    spec = dsp.mix_mag(
-        (1.0, dsp.band_mag(60, 12000, round(0.9 - 0.6 * i, 3))),
-        (0.75 * 4.0 ** (2 * i - 1), dsp.band_mag(20, 160, 2.0)),
-        (0.4 * d, dsp.band_mag(4000, 16000, 0.0)),
-    )
-    return dsp.spectral_noise(ctx.rng, ctx.n, spec, shared=0.2) * surge
+    hull = dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(60, 1200, 1.5), shared=0.2)
+    hull *= dsp.upsample(_lap_envelope(ctx.rng, m, ctx.duration_s, 30.0) + 0.2, ctx.n, ctx.sr)
+    return out + (0.2 - 0.1 * ctx.u("intensity")) * dsp.normalise_rms(hull, 1.0)
 
 
 def _drip_bank(ctx: Ctx) -> np.ndarray:

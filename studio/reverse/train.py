@@ -1,0 +1,156 @@
+"""Rebuild the offline tagger's weights: ``python -m studio.reverse.train [--out PATH] [--no-lofo]``.
+
+Training material (``studio.reverse.dataset``):
+
+- every bundled real recording cut into 5 s windows every 1.25 s, labelled with the catalogue
+  types it stands for (``Recording.layer_types``, split evenly when it stands for several; the
+  train recording, which stands for none, is the ESC-50 label "train");
+- looped procedural renders of every catalogue type (20 s for seeds 0 and 1), labelled with
+  that type.
+
+The classes are the tag labels of ``studio.sounds.labels`` for all catalogue types, plus
+"train". Each class weighs the same; within a class, the real windows together weigh
+``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
+
+It writes ``studio/reverse/data/tagger.npz`` (the weights, no pickle) and
+``studio/reverse/data/tagger.json`` (what it was trained on and the leave-one-file-out
+accuracy: for each recording, a model trained without any window of that file, scored on
+that file's windows; a file counts as a top-3 hit when one of its labels is among the three
+most probable tags of its averaged windows). Deterministic: the same code gives the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+WEIGHTS_PATH = DATA_DIR / "tagger.npz"
+REPORT_PATH = DATA_DIR / "tagger.json"
+REAL_HOP_S = 1.25
+PROCEDURAL_SEEDS = (0, 1)
+PROCEDURAL_S = 20.0
+REAL_SHARE = 0.5
+L2 = 0.05
+
+
+def class_labels() -> list[str]:
+    """The tagger's classes: one tag label per catalogue type, then recordings with no type."""
+    from studio.sounds.catalogue import CATALOGUE
+    from studio.sounds.recordings import RECORDINGS
+
+    out = [type_label(t.name) for t in CATALOGUE]
+    out += [r.name for r in RECORDINGS if not r.layer_types and r.name not in out]
+    return out
+
+
+def type_label(layer_type: str) -> str:
+    from studio.sounds.labels import vocabulary
+
+    for entry in vocabulary():
+        if entry.layer_type == layer_type:
+            return entry.label
+    return layer_type.replace("_", " ")
+
+
+def recording_labels(name: str) -> list[str]:
+    """The tag labels a bundled recording is an example of."""
+    from studio.sounds.recordings import recording
+
+    rec = recording(name)
+    return [type_label(t) for t in rec.layer_types] or [rec.name]
+
+
+def build_dataset():
+    """``(X, Y soft targets, weight, source, origin, classes)`` for all training windows."""
+    from studio.reverse.dataset import Windows, procedural_windows, recording_windows
+    from studio.sounds.catalogue import CATALOGUE
+
+    classes = class_labels()
+    real = recording_windows(hop_s=REAL_HOP_S)
+    proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S)
+    data = Windows.concat([real, proc])
+    Y = np.zeros((len(data.X), len(classes)))
+    for i, (src, origin) in enumerate(zip(data.source, data.origin)):
+        labels = recording_labels(str(src)) if origin == "real" else [type_label(str(src))]
+        for label in labels:
+            Y[i, classes.index(label)] = 1.0 / len(labels)
+    return data, Y, classes
+
+
+def sample_weights(Y: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Each class weighs 1; within it, real windows share ``REAL_SHARE`` when both kinds exist."""
+    w = np.zeros(len(Y))
+    for k in range(Y.shape[1]):
+        rows = Y[:, k] > 0
+        real = rows & (origin == "real")
+        synth = rows & (origin != "real")
+        share_real = REAL_SHARE if real.any() and synth.any() else float(real.any())
+        if real.any():
+            w[real] += share_real * Y[real, k] / Y[real, k].sum()
+        if synth.any():
+            w[synth] += (1 - share_real) * Y[synth, k] / Y[synth, k].sum()
+    return w
+
+
+def fit(X, Y, classes, weights):
+    from studio.reverse.classifier import SoftmaxClassifier
+
+    return SoftmaxClassifier.fit(X, Y, classes, l2=L2, sample_weight=weights)
+
+
+def leave_one_file_out(data, Y, classes, top_k: int = 3) -> dict:
+    """Per recording: the tags a model trained without it gives its windows, and the hit."""
+    files: dict[str, dict] = {}
+    for name in sorted(set(data.source[data.origin == "real"])):
+        held = (data.source == name) & (data.origin == "real")
+        keep = ~held
+        model = fit(data.X[keep], Y[keep], classes, sample_weights(Y[keep], data.origin[keep]))
+        p = model.predict_proba(data.X[held]).mean(axis=0)
+        order = np.argsort(-p)
+        top = [classes[i] for i in order[:top_k]]
+        want = recording_labels(name)
+        files[name] = {"labels": want, "top": top, "top1": top[0] in want, "hit": bool(set(want) & set(top)),
+                       "trainable": any((Y[keep][:, classes.index(w)] > 0).any() for w in want)}
+    n = len(files)
+    return {
+        f"top{top_k}_accuracy": round(sum(f["hit"] for f in files.values()) / n, 3),
+        "top1_accuracy": round(sum(f["top1"] for f in files.values()) / n, 3),
+        "files": files,
+    }
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m studio.reverse.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(WEIGHTS_PATH), help="weights file (.npz); a .json report goes beside it")
+    parser.add_argument("--no-lofo", action="store_true", help="skip the leave-one-file-out evaluation")
+    args = parser.parse_args(argv)
+    data, Y, classes = build_dataset()
+    model = fit(data.X, Y, classes, sample_weights(Y, data.origin))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    report = {
+        "classes": classes,
+        "real_windows": int((data.origin == "real").sum()),
+        "procedural_windows": int((data.origin != "real").sum()),
+        "settings": {"real_hop_s": REAL_HOP_S, "procedural_seeds": list(PROCEDURAL_SEEDS),
+                     "procedural_s": PROCEDURAL_S, "real_share": REAL_SHARE, "l2": L2},
+    }
+    if not args.no_lofo:
+        report["leave_one_file_out"] = leave_one_file_out(data, Y, classes)
+    from studio.atomic import write_bytes_atomic
+
+    write_bytes_atomic(out.with_suffix(".json"), (json.dumps(report, indent=2) + "\n").encode())
+    summary = report.get("leave_one_file_out", {})
+    sys.stdout.write(json.dumps({k: v for k, v in summary.items() if k != "files"} | {"weights": str(out)}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
