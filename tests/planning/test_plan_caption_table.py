@@ -12,7 +12,7 @@ import pytest
 from studio.planning.scoring import evaluate, load_table, score_row, style_layer_types
 
 ROWS = load_table(Path(__file__).with_name("captions.toml"))
-HELDOUT = load_table(Path(__file__).with_name("captions_heldout.toml"))
+HELDOUT = load_table(Path(__file__).with_name("captions_blip_tuned.toml"))
 
 
 @pytest.fixture(scope="module", autouse=True)
