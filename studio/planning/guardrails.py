@@ -179,7 +179,7 @@ def enforce_style(
                 say(notes, sentence(f"{label} kept far away and rare, so it never startles ({style.name})."),
                     f"{choice.type}: sudden type in style {style.name!r} (allow_sudden false); tamed "
                     f"(distance >= 0.85, level {TAMED_LEVEL_DB:+g} dB, interval x{TAMED_INTERVAL_FACTOR:g})")
-                choice = replace(choice, tamed=True)
+                choice = replace(choice, tamed=True, role="foreground")  # rare events, never a bed
             else:
                 say(notes, sentence(f"{label} left out: {style.name} avoids sudden sounds the picture does not name."),
                     f"dropped {choice.type} (source {choice.source}): style {style.name!r} allows no sudden sounds")
