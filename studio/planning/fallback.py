@@ -115,7 +115,9 @@ def _resolve(entry) -> tuple[Optional[str], bool, float]:
     for name in entry.types:
         if name in BY_NAME:
             return name, False, 1.0
-    sims = catalogue_matrix() @ embed_texts([entry.text])[0]
+    vocab = _vocabulary()
+    description = vocabulary_matrix()[len(vocab) + vocab.index(entry)]  # embedded with the vocabulary
+    sims = catalogue_matrix() @ description
     for name in entry.stand_ins:
         if name in BY_NAME:
             return name, True, float(sims[[t.name for t in CATALOGUE].index(name)])

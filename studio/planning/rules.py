@@ -210,7 +210,10 @@ class RulePlanner:
             out.candidates.pop("rain_light", None)  # "heavy rain" is not also light rain
         self._rain_surface(out, cleaned, propose)
 
-        vectors = embed_texts([*out.clauses, cleaned])
+        # One batch for everything this caption needs embedded (clauses, whole text, unknown
+        # phrases for the fallback): one model call per plan, not one per step.
+        phrases = [p for clause in out.clauses for p in fb.unknown_phrases(clause)]
+        vectors = embed_texts([*out.clauses, cleaned, *phrases])[: len(out.clauses) + 1]
         out.caption_vector = vectors[-1]
         sims = vectors[:-1] @ catalogue_matrix().T
         for clause, row in zip(out.clauses, sims):
