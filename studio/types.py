@@ -243,7 +243,8 @@ class ScenePlan(_Frozen):
     master: MasterSpec = Field(default_factory=MasterSpec)
     caption: Optional[Caption] = None
     planner: str = "rules"
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # plain sentences for people ("Traffic kept soft and distant for meditation")
+    note_details: tuple[str, ...] = ()  # the same decisions in technical terms, for an expander
 
     @model_validator(mode="after")
     def _unique_names(self) -> "ScenePlan":

@@ -10,10 +10,21 @@ the backend, and each layer gets its own seed derived from the plan seed and its
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from studio.sounds.catalogue import BY_NAME
-from studio.planning.guardrails import LayerChoice, clamp
+from studio.planning.guardrails import (
+    SOFT_BRIGHTNESS,
+    SOFT_DISTANCE,
+    SOFT_GAIN_DB,
+    SOFT_INTENSITY,
+    SOFT_INTERVAL_FACTOR,
+    TAMED_INTERVAL_FACTOR,
+    TAMED_LEVEL_DB,
+    LayerChoice,
+    clamp,
+)
 from studio.planning.lexicon import DEFAULT_DISTANCE
 from studio.planning.prompts import layer_prompt
 from studio.types import MAX_SEED, Caption, EventSpec, LayerSpec, MasterSpec, ScenePlan, slugify
@@ -23,8 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BED_STEP_DB = -3.0  # each further bed sits this much below the previous one
 FAR_BED_DB = -4.0  # a distant bed is this much quieter
-TAMED_LEVEL_DB = -6.0  # a tamed sudden event sits this much further below the bed
-TAMED_INTERVAL_FACTOR = 2.0
 DEFAULT_BINAURAL_BAND = "alpha"
 MAX_NOTES = 40
 
@@ -64,6 +73,9 @@ def _events(choice: LayerChoice, style: "Style") -> EventSpec:
     if choice.tamed:  # sparse whatever was asked: at least twice the style's usual spacing
         interval = max(interval, style.event_interval_s) * TAMED_INTERVAL_FACTOR
         level = min(level, style.event_level_db + TAMED_LEVEL_DB)
+    if choice.softened:
+        interval = max(interval, style.event_interval_s) * SOFT_INTERVAL_FACTOR
+        level = min(level, style.event_level_db + SOFT_GAIN_DB)
     interval = clamp(interval, style.min_event_interval_s, style.max_event_interval_s, style.event_interval_s)
     interval = max(interval, event_s * 1.5)  # events of one layer should not overlap much
     level = clamp(level, -40.0, style.event_ceiling_db, min(style.event_level_db, style.event_ceiling_db))
@@ -98,12 +110,24 @@ def assemble_plan(
     bed_index = 0
     for choice in choices:
         kind = BY_NAME[choice.type]
+        own = choice.source == "style"  # the style's own layers keep their own settings
+        role = choice.role if choice.role in ("background", "foreground") else kind.default_role
         intensity = clamp(choice.intensity, 0.0, 1.0, 0.5)
         distance = clamp(choice.distance, 0.0, 1.0, DEFAULT_DISTANCE)
+        if role == "foreground" and not own:
+            distance = max(distance, style.event_distance)  # sleep keeps its events far away
         if choice.tamed:
             intensity, distance = min(intensity, 0.3), max(distance, 0.85)
+        if choice.softened:
+            intensity, distance = min(intensity, SOFT_INTENSITY), max(distance, SOFT_DISTANCE)
         name = unique_name(choice.name or choice.type.replace("_", "-"), taken)
         params: dict[str, Any] = {"type": choice.type, "intensity": round(intensity, 3), "distance": round(distance, 3)}
+        if kind.category not in ("tonal", "noise"):
+            params["brightness"] = SOFT_BRIGHTNESS if choice.softened else style.brightness
+        if choice.softened:
+            params["softened"] = True
+        if own:
+            params["added_by"] = "style"
         for key, value in choice.params.items():
             if isinstance(value, (str, int, float, bool)) and key != "type":
                 params[key] = value
@@ -115,20 +139,20 @@ def assemble_plan(
             params.setdefault("mode", style.mode)
         if choice.tamed:
             params["density"] = 0.2
-        layer_backend = tonal_backend if (tonal_backend and kind.category == "tonal") else backend
+        layer_backend = tonal_backend if (tonal_backend and kind.category == "tonal") else (choice.backend or backend)
         prompt, negative = layer_prompt(
             choice.type, layer_backend, style, sound=choice.sound, intensity=intensity, distance=distance, params=params
         )
-        role = choice.role if choice.role in ("background", "foreground") else kind.default_role
         if role == "background":
             default_gain = BED_STEP_DB * bed_index + (FAR_BED_DB if distance >= 0.75 else 0.0)
+            default_gain += SOFT_GAIN_DB if choice.softened else 0.0
             default_pan = _bed_pan(bed_index, style.max_pan)
-            default_width = 1.2
+            default_width = style.bed_width
             bed_index += 1
             events = None
         else:
             default_gain, default_pan, default_width = 0.0, 0.0, 1.0
-            events = _events(choice, style)
+            events = _events(replace(choice, distance=distance), style)
         gain = choice.gain_db if choice.gain_db is not None else default_gain
         layers.append(
             LayerSpec(
@@ -163,4 +187,5 @@ def assemble_plan(
         caption=caption,
         planner=planner,
         notes=tuple(dict.fromkeys(notes))[:MAX_NOTES],
+        note_details=tuple(dict.fromkeys(getattr(notes, "details", ())))[:MAX_NOTES],
     )

@@ -190,6 +190,31 @@ CONFLICTS: tuple[tuple[str, ...], ...] = (
     ("ocean_surf", "lake_lapping"),
 )
 
+# The scene's natural foreground events (issue 13): (bed type, event type, when). A scene with
+# the bed gets the event as a sparse foreground layer, scheduled at the style's density; an
+# event type that is already a bed (songbirds) becomes the events ("bird calls") when another
+# bed carries the scene. ``when`` uses the context names of CONTEXTS ("!night" = not at night).
+EVENT_PARTNERS: tuple[tuple[str, str, str], ...] = (
+    ("wind_leaves", "songbirds", "!night"),
+    ("wind_leaves", "owl", "night"),
+    ("songbirds", "songbirds", ""),
+    ("dawn_chorus", "dawn_chorus", ""),
+    ("insect_hum", "songbirds", "!night"),
+    ("stream", "songbirds", "!night !urban"),
+    ("river", "songbirds", "!night !urban"),
+    ("frogs", "owl", "night"),
+    ("lake_lapping", "owl", "night"),
+    ("campfire", "owl", "night !indoor"),
+    ("rain_light", "thunder", "!asleep !indoor"),
+    ("rain_heavy", "thunder", "!asleep !indoor"),
+    ("rain_on_roof", "thunder", "!asleep !indoor"),
+    ("wind_gusty", "thunder", "wet"),
+    ("ocean_surf", "seagulls", "!night"),
+    ("cave_drips", "cave_drips", ""),
+    ("singing_bowl", "singing_bowl", ""),
+)
+RUMBLE_MIN_INTENSITY = 0.5  # soft rain ("gentle", "light") does not bring thunder with it
+
 # A gentler stand-in when a style bans a type the scene wants.
 GENTLER: dict[str, str] = {
     "rain_heavy": "rain_light",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from studio.errors import StudioError
 from studio.sounds.catalogue import CATALOGUE
+from studio.planning.notes import PlanNotes, sentence, sound_name
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
 from studio.planning.chat_model import ChatGenerator, HFChatGenerator, model_in_cache
@@ -199,7 +200,7 @@ class LLMPlanner:
         """A plan from the model, or from the fallback planner with the reason in ``notes``."""
         caption = check_request(caption, duration_s, seed)
         messages = build_messages(caption, style, duration_s=float(duration_s), backend=self.backend)
-        notes: list[str] = []
+        notes = PlanNotes()
         try:
             generate = self._generator()
         except RuntimeError as exc:
@@ -218,7 +219,7 @@ class LLMPlanner:
                 reason = clean_text(exc, 300)
                 if attempt == 1:
                     return self._fall_back(caption, style, duration_s, seed, f"LLM output invalid after one repair round: {reason}")
-                notes.append(f"LLM output invalid ({reason}); asked the model to repair it")
+                notes.add(f"LLM output invalid ({reason}); asked the model to repair it")
                 messages = [
                     *messages,
                     {"role": "assistant", "content": clean_text(reply, MAX_REPLY_IN_REPAIR) if isinstance(reply, str) else ""},
@@ -232,9 +233,11 @@ class LLMPlanner:
             # The model's judgement, but not against the caption: "no birds" means no birds,
             # and frogs on a frozen lake stay out unless the caption asks for them.
             if choice.type in negated:
-                notes.append(f"dropped {choice.type}: the caption rules it out")
+                notes.add(sentence(f"{sound_name(choice.type)} left out: the caption rules it out."),
+                          f"dropped {choice.type}: the caption rules it out")
             elif choice.type in excluded and choice.source != "explicit":
-                notes.append(f"dropped {choice.type}: contradicts the scene ({', '.join(excluded[choice.type])})")
+                notes.add(sentence(f"{sound_name(choice.type)} left out: it would not fit this scene."),
+                          f"dropped {choice.type}: contradicts the scene ({', '.join(excluded[choice.type])})")
             else:
                 proposed.append(choice)
         chosen = enforce_style(proposed, style, notes)
@@ -245,10 +248,11 @@ class LLMPlanner:
             rules_choice = self.fallback.choose(self.fallback.analyse(caption), style, [])
             extra = [c for c in rules_choice if c.role == "background" and c.source != "style"]
             if extra:
-                notes.append(f"LLM plan had no bed; added {extra[0].type} from the rules planner")
+                notes.add(sentence(f"{sound_name(extra[0].type)} added as the steady background the model left out."),
+                          f"LLM plan had no bed; added {extra[0].type} from the rules planner")
                 chosen = enforce_style([extra[0], *[c for c in chosen if c.source != "style"]], style, notes)
         if parsed.notes:
-            notes.append(f"model: {parsed.notes}")
+            notes.add(f"model: {parsed.notes}")
         return assemble_plan(
             chosen,
             caption=caption,

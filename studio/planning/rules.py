@@ -20,9 +20,7 @@ How a caption becomes layers (see docs/planning.md for the reasoning):
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -31,7 +29,10 @@ from studio.errors import InputError, PlanError
 from studio.sounds.catalogue import BY_NAME, CATALOGUE
 from studio.planning import lexicon as lx
 from studio.planning.assemble import assemble_plan
+from studio.planning.embedding import catalogue_matrix, embed_texts
+from studio.planning import fallback as fb
 from studio.planning.guardrails import LayerChoice, banned_reason, enforce_style
+from studio.planning.notes import PlanNotes, say, sentence, sound_name
 from studio.types import MAX_DURATION_S, MAX_SEED, MIN_DURATION_S, Caption, ScenePlan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,12 @@ TAG_SCORE = 0.7
 TONAL_EXTRA = 0.15  # similarity margin a tonal type needs beyond the threshold
 NEUTRAL_FILLER_BELOW = 0.35  # a filler this weak is replaced by a neutral bed
 PREFERRED_BONUS = 0.05
+# Scene contexts in words, for notes ("it would not fit a night-time scene").
+_CONTEXT_WORDS = {
+    "frozen": "frozen", "cold": "cold", "arid": "dry", "asleep": "sleeping", "indoor": "indoor",
+    "night": "night-time", "day": "daytime", "wet": "rainy", "urban": "city", "cave": "cave",
+    "space": "space", "lake": "lake", "sea": "sea", "water": "waterside",
+}  # fmt: skip
 WIND_WORD = re.compile(r"\bwinds?\b")
 TREE_WORD = re.compile(r"\b(?:trees?|leaves|forest|woods|branches|pines?|canopy)\b")
 
@@ -74,32 +81,10 @@ class Analysis:
     negated: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)
     clauses: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: PlanNotes = field(default_factory=PlanNotes)
     caption_vector: Optional[np.ndarray] = None
-
-
-_EMBED_CACHE: "OrderedDict[str, np.ndarray]" = OrderedDict()
-_EMBED_CACHE_SIZE = 4096
-
-
-def embed_texts(texts: Sequence[str]) -> np.ndarray:
-    """MiniLM embeddings ``(len(texts), 384)``, memoised per process; the texts not seen
-    before are embedded in one batch (one forward pass, not one per text)."""
-    from studio.text_embed import embed
-
-    missing = list(dict.fromkeys(t for t in texts if t not in _EMBED_CACHE))
-    if missing:
-        for text, vec in zip(missing, embed(missing)):
-            _EMBED_CACHE[text] = vec
-        while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
-            _EMBED_CACHE.popitem(last=False)
-    return np.stack([_EMBED_CACHE[t] for t in texts])
-
-
-@lru_cache(maxsize=1)
-def catalogue_matrix() -> np.ndarray:
-    """MiniLM embeddings of the catalogue descriptions, ``(len(CATALOGUE), 384)``, normalised."""
-    return embed_texts([t.description for t in CATALOGUE])
+    partners: list[LayerChoice] = field(default_factory=list)  # the scene's natural events
+    fallback: list[fb.FallbackMatch] = field(default_factory=list)
 
 
 def caption_text(caption: Caption) -> tuple[str, list[str]]:
@@ -142,10 +127,16 @@ class RulePlanner:
         backend: str = "procedural",
         tonal_backend: Optional[str] = None,
         similarity_threshold: float = SIMILARITY_THRESHOLD,
+        fallback_threshold: float = fb.FALLBACK_THRESHOLD,
+        missing_backend: Optional[str] = "auto",
     ) -> None:
         self.backend = backend
         self.tonal_backend = tonal_backend
         self.similarity_threshold = float(similarity_threshold)
+        self.fallback_threshold = float(fallback_threshold)
+        # Backend for a sound the catalogue lacks: "auto" = the first installed text-to-audio
+        # model (none here offline), None = always the nearest catalogue type.
+        self.missing_backend = missing_backend
 
     @classmethod
     def create(cls, **opts) -> "RulePlanner":
@@ -176,8 +167,9 @@ class RulePlanner:
         texts: list[str] = []
         for caption in captions:
             _, cleaned, clauses, _ = self._read(Caption(text=caption) if isinstance(caption, str) else caption)
-            texts += [*clauses, cleaned]
+            texts += [*clauses, cleaned, *(p for c in clauses for p in fb.unknown_phrases(c))]
         catalogue_matrix()
+        fb.vocabulary_matrix()
         embed_texts(texts)
 
     def analyse(self, caption: Caption) -> Analysis:
@@ -185,19 +177,21 @@ class RulePlanner:
         out = Analysis()
         out.negated, cleaned, out.clauses, phrases = self._read(caption)
         if phrases:
-            out.notes.append(f"caption rules out: {'; '.join(phrases)}")
+            out.notes.add(f"Left out what the caption rules out: {'; '.join(phrases)}.", f"negated: {sorted(out.negated)}")
         out.contexts = lx.detect_contexts(cleaned)
 
-        def propose(type_name: str, score: float, source: str, clause: str) -> None:
+        def propose(type_name: str, score: float, source: str, clause: str, sound: Optional[str] = None, backend: Optional[str] = None) -> None:
             old = out.candidates.get(type_name)
             if old is not None and old.score >= score:
                 return
             mods = lx.clause_modifiers(clause)
             kind = BY_NAME[type_name]
+            if sound is None and source == "explicit" and caption.source == "user" and len(clause.split()) <= 10:
+                sound = clause
             out.candidates[type_name] = LayerChoice(
                 type_name, kind.default_role, score=score, source=source,
                 intensity=mods["intensity"], distance=mods["distance"], interval_factor=mods["interval_factor"],
-                sound=clause if source == "explicit" and caption.source == "user" and len(clause.split()) <= 10 else None,
+                sound=sound, backend=backend,
             )
 
         for cue in lx.SOUND_WORDS:
@@ -216,7 +210,10 @@ class RulePlanner:
             out.candidates.pop("rain_light", None)  # "heavy rain" is not also light rain
         self._rain_surface(out, cleaned, propose)
 
-        vectors = embed_texts([*out.clauses, cleaned])
+        # One batch for everything this caption needs embedded (clauses, whole text, unknown
+        # phrases for the fallback): one model call per plan, not one per step.
+        phrases = [p for clause in out.clauses for p in fb.unknown_phrases(clause)]
+        vectors = embed_texts([*out.clauses, cleaned, *phrases])[: len(out.clauses) + 1]
         out.caption_vector = vectors[-1]
         sims = vectors[:-1] @ catalogue_matrix().T
         for clause, row in zip(out.clauses, sims):
@@ -229,6 +226,7 @@ class RulePlanner:
         for label, score in caption.tags:
             if label in BY_NAME and score >= TAG_MIN_SCORE:
                 propose(label, TAG_SCORE, "tag", label.replace("_", " "))
+        self._fallback(out, propose)
 
         self._drop_vague(out)
         for ctx in sorted(out.contexts):
@@ -239,10 +237,61 @@ class RulePlanner:
                 del out.candidates[type_name]
             elif type_name in out.excluded and choice.source != "explicit":
                 del out.candidates[type_name]
-                if choice.score >= lx.IMPLIED_SCORE or choice.source == "tag":
+                if choice.score >= lx.IMPLIED_SCORE or choice.source in ("tag", "fallback"):
                     ctx = [c for c in sorted(out.contexts) if type_name in lx.EXCLUDES.get(c, ())]
-                    out.notes.append(f"left out {type_name}: contradicts the scene ({', '.join(ctx)})")
+                    out.notes.add(
+                        sentence(f"{sound_name(type_name)} left out: it would not fit a {' '.join(_CONTEXT_WORDS.get(c, c) for c in ctx)} scene."),
+                        f"excluded {type_name} (source {choice.source}): contexts {', '.join(ctx)}",
+                    )
+        self._partners(out)
         return out
+
+    def _fallback(self, out: Analysis, propose) -> None:
+        """Caption phrases the lexicon does not know, matched by MiniLM against the sound
+        vocabulary (:mod:`studio.planning.fallback`)."""
+        for clause in out.clauses:
+            for match in fb.match_phrases(fb.unknown_phrases(clause), self.fallback_threshold):
+                out.fallback.append(match)
+                where = f"{match.kind} label {match.label!r}" + (f" (recording {match.recording!r} in the pack)" if match.recording else "")
+                detail = f"fallback: {match.phrase!r} -> {where}, cosine {match.similarity:.2f}"
+                if not match.missing:
+                    propose(match.type, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase)
+                    out.notes.add(f"Heard “{match.phrase}” as {sound_name(match.type)}.", f"{detail} -> {match.type}")
+                    continue
+                wanted = f"; wants {', '.join(match.wanted)} (not in the catalogue yet)" if match.wanted else ""
+                backend = fb.installed_neural_backend() if self.missing_backend == "auto" else self.missing_backend
+                if backend:
+                    stand_in = match.type or "pink_noise"
+                    propose(stand_in, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase, backend=backend)
+                    out.notes.add(f"No {match.label} sound is built in, so the {backend} model will make “{match.phrase}”.",
+                                  f"{detail}{wanted}; missing offline, rendered by {backend} (type {stand_in} for limits)")
+                elif match.type is None:
+                    out.notes.add(f"No {match.label} sound on this machine, and nothing close enough, so it is left out.",
+                                  f"{detail}{wanted}; missing, nearest catalogue type below {fb.NEAREST_MIN}")
+                else:
+                    propose(match.type, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase)
+                    out.notes.add(f"No {match.label} sound on this machine yet, so {sound_name(match.type)} stands in.",
+                                  f"{detail}{wanted}; missing, nearest {match.type} ({match.nearest_similarity:.2f})")
+
+    @staticmethod
+    def _partners(out: Analysis) -> None:
+        """The natural foreground events of the scene's beds (lexicon.EVENT_PARTNERS), in the
+        order of their beds' scores, minus what the caption or scene rules out."""
+        beds = sorted(out.candidates.values(), key=lambda c: (-c.score, c.type))
+        seen: set[str] = set()
+        for bed in beds:
+            for bed_type, event_type, when in lx.EVENT_PARTNERS:
+                if bed_type != bed.type or event_type in seen or not lx.context_holds(out.contexts, tuple(when.split())):
+                    continue
+                if event_type == "thunder" and bed.type != "wind_gusty" and bed.intensity < lx.RUMBLE_MIN_INTENSITY:
+                    continue
+                if event_type in out.negated or (event_type in out.excluded and event_type not in out.candidates):
+                    continue
+                seen.add(event_type)
+                out.partners.append(
+                    LayerChoice(event_type, "foreground", score=min(bed.score, lx.WEAK_SCORE), source="event",
+                                intensity=0.5, distance=max(0.5, bed.distance), interval_factor=bed.interval_factor)
+                )
 
     @staticmethod
     def _drop_vague(out: Analysis) -> None:
@@ -284,34 +333,72 @@ class RulePlanner:
 
     # ------------------------------------------------------------------ planning
 
-    def choose(self, analysis: Analysis, style: "Style", notes: list[str]) -> list[LayerChoice]:
-        """Ranked candidates through the style's limits, with a bed filled in when none is left."""
+    def choose(self, analysis: Analysis, style: "Style", notes: list) -> list[LayerChoice]:
+        """Ranked candidates plus the scene's natural events, through the style's limits, with
+        a bed filled in when none is left."""
         ranked = sorted(
             analysis.candidates.values(),
             key=lambda c: (-(c.score + (PREFERRED_BONUS if c.type in style.preferred_types else 0.0)), c.type),
         )
-        chosen = enforce_style(ranked, style, notes)
+        ranked = self._with_events(ranked, analysis.partners, style, notes)
+        excluded = analysis.excluded | analysis.negated
+
+        def enforce(choices: list[LayerChoice]) -> list[LayerChoice]:
+            return enforce_style(choices, style, notes, excluded=excluded)
+
+        chosen = enforce(ranked)
         scene = [c for c in chosen if c.source != "style"]
         if sum(c.role == "background" for c in scene) < style.min_beds:
             filler = self._filler(analysis, style, {c.type for c in chosen}, "background")
             if filler is not None:
-                how = "weak match" if filler.score < WEAK_MATCH else "closest match"
-                notes.append(f"no bed named by the caption; added {filler.type} ({how}, similarity {filler.score:.2f})")
-                chosen = enforce_style([*scene, filler], style, notes)
+                how = "a weak match" if filler.score < WEAK_MATCH else "the closest match"
+                say(notes, sentence(f"The caption names no steady background, so {sound_name(filler.type)} ({how}) carries the scene."),
+                    f"no bed named by the caption; added {filler.type} (similarity {filler.score:.2f})")
+                chosen = enforce([*scene, filler])
         if sum(c.role == "foreground" for c in chosen) < style.min_events:
             filler = self._filler(analysis, style, {c.type for c in chosen}, "foreground")
             if filler is not None:
-                notes.append(f"style {style.name!r} wants an event; added {filler.type} (similarity {filler.score:.2f})")
-                chosen = enforce_style([*[c for c in chosen if c.source != "style"], filler], style, notes)
+                say(notes, sentence(f"{sound_name(filler.type)} added as an occasional event, as {style.name} asks for one."),
+                    f"style {style.name!r} wants min_events {style.min_events}; added {filler.type} (similarity {filler.score:.2f})")
+                chosen = enforce([*[c for c in chosen if c.source != "style"], filler])
         if not chosen:
             # The scene rules out everything the style allows (a nature walk in outer space):
             # a plan needs a layer, so take the most similar type the style allows at all.
             filler = self._filler(analysis, style, set(), "background", relaxed=True)
             if filler is None:
                 raise PlanError(f"style {style.name!r} allows no layer type for this caption; choose another style")
-            notes.append(f"nothing that fits the scene is allowed by style {style.name!r}; added {filler.type}")
-            chosen = enforce_style([filler], style, notes)
+            say(notes, sentence(f"Nothing that fits the scene suits {style.name}, so {sound_name(filler.type)} is used."),
+                f"nothing that fits the scene is allowed by style {style.name!r}; added {filler.type}")
+            chosen = enforce([filler])
         return chosen
+
+    @staticmethod
+    def _with_events(ranked: list[LayerChoice], partners: list[LayerChoice], style: "Style", notes: list) -> list[LayerChoice]:
+        """``ranked`` with up to ``style.scene_events`` foreground events: first the caption's
+        own events, then the scene's natural ones (bird calls over a forest, gulls over surf,
+        distant thunder in rain). A partner that is already a bed becomes the events when
+        another bed carries the scene."""
+        out = list(ranked)
+        have = sum(c.role == "foreground" for c in out)
+        for partner in partners:
+            if have >= style.scene_events:
+                break
+            if any(c.type == partner.type and c.role == "foreground" for c in out):
+                continue
+            index = next((i for i, c in enumerate(out) if c.type == partner.type), None)
+            if index is not None:
+                other_beds = [c for c in out if c.role == "background" and c.type != partner.type]
+                if not other_beds:
+                    continue  # the only bed stays a bed
+                out[index] = replace(out[index], role="foreground")
+                say(notes, sentence(f"{sound_name(partner.type)} heard as occasional calls over the scene."),
+                    f"{partner.type}: bed -> foreground events (scene_events {style.scene_events})")
+            else:
+                out.append(partner)
+                say(notes, sentence(f"Occasional {sound_name(partner.type)} added: a scene like this has them."),
+                    f"event partner {partner.type} added (scene_events {style.scene_events})")
+            have += 1
+        return out
 
     def _filler(
         self, analysis: Analysis, style: "Style", present: set[str], role: str, *, relaxed: bool = False
@@ -354,7 +441,8 @@ class RulePlanner:
         """A resolved scene plan for ``caption`` in ``style`` (``duration_s`` seconds, ``seed``)."""
         caption = check_request(caption, duration_s, seed)
         analysis = self.analyse(caption)
-        notes = list(analysis.notes)
+        notes = PlanNotes(analysis.notes)
+        notes.details.extend(analysis.notes.details)
         chosen = self.choose(analysis, style, notes)
         return assemble_plan(
             chosen,

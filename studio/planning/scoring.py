@@ -102,9 +102,11 @@ def evaluate(plan_types: Callable[[Row], tuple[list[str], list[str]]], rows: Seq
 
 
 def style_layer_types(style) -> list[str]:
+    """The types a style adds itself (tonal drone, binaural beats, signature layers): they are
+    there whatever the caption says, so they neither satisfy nor spoil a row."""
     out = []
     if style.tonal:
         out.append(style.tonal_type)
     if style.binaural_band:
         out.append("binaural_beats")
-    return out
+    return out + [t for t in style.signature_types if t not in out]

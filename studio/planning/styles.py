@@ -24,7 +24,6 @@ from studio.errors import InputError, PlanError
 STYLES_DIR = Path(__file__).resolve().parents[2] / "prompt_templates" / "styles"
 
 BINAURAL_BANDS = ("delta", "theta", "alpha", "beta")  # the procedural engine's presets
-SUDDEN_POLICIES = ("tame", "drop")
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,18 @@ class Style:
     max_event_interval_s: float = 600.0
     event_level_db: float = -4.0  # default event level relative to the bed (then clamped)
     max_pan: float = 0.8  # |pan| limit for layers and event pan ranges
-    sudden_when_asked: str = "tame"  # a sudden type the caption names: "tame" (distant, sparse) or "drop"
     tonal_gain_db: float = -12.0
     binaural_gain_db: float = -20.0
     mood: str = "calm"  # words for musical prompts (MusicGen, Stable Audio)
     tempo_bpm: int = 60
     sleep_fade_s: Optional[float] = None
+    # --- character (issue 21): how the style chooses and treats layers ---
+    signature_types: tuple[str, ...] = ()  # layers the style brings itself (focus: masking noise)
+    signature_gain_db: float = -8.0
+    scene_events: int = 1  # how many of the scene's natural foreground events to add
+    bed_width: float = 1.2  # stereo width of scene beds (0 mono .. 2 wide)
+    brightness: float = 0.5  # spectral tilt of scene layers, 0 dark .. 1 bright
+    event_distance: float = 0.0  # scene events sit at least this far (0 near .. 1 far)
 
 
 def style_names() -> list[str]:
@@ -88,8 +93,7 @@ def _check(name: str, style: Style) -> None:
         problems.append(f"unknown tonal_type {style.tonal_type!r}")
     if style.binaural_band is not None and style.binaural_band not in BINAURAL_BANDS:
         problems.append(f"binaural_band must be one of {', '.join(BINAURAL_BANDS)}")
-    if style.sudden_when_asked not in SUDDEN_POLICIES:
-        problems.append(f"sudden_when_asked must be one of {', '.join(SUDDEN_POLICIES)}")
+    problems += [f"unknown signature type {t!r}" for t in style.signature_types if t not in BY_NAME]
     if not 0 <= style.min_beds <= style.max_beds or style.max_beds < 1:
         problems.append("need 0 <= min_beds <= max_beds and max_beds >= 1")
     if not 0 <= style.min_events <= style.max_events:

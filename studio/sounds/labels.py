@@ -1,9 +1,13 @@
-"""The sound-scene label vocabulary for zero-shot image tagging (CLIP).
+"""Sound-scene label vocabularies.
 
-It is the procedural catalogue's layer types (``studio.sounds.catalogue.CATALOGUE``)
-with readable labels, plus the 50 class names of ESC-50 (Piczak, 2015: the environmental
-sound classification benchmark). A label that names both (``crickets``) is one entry that
-points at both, so the planner can map a tag straight to a layer type.
+- :func:`vocabulary`: the labels for zero-shot image tagging (CLIP): the procedural catalogue's
+  layer types (``studio.sounds.catalogue.CATALOGUE``) with readable labels, plus the 50 class
+  names of ESC-50 (Piczak, 2015: the environmental sound classification benchmark). A label
+  that names both (``crickets``) is one entry that points at both, so the planner can map a
+  tag straight to a layer type.
+- :func:`sound_sources`: everything the planner's semantic fallback matches an unknown noun
+  phrase against: the catalogue, the recordings pack, ESC-50 and the AudioSet-style list in
+  :mod:`studio.sounds.scene_sounds`, each with the catalogue types that are that sound.
 """
 
 from __future__ import annotations
@@ -181,3 +185,45 @@ def _esc_visual(esc: str) -> str:
         return _ESC_VISUAL[esc]
     word = esc.replace("_", " ")
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+@dataclass(frozen=True)
+class SoundSource:
+    """One entry of the fallback vocabulary: ``label`` (named in plan notes), ``text`` (what
+    is embedded), ``types`` (catalogue names that are this sound, best first; names the
+    catalogue does not have yet are kept so they apply once added), ``kind`` (``catalogue``,
+    ``recording``, ``esc50`` or ``scene``) and ``recording`` (pack name, for recordings)."""
+
+    label: str
+    text: str
+    types: tuple[str, ...]
+    kind: str
+    recording: Optional[str] = None
+    stand_ins: tuple[str, ...] = ()  # types that come nearest when none of ``types`` exists
+
+
+def sound_sources() -> tuple[SoundSource, ...]:
+    """The catalogue, the recordings pack, ESC-50 and the AudioSet-style list, in that order.
+
+    Read fresh from the data modules on each call (cheap), so a type added to the catalogue is
+    matched without a code change; callers cache what they embed.
+    """
+    from studio.sounds.catalogue import CATALOGUE
+    from studio.sounds.recordings import RECORDINGS
+    from studio.sounds.scene_sounds import scene_sounds
+
+    out = [
+        SoundSource(CATALOGUE_LABELS.get(t.name, t.name.replace("_", " ")), t.description, (t.name,), "catalogue")
+        for t in CATALOGUE
+    ]
+    out += [SoundSource(r.name.replace("-", " "), r.description, r.layer_types, "recording", r.name) for r in RECORDINGS]
+    scene = scene_sounds()
+    scene_labels = {s.label for s in scene}
+    for esc in ESC50_CLASSES:
+        label = esc.replace("_", " ")
+        if esc in ESC50_TO_LAYER:
+            out.append(SoundSource(label, f"the sound of {label}", (ESC50_TO_LAYER[esc],), "esc50"))
+        elif label not in scene_labels:  # the scene list describes it (with its types) already
+            out.append(SoundSource(label, f"the sound of {label}", (), "esc50"))
+    out += [SoundSource(s.label, s.description, s.types, "scene", None, s.stand_ins) for s in scene]
+    return tuple(out)

@@ -1,7 +1,9 @@
 """The caption tables: the main one (50 captions, written alongside the planner; its first 12
-rows must each be exact) and the held-out one (48 BLIP-2-style captions labelled without the
-lexicon). Each must meet the issue's goals (recall >= 0.9, contradiction-free plans >= 95 %)
-ahead of a plain nearest-neighbour baseline."""
+rows must each be exact), the BLIP-style one (48 captions, used for tuning, so it guards
+against regressions) and the unseen one (68 captions never tuned on). The two tuned tables
+must meet the goals (recall >= 0.9, contradiction-free plans >= 95 %); every table must beat a
+plain nearest-neighbour baseline. The unseen table's own numbers are reported by
+bench/planning.py (docs/benchmarks.md, issue 16); it is never used to tune."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import pytest
 from studio.planning.scoring import evaluate, load_table, score_row, style_layer_types
 
 ROWS = load_table(Path(__file__).with_name("captions.toml"))
-HELDOUT = load_table(Path(__file__).with_name("captions_heldout.toml"))
+HELDOUT = load_table(Path(__file__).with_name("captions_blip_tuned.toml"))
+UNSEEN = load_table(Path(__file__).with_name("captions_unseen.toml"))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_table(rules):
-    rules.warm([r.caption() for r in [*ROWS, *HELDOUT]])  # one batched embedding call for both tables
+    rules.warm([r.caption() for r in [*ROWS, *HELDOUT, *UNSEEN]])  # one batched embedding call for both tables
 
 
 def test_table_size():
@@ -43,7 +46,7 @@ def test_first_rows_get_their_expected_layers(rules, styles, row):
     assert score.missing == () and score.contradicting == (), (score.planned, plan.notes)
 
 
-@pytest.mark.parametrize("table", ["main", "heldout"])
+@pytest.mark.parametrize("table", ["main", "tuned_blip", "unseen"])
 def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles, table):
     import numpy as np
 
@@ -60,9 +63,10 @@ def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles, 
         vec = embed_texts([" ; ".join([text, *extra])])[0]
         return [CATALOGUE[i].name for i in np.argsort(-(catalogue_matrix() @ vec))[:3]], []
 
-    rows = ROWS if table == "main" else HELDOUT
+    rows = {"main": ROWS, "tuned_blip": HELDOUT, "unseen": UNSEEN}[table]
     ours, base = evaluate(plan_types, rows), evaluate(nearest, rows)
-    assert ours.recall >= 0.9
+    if table != "unseen":  # the unseen table is measured, not held to a number it could be tuned towards
+        assert ours.recall >= 0.9
     assert ours.contradiction_rate <= 0.05
     assert ours.recall > base.recall and ours.contradiction_rate < base.contradiction_rate
     assert ours.precision > base.precision

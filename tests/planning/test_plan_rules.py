@@ -33,7 +33,8 @@ def test_rain_and_thunder_with_the_default_style(rules, styles):
     assert thunder.events.level_db <= style.event_level_db - 6 <= style.event_ceiling_db
     assert thunder.events.mean_interval_s >= 2 * style.event_interval_s
     assert thunder.events.event_s == 8.0  # the catalogue's event length
-    assert any("thunder kept distant" in n for n in plan.notes)
+    assert "Thunder kept far away and rare, so it never startles (meditation)." in plan.notes
+    assert any(d.startswith("thunder: sudden type") for d in plan.note_details)
     # the style's tonal drone in its key and mode, and the rain bed at the top of the mix
     drone = layer(plan, "drone_pad")
     assert (drone.params["key"], drone.params["mode"]) == ("D", "dorian")
@@ -44,11 +45,16 @@ def test_rain_and_thunder_with_the_default_style(rules, styles):
     assert limit_violations(plan, style) == []
 
 
-def test_sleep_drops_the_thunder_with_a_note(rules, styles):
-    plan = rules.plan(Caption(text=RAIN_THUNDER), style=styles["sleep"], duration_s=60, seed=0)
-    assert "thunder" not in types_of(plan)
-    assert {"rain_on_roof"} <= set(types_of(plan))
-    assert any("dropped thunder" in n for n in plan.notes)
+def test_sleep_keeps_the_named_thunder_far_and_rare(rules, styles):
+    """Issue 13/16: sleep softens what the caption names, it never drops it."""
+    style = styles["sleep"]
+    plan = rules.plan(Caption(text=RAIN_THUNDER), style=style, duration_s=60, seed=0)
+    assert {"rain_on_roof", "thunder"} <= set(types_of(plan))
+    thunder = layer(plan, "thunder")
+    assert thunder.params["distance"] >= 0.85 and thunder.params["softened"] is True
+    assert thunder.events.mean_interval_s >= 2 * style.event_interval_s
+    assert thunder.events.level_db <= style.event_level_db - 6
+    assert any("Thunder" in n for n in plan.notes)
     assert layer(plan, "binaural_beats").params["band"] == "delta"
     assert limit_violations(plan, styles["sleep"]) == []
 
@@ -127,12 +133,15 @@ def test_explicit_sound_survives_a_scene_exclusion(rules, styles):
     assert "songbirds" in types_of(plan)
 
 
-def test_style_bans_and_gentler_substitutes(rules, styles):
+def test_style_softens_named_sounds_it_would_not_choose(rules, styles):
+    """Named sounds the style bans stay, softened: far, quiet, dark (issue 16)."""
     plan = rules.plan(Caption(text="heavy rain and howling wind"), style=styles["meditation"], duration_s=60, seed=0)
-    types = set(types_of(plan))
-    assert not {"rain_heavy", "wind_gusty"} & types
-    assert {"rain_light", "breeze"} <= types
-    assert any("rain_heavy banned" in n and "rain_light" in n for n in plan.notes)
+    for type_name in ("rain_heavy", "wind_gusty"):
+        soft = layer(plan, type_name)
+        assert soft.params["softened"] is True and soft.params["distance"] >= 0.8 and soft.params["intensity"] <= 0.3
+        assert soft.params["brightness"] <= 0.3 and soft.gain_db <= -6.0
+    assert "Heavy rain kept soft and distant for meditation." in plan.notes
+    assert any("rain_heavy: banned by style 'meditation'; softened" in d for d in plan.note_details)
 
 
 def test_counts_are_cut_to_the_style(rules, styles):
