@@ -17,10 +17,11 @@ import numpy as np
 from studio.errors import AudioError, PlanError
 from studio.mixing.beds import BedArrangement
 from studio.mixing.events import EventPlacement, EventTrack
+from studio.mixing.fresh import FreshBed, spool_chains
 from studio.mixing.loudness import LoudnessMeter, blocks_from_hops, gated_loudness
 from studio.mixing.pan import apply_matrix, stereo_matrix
 from studio.mixing.resample import to_project
-from studio.types import LayerSource, LayerSpec, ScenePlan
+from studio.types import LayerSource, LayerSpec, Progress, ScenePlan
 
 BED_EXCERPTS = 8
 BED_EXCERPT_S = 10.0
@@ -36,7 +37,7 @@ class ArrangedLayer:
     """One layer's arranged material (shared between re-mixes)."""
 
     role: str
-    bed: Optional[BedArrangement] = None
+    bed: "Optional[BedArrangement | FreshBed]" = None
     events: Optional[EventTrack] = None
 
 
@@ -53,7 +54,10 @@ def style_event_ceiling_db(style: str) -> Optional[float]:
         return None
 
 
-def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int) -> ArrangedLayer:
+def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int,
+                  spool=None) -> ArrangedLayer:
+    if spool is not None:
+        return ArrangedLayer("background", bed=FreshBed(spool))
     takes = [to_project(c, sample_rate) for c in source.clips]
     if not takes:
         raise AudioError(f"layer {spec.name!r}: the backend returned no audio")
@@ -87,7 +91,8 @@ class Arrangement:
         ]
 
     @classmethod
-    def build(cls, plan: ScenePlan, sources: Sequence[LayerSource]) -> "Arrangement":
+    def build(cls, plan: ScenePlan, sources: Sequence[LayerSource],
+              progress: Optional[Progress] = None) -> "Arrangement":
         sr = plan.sample_rate
         frames = int(round(plan.duration_s * sr))
         if len(sources) != len(plan.layers):
@@ -98,7 +103,13 @@ class Arrangement:
                     f"layer source {i + 1} is {src.spec.name!r} ({src.spec.role}) but the plan's layer "
                     f"{i + 1} is {spec.name!r} ({spec.role}); sources must follow plan order"
                 )
-        layers = [arrange_layer(spec, src, frames, sr) for spec, src in zip(plan.layers, sources)]
+        fresh = [i for i, (spec, src) in enumerate(zip(plan.layers, sources))
+                 if spec.role == "background" and src.chain is not None]
+        spools: list = [None] * len(sources)
+        for i, spool in zip(fresh, spool_chains([sources[i].chain for i in fresh], frames, sr, progress)):
+            spools[i] = spool
+        layers = [arrange_layer(spec, src, frames, sr, spools[i])
+                  for i, (spec, src) in enumerate(zip(plan.layers, sources))]
         return cls(plan, layers, sr, frames)
 
     def with_plan(self, plan: ScenePlan) -> "Arrangement":
@@ -111,7 +122,7 @@ class Arrangement:
         for beds past :data:`MATRIXED_TAKES_BYTES`."""
         out: list[Optional[list[np.ndarray]]] = [None] * len(self.layers)
         budget = MATRIXED_TAKES_BYTES
-        beds = [i for i, layer in enumerate(self.layers) if layer.bed is not None]
+        beds = [i for i, layer in enumerate(self.layers) if isinstance(layer.bed, BedArrangement)]
         # Full matrices first (diagonal ones cost less per chunk), then layer order.
         beds.sort(key=lambda i: (self.matrices[i][0, 1] == 0 and self.matrices[i][1, 0] == 0, i))
         for i in beds:
