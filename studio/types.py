@@ -229,6 +229,8 @@ class MasterSpec(_Frozen):
     fade_out_s: float = Field(default=5.0, ge=0.0, le=600.0)
     sleep_fade_s: Optional[float] = Field(default=None, gt=0.0, le=MAX_DURATION_S)
     reverb_send_db: Optional[float] = Field(default=None, ge=-60.0, le=0.0)
+    # Counterweight: re-centre the summed beds' L/R loudness (off when the image is meant to lean).
+    centre_balance: bool = True
 
 
 class ScenePlan(_Frozen):

@@ -78,12 +78,20 @@ class Arrangement:
         specs = plan.layers
         any_solo = any(s.solo for s in specs)
         self.active = [(not s.mute) and (s.solo or not any_solo) for s in specs]
-        self.matrices = [stereo_matrix(s.gain_db, s.pan, s.width) for s in specs]
-        self.bed_takes = self._matrixed_takes(previous)
+        self.raw_matrices = [stereo_matrix(s.gain_db, s.pan, s.width) for s in specs]
+        self.matrices = list(self.raw_matrices)
+        self.bed_takes: list = [None] * len(self.layers)
         if previous is not None and self._same_beds(previous):
-            self.bed_lufs = previous.bed_lufs  # same beds, same matrices: same measurement
+            # same beds, same matrices, same balance rule: same measurement
+            self.bed_lufs, self.bed_balance_db, self.balance_gains = (
+                previous.bed_lufs, previous.bed_balance_db, previous.balance_gains)
         else:
-            self.bed_lufs = self._bed_reference()
+            self.bed_lufs, self.bed_balance_db, self.balance_gains = self._bed_reference()
+        if self.balance_gains != (1.0, 1.0):
+            counter = np.diag(self.balance_gains)
+            self.matrices = [counter @ m if layer.bed is not None else m
+                             for m, layer in zip(self.raw_matrices, self.layers)]
+        self.bed_takes = self._matrixed_takes(previous)
         self.event_ceiling_db = style_event_ceiling_db(plan.style)
         self.placements: list[Optional[EventPlacement]] = [
             layer.events.place(spec, self.bed_lufs, self.event_ceiling_db) if layer.events is not None else None
@@ -146,11 +154,12 @@ class Arrangement:
         return out
 
     def _same_beds(self, other: "Arrangement") -> bool:
-        if len(other.layers) != len(self.layers) or other.frames != self.frames:
+        if (len(other.layers) != len(self.layers) or other.frames != self.frames
+                or other.plan.master.centre_balance != self.plan.master.centre_balance):
             return False
         return all(
             a is b and (a.bed is None or np.array_equal(ma, mb))
-            for a, b, ma, mb in zip(self.layers, other.layers, self.matrices, other.matrices)
+            for a, b, ma, mb in zip(self.layers, other.layers, self.raw_matrices, other.raw_matrices)
         )
 
     def _bed(self, index: int, start: int, n: int) -> np.ndarray:
@@ -159,14 +168,19 @@ class Arrangement:
 
     # ------------------------------------------------------------------ levels
 
-    def _bed_reference(self) -> Optional[float]:
-        """Loudness (LUFS) of the summed beds after their gain/pan/width, mute and solo ignored.
+    def _bed_reference(self) -> tuple[Optional[float], float, tuple[float, float]]:
+        """Loudness (LUFS) of the summed beds after their gain/pan/width (mute and solo
+        ignored) and the counterweight, the beds' L/R balance before it (left minus right
+        channel loudness, dB), and the counterweight's (left, right) gains.
 
-        Measured on up to 8 excerpts of 10 s spread over the track (beds are stationary by
+        The counterweight (``master.centre_balance``, on by default) scales the beds' left and
+        right channels by ``10^(-+balance/40)`` so the summed beds sit centred whatever the
+        pans: a bed panned left is balanced by the others, as an engineer would rebalance the
+        mix. Measured on up to 8 excerpts of 10 s spread over the track (beds are stationary by
         design), so it costs the same for a 5-minute and a 60-minute track."""
         beds = [i for i, layer in enumerate(self.layers) if layer.bed is not None]
         if not beds:
-            return None
+            return None, 0.0, (1.0, 1.0)
         excerpt = int(BED_EXCERPT_S * self.sample_rate)
         if self.frames <= excerpt * BED_EXCERPTS:
             windows = [(0, self.frames)]
@@ -180,9 +194,14 @@ class Arrangement:
                 acc += self._bed(i, start, n)
             meter = LoudnessMeter(self.sample_rate)
             meter.feed(acc)
-            hops = meter.result().hop_energy
-            blocks.append(blocks_from_hops(hops[0] + hops[1], meter.hop_frames))
-        return gated_loudness(np.concatenate(blocks))
+            blocks.append(blocks_from_hops(meter.result().hop_energy[:2], meter.hop_frames))
+        left, right = np.concatenate(blocks, axis=1)
+        lufs_l, lufs_r = gated_loudness(left), gated_loudness(right)
+        balance = float(round(lufs_l - lufs_r, 4)) if np.isfinite(lufs_l) and np.isfinite(lufs_r) else 0.0
+        gains = (1.0, 1.0)
+        if self.plan.master.centre_balance and balance != 0.0:
+            gains = (10.0 ** (-balance / 40.0), 10.0 ** (balance / 40.0))
+        return gated_loudness(gains[0] ** 2 * left + gains[1] ** 2 * right), balance, gains
 
     # ------------------------------------------------------------------ rendering
 
