@@ -9,6 +9,7 @@ what makes a re-mix cheap.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -30,6 +31,7 @@ BED_EXCERPT_S = 10.0
 # (a full 2x2 matrix: 6 operations per sample saved) come first, then pan/gain-only ones (2).
 # Beds beyond it are multiplied chunk by chunk instead, with bit-identical results.
 MATRIXED_TAKES_BYTES = 192 * 2**20
+BINAURAL_MARGIN_DB = 3.0  # binaural tone over the rest of the mix in its critical band
 
 
 @dataclass
@@ -39,19 +41,46 @@ class ArrangedLayer:
     role: str
     bed: "Optional[BedArrangement | FreshBed]" = None
     events: Optional[EventTrack] = None
+    carrier_hz: Optional[float] = None  # binaural beats: the carrier, for the masking check
 
 
-def style_event_ceiling_db(style: str) -> Optional[float]:
-    """The style preset's ``event_ceiling_db`` (most an event may rise over the bed), or None
-    for a style that is not a known preset."""
+@dataclass(frozen=True)
+class StyleMix:
+    """What the mixer reads from the style preset (all None for an unknown style):
+    ``event_ceiling_db`` (most an event may rise over the bed), and the mixing block of the
+    preset: ``lra_max_lu`` (EBU Tech 3342 ceiling; None = free), ``event_rise_max_db`` (most
+    one event may lift the 3-s short-term loudness over the beds) and ``binaural_max_gain_db``
+    (most the mixer may lift binaural beats to keep them above the mix in their band)."""
+
+    event_ceiling_db: Optional[float] = None
+    lra_max_lu: Optional[float] = None
+    event_rise_max_db: Optional[float] = None
+    binaural_max_gain_db: Optional[float] = None
+
+
+def style_mix(style: str) -> StyleMix:
     from studio.errors import StudioError
 
     try:
         from studio.planning.styles import load_style
 
-        return float(load_style(style).event_ceiling_db)
+        preset = load_style(style)
     except StudioError:
-        return None
+        return StyleMix()
+
+    def opt(key: str) -> Optional[float]:
+        value = preset.extra.get(key)
+        return None if value is None else float(value)
+
+    return StyleMix(float(preset.event_ceiling_db), opt("lra_max_lu"), opt("event_rise_max_db"),
+                    opt("binaural_max_gain_db"))
+
+
+def event_rise_cap_db(rise_max_db: float, event_s: float) -> float:
+    """Highest event ``level_db`` (event loudness over the beds) that lifts the 3-s short-term
+    loudness by at most ``rise_max_db``: the event's energy may add ``10^(rise/10) - 1`` of the
+    beds' energy over a 3 s window, and an event shorter than 3 s fills only part of it."""
+    return 10.0 * math.log10(10.0 ** (rise_max_db / 10.0) - 1.0) - 10.0 * math.log10(min(1.0, event_s / 3.0))
 
 
 def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int,
@@ -62,7 +91,11 @@ def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate
     if not takes:
         raise AudioError(f"layer {spec.name!r}: the backend returned no audio")
     if spec.role == "background":
-        return ArrangedLayer("background", bed=BedArrangement(takes, frames, spec.seed, sample_rate))
+        carrier = None
+        if source.metadata.get("generator") == "binaural_beats":
+            carrier = (source.metadata.get("params") or {}).get("carrier_hz")
+        return ArrangedLayer("background", bed=BedArrangement(takes, frames, spec.seed, sample_rate),
+                             carrier_hz=None if carrier is None else float(carrier))
     return ArrangedLayer("foreground", events=EventTrack(spec, takes, frames, sample_rate))
 
 
@@ -91,12 +124,26 @@ class Arrangement:
             counter = np.diag(self.balance_gains)
             self.matrices = [counter @ m if layer.bed is not None else m
                              for m, layer in zip(self.raw_matrices, self.layers)]
+        self.style = style_mix(plan.style)
+        self.binaural = self._binaural_check()
+        if self.binaural is not None and self.binaural["lift_db"]:
+            i = self.binaural["layer_index"]
+            self.matrices[i] = self.matrices[i] * 10.0 ** (self.binaural["lift_db"] / 20.0)
         self.bed_takes = self._matrixed_takes(previous)
-        self.event_ceiling_db = style_event_ceiling_db(plan.style)
+        self.event_ceilings = [self._event_ceiling(spec) for spec in specs]
         self.placements: list[Optional[EventPlacement]] = [
-            layer.events.place(spec, self.bed_lufs, self.event_ceiling_db) if layer.events is not None else None
-            for spec, layer in zip(specs, self.layers)
+            layer.events.place(spec, self.bed_lufs, ceiling) if layer.events is not None else None
+            for spec, layer, ceiling in zip(specs, self.layers, self.event_ceilings)
         ]
+
+    def _event_ceiling(self, spec: LayerSpec) -> Optional[float]:
+        """The style's event ceiling, lowered so one event keeps within the style's
+        ``event_rise_max_db`` of short-term loudness (that keeps the loudness range down)."""
+        caps = [self.style.event_ceiling_db]
+        if spec.events is not None and self.style.event_rise_max_db is not None:
+            caps.append(round(event_rise_cap_db(self.style.event_rise_max_db, spec.events.event_s), 3))
+        caps = [c for c in caps if c is not None]
+        return min(caps) if caps else None
 
     @classmethod
     def build(cls, plan: ScenePlan, sources: Sequence[LayerSource],
@@ -202,6 +249,49 @@ class Arrangement:
         if self.plan.master.centre_balance and balance != 0.0:
             gains = (10.0 ** (-balance / 40.0), 10.0 ** (balance / 40.0))
         return gated_loudness(gains[0] ** 2 * left + gains[1] ** 2 * right), balance, gains
+
+    def _binaural_check(self) -> Optional[dict]:
+        """Whether binaural beats are audible: the tone's power in its own critical band
+        (one ERB, Glasberg & Moore: ``24.7 (4.37 f/kHz + 1)`` Hz, centred on the carrier)
+        against the other beds' power in that band, on up to 3 excerpts of 10 s. Below
+        :data:`BINAURAL_MARGIN_DB` the layer is lifted, at most up to the style's
+        ``binaural_max_gain_db``; what is still short is reported as masked (with a note)."""
+        found = [i for i, layer in enumerate(self.layers) if layer.carrier_hz is not None]
+        if not found:
+            return None
+        i = found[0]
+        carrier = self.layers[i].carrier_hz
+        erb = 24.7 * (4.37 * carrier / 1000.0 + 1.0)
+        others = [j for j, layer in enumerate(self.layers) if layer.bed is not None and j != i]
+        n = min(self.frames, int(BED_EXCERPT_S * self.sample_rate))
+        starts = np.linspace(0, self.frames - n, 3 if self.frames >= 3 * n else 1).astype(int)
+        f = np.fft.rfftfreq(n, 1.0 / self.sample_rate)
+        band = (f >= carrier - erb / 2) & (f <= carrier + erb / 2)
+        tone = rest = 0.0
+        for start in starts:
+            spec = np.fft.rfft(self._bed(i, int(start), n), axis=-1)
+            tone += float(np.sum(np.abs(spec[:, band]) ** 2))
+            if others:
+                acc = np.zeros((2, n), np.float32)
+                for j in others:
+                    acc += self._bed(j, int(start), n)
+                rest += float(np.sum(np.abs(np.fft.rfft(acc, axis=-1)[:, band]) ** 2))
+        margin = 99.0 if rest <= 0 else (-99.0 if tone <= 0 else 10.0 * math.log10(tone / rest))
+        gain_db = self.plan.layers[i].gain_db
+        room = 0.0 if self.style.binaural_max_gain_db is None else max(0.0, self.style.binaural_max_gain_db - gain_db)
+        lift = round(min(max(0.0, BINAURAL_MARGIN_DB - margin), room), 2)
+        masked = margin + lift < BINAURAL_MARGIN_DB - 0.01
+        out = {"layer": self.plan.layers[i].name, "layer_index": i, "carrier_hz": round(carrier, 2),
+               "band_hz": [round(carrier - erb / 2, 1), round(carrier + erb / 2, 1)],
+               "margin_db": round(margin + lift, 2), "lift_db": lift, "masked": masked}
+        if masked:
+            out["note"] = (
+                f"binaural beats are masked: the tone is {margin + lift:.1f} dB over the rest of the mix in its "
+                f"critical band ({out['band_hz'][0]:g}-{out['band_hz'][1]:g} Hz; audible needs "
+                f"{BINAURAL_MARGIN_DB:g} dB) and the {self.plan.style} style allows it no louder; lower the "
+                "other beds or raise the binaural layer's gain"
+            )
+        return out
 
     # ------------------------------------------------------------------ rendering
 

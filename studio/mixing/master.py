@@ -245,6 +245,17 @@ class MasterRun:
                 hi = mid
         return round(lo, 6)
 
+    def _notes(self, out: LoudnessResult) -> list[str]:
+        """Plain-worded warnings for the UI and the manifest."""
+        notes = []
+        lra, ceiling = out.loudness_range_lu, self.arr.style.lra_max_lu
+        if ceiling is not None and lra > ceiling + 0.05:
+            notes.append(f"loudness range {lra:.1f} LU is over the {self.arr.plan.style} style's {ceiling:g} LU "
+                         "ceiling; lower the event levels or use fewer, steadier beds")
+        if self.arr.binaural is not None and self.arr.binaural["masked"]:
+            notes.append(self.arr.binaural["note"])
+        return notes
+
     def _report(self, settings: MasterSettings, pre: LoudnessResult, pre_lufs: float,
                 out: LoudnessResult, limiter: TruePeakLimiter, passes: int) -> dict[str, Any]:
         spec = self.spec
@@ -274,6 +285,10 @@ class MasterRun:
             "bed_balance_db": num(self.arr.bed_balance_db),
             "counterweight_db": num(20 * math.log10(self.arr.balance_gains[0] / self.arr.balance_gains[1])),
             "loudness_range_lu": num(out.loudness_range_lu, 2),
+            "lra_max_lu": self.arr.style.lra_max_lu,
+            "binaural": None if self.arr.binaural is None else {
+                k: v for k, v in self.arr.binaural.items() if k != "layer_index"},
+            "notes": self._notes(out),
             "fade_in_s": spec.fade_in_s,
             "fade_out_s": spec.fade_out_s,
             "sleep_fade_s": spec.sleep_fade_s,

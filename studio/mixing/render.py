@@ -51,7 +51,8 @@ def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[st
         meta["events_placed"] = len(placement.events)
         meta["event_target_lufs"] = round(placement.target_lufs, 3)
         meta["event_level_db"] = round(placement.level_db, 3)
-        if arr.event_ceiling_db is not None and _spec_level(arr, index) > arr.event_ceiling_db:
+        ceiling = arr.event_ceilings[index]
+        if ceiling is not None and _spec_level(arr, index) > ceiling:
             meta["event_level_capped_from_db"] = _spec_level(arr, index)
     return meta
 
