@@ -64,6 +64,8 @@ XFADE_SPREAD_S = 1.5
 LEVEL_VARIATION_DB = 1.0
 TILT_VARIATION = 0.06
 VARY_MIN_S = 2.0
+SEGMENT_MIN_S = 8.0  # varied segments run 8..25 s (a quarter of a short take at the least)
+SEGMENT_MAX_S = 25.0
 STREAM_BED_VARY = 0xBED7
 
 
@@ -288,10 +290,22 @@ class BedArrangement:
         sr = self.sample_rate
         lengths = [t.shape[1] for t in self.takes]
         xfade_max = _xfade_frames(lengths, sr)
-        window = int(NO_REPEAT_S * sr)
+        # a seam's length of margin: uses are tracked by segment ends, which include fades
+        window = int((NO_REPEAT_S + XFADE_S + XFADE_SPREAD_S) * sr)
         feats = [_features(t) for t in self.takes]
         # (take, src_lo, src_hi, dst_end) of every segment placed, for the no-repeat rule.
         used: list[tuple[int, int, int, int]] = []
+
+        def seg_min(take: int) -> int:
+            """Shortest segment: a quarter of the take (at most SEGMENT_MIN_S when varied, so
+            the stretches left free by the no-repeat rule can hold one)."""
+            quarter = lengths[take] // 4
+            if self.vary:
+                quarter = min(quarter, int(SEGMENT_MIN_S * sr))
+            return max(2 * xfade_max + 1, quarter)
+
+        def seg_max(take: int) -> int:
+            return max(seg_min(take), int(SEGMENT_MAX_S * sr)) if self.vary else lengths[take]
 
         def variation() -> tuple[float, float]:
             if not self.vary:
@@ -310,6 +324,20 @@ class BedArrangement:
             if not self.vary:
                 return []
             return [(lo, hi) for t, lo, hi, end in used if t == take and end > dst - window]
+
+        def free_starts(take: int, need: int, dst: int) -> np.ndarray | None:
+            """CANDIDATES starts drawn evenly from where ``need`` frames of ``take`` are clear
+            of the window before ``dst`` (None when there is no such place)."""
+            ranges, cursor = [], 0
+            for lo, hi in sorted(busy(take, dst)) + [(lengths[take], lengths[take])]:
+                if lo - cursor >= need:
+                    ranges.append((cursor, lo - need))
+                cursor = max(cursor, hi)
+            if not ranges:
+                return None
+            sizes = np.array([b - a + 1 for a, b in ranges], np.float64)
+            picks = rng.choice(len(ranges), size=CANDIDATES, p=sizes / sizes.sum())
+            return np.array([ranges[k][0] + int(rng.integers(0, ranges[k][1] - ranges[k][0] + 1)) for k in picks])
 
         def gap_s(take: int, lo: int, hi: int, dst: int) -> float:
             """Seconds since ``take[lo:hi]`` was last heard (inf if never, or not varied)."""
@@ -334,7 +362,7 @@ class BedArrangement:
             src = int(rng.integers(0, total - self.frames + 1))
             return [Segment(take, src, 0, self.frames)]
         xfade = next_xfade()
-        min_len = max(2 * xfade_max + 1, lengths[take] // 4)
+        min_len = seg_min(take)
         src = int(rng.integers(0, max(1, lengths[take] - min_len) + 1))
         segments: list[Segment] = []
         pos = 0
@@ -350,23 +378,29 @@ class BedArrangement:
             # The outgoing segment runs no further than the next stretch of its take heard
             # within the window.
             limit = min([lo for lo, hi in busy(take, pos) if lo >= src + 1] + [lengths[take]])
-            min_len = max(2 * xfade_max + 1, lengths[take] // 4)
+            min_len = seg_min(take)
             if limit - src < 2 * xfade_max + 1:
                 limit = lengths[take]  # no room before the busy stretch: the seam needs it
+            limit = min(limit, src + seg_max(take))
             lo_end = src + min(min_len, avail, limit - src)
             ends = rng.integers(lo_end, max(lo_end, limit) + 1, size=CANDIDATES)
             # The incoming segment: from any take, at a start clear of the window.
             seam_dst = pos + int(np.min(ends)) - src - xfade
+            # the outgoing segment itself is heard until the seam (at the latest candidate end)
+            used.append((take, src, int(np.max(ends)), pos + int(np.max(ends)) - src))
             nxt, starts, free = None, None, None
             for cand in [next_take()] + [t for t in rng.permutation(len(self.takes)).tolist() if t != take]:
-                min_len_next = max(2 * xfade_max + 1, lengths[cand] // 4)
-                st = rng.integers(0, max(0, lengths[cand] - min_len_next) + 1, size=CANDIDATES)
+                min_len_next = seg_min(cand)
+                st = free_starts(cand, min_len_next, seam_dst)
+                if st is None:
+                    st = rng.integers(0, max(0, lengths[cand] - min_len_next) + 1, size=CANDIDATES)
                 gaps = np.array([gap_s(cand, int(a), int(a) + min_len_next, seam_dst) for a in st])
                 ok = gaps * sr >= window
                 if nxt is None or ok.any():
                     nxt, starts, free = cand, st, ok if ok.any() else gaps >= gaps.max()
                 if ok.any():
                     break
+            used.pop()
             last[0] = nxt
             starts = starts[free]
             costs = seam_costs(feats[take], ends, feats[nxt], starts, xfade)
@@ -374,7 +408,7 @@ class BedArrangement:
             end, start = int(ends[i]), int(starts[j])
             tail = self.takes[take][:, end - xfade : end]
             max_lag = int(min(round(LAG_SEARCH_S * sr), xfade // 4))
-            min_len_next = max(2 * xfade_max + 1, lengths[nxt] // 4)
+            min_len_next = seg_min(nxt)
             start += _best_lag(tail, self.takes[nxt], start, xfade, max_lag)
             start = int(min(max(0, start), lengths[nxt] - min(min_len_next, lengths[nxt])))
             corr = _correlation(tail, self.takes[nxt][:, start : start + xfade])

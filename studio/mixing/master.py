@@ -245,10 +245,23 @@ class MasterRun:
                 hi = mid
         return round(lo, 6)
 
+    def _body_lra(self, out: LoudnessResult) -> float:
+        """Loudness range between the fades (the deliberate fade-in, fade-out and sleep fade
+        would otherwise count as swings): what the style's ``lra_max_lu`` limits."""
+        from studio.mixing.loudness import loudness_range
+
+        hop_s = out.hop_frames / self.sr
+        tail_s = max(self.spec.fade_out_s, self.spec.sleep_fade_s or 0.0)
+        a = int(math.ceil(self.spec.fade_in_s / hop_s))
+        b = out.hop_energy.shape[1] - int(math.ceil(tail_s / hop_s))
+        if b - a < 30:
+            return out.loudness_range_lu
+        return loudness_range(out.hop_energy[0, a:b] + out.hop_energy[1, a:b], out.hop_frames)
+
     def _notes(self, out: LoudnessResult) -> list[str]:
         """Plain-worded warnings for the UI and the manifest."""
         notes = []
-        lra, ceiling = out.loudness_range_lu, self.arr.style.lra_max_lu
+        lra, ceiling = self._body_lra(out), self.arr.style.lra_max_lu
         if ceiling is not None and lra > ceiling + 0.05:
             notes.append(f"loudness range {lra:.1f} LU is over the {self.arr.plan.style} style's {ceiling:g} LU "
                          "ceiling; lower the event levels or use fewer, steadier beds")
@@ -285,6 +298,7 @@ class MasterRun:
             "bed_balance_db": num(self.arr.bed_balance_db),
             "counterweight_db": num(20 * math.log10(self.arr.balance_gains[0] / self.arr.balance_gains[1])),
             "loudness_range_lu": num(out.loudness_range_lu, 2),
+            "loudness_range_body_lu": num(self._body_lra(out), 2),
             "lra_max_lu": self.arr.style.lra_max_lu,
             "binaural": None if self.arr.binaural is None else {
                 k: v for k, v in self.arr.binaural.items() if k != "layer_index"},
