@@ -32,6 +32,7 @@ from studio.types import (
     Progress,
     ScenePlan,
     Soundscape,
+    TakeChain,
     no_progress,
     scaled_progress,
 )
@@ -46,7 +47,15 @@ DEFAULT_CAPTIONER = defaults.CAPTIONER
 DEFAULT_PLANNER = defaults.PLANNER
 LIGHT_BACKENDS = frozenset({"procedural", "samples"})  # no model to make room for
 STAGE_KINDS = frozenset({"captioner", "sound tagger", "planner"})  # registry kinds freed by release_stages
-BED_SOURCE_MAX_S = 90.0  # bed material generated per take; the mixer loops and varies it
+BED_SOURCE_MAX_S = 90.0  # bed material generated per take when it is looped (not fresh)
+# Looped beds (recordings, neural takes) get takes totalling at least this much material, so
+# the mixer can keep any stretch from coming back within studio.mixing.beds.NO_REPEAT_S.
+BED_MATERIAL_S = 150.0
+MAX_BED_TAKES = 6
+# Backends cheap enough to render a whole bed fresh (a chain of distinct takes, no recycling).
+FRESH_BACKENDS = frozenset({"procedural"})
+# Steady tones are periodic by nature; they are looped from takes like recorded material.
+STEADY_TONES = frozenset({"drone_pad", "binaural_beats"})
 
 
 def validate_duration(duration_s: float) -> float:
@@ -88,6 +97,13 @@ def derive_seed(seed: int, *parts: Any) -> int:
 
     text = ":".join([str(seed), *map(str, parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def bed_take_count(want_s: float, max_clip_s: float) -> int:
+    """Takes for a looped bed: enough to hold :data:`BED_MATERIAL_S` of material (at least
+    two, at most :data:`MAX_BED_TAKES`)."""
+    clip_s = max(1e-3, min(want_s, max_clip_s))
+    return int(min(MAX_BED_TAKES, max(2, math.ceil(BED_MATERIAL_S / clip_s))))
 
 
 def _model_of(options: dict[str, Any]) -> Optional[str]:
@@ -213,8 +229,15 @@ class SoundscapePipeline:
         if spec.negative_prompt:
             params["negative_prompt"] = spec.negative_prompt
         if spec.role == "background":
+            chain = self._fresh_chain(spec, plan, backend_name, backend, params)
+            if chain is not None:
+                return chain
             want_s = spec.loop_s or min(plan.duration_s, BED_SOURCE_MAX_S)
-            takes = 1 if want_s >= plan.duration_s else 2
+            takes = 1 if want_s >= plan.duration_s else bed_take_count(want_s, float(backend.max_clip_s))
+            if backend_name == "samples":
+                # Takes of one recording would be crops overlapping each other: ask for one
+                # take holding all the material instead (the backend chains recordings).
+                want_s, takes = (want_s if spec.loop_s else min(plan.duration_s, BED_MATERIAL_S)), 1
             params.setdefault("loop", True)
         else:
             assert spec.events is not None
@@ -240,13 +263,33 @@ class SoundscapePipeline:
         meta.update({"takes": takes, "take_s": clip_s})
         if backend_name != spec.backend:
             meta["fallback"] = f"{spec.backend} unavailable; rendered with {backend_name}"
-        # This layer's notes describe its latest take only: a re-generated layer drops the old ones.
-        prefix = f"layer {spec.name!r}: "
-        self.notes[:] = [n for n in self.notes if not n.startswith(prefix)]
-        for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
-            self._note(prefix + note)
+        self._layer_notes(spec, meta)
         model = meta.get("model") or getattr(backend, "model_id", None)
         return LayerSource(spec=spec, clips=tuple(clips), backend=backend_name, model=model, metadata=meta)
+
+    def _fresh_chain(self, spec: LayerSpec, plan: ScenePlan, backend_name: str, backend: Any,
+                     params: dict[str, Any]) -> Optional[LayerSource]:
+        """A bed rendered fresh for the whole track (a :class:`TakeChain`), when the backend is
+        cheap enough and the layer is not a steady tone or a user-set loop (``loop_s``)."""
+        if backend_name not in FRESH_BACKENDS or spec.loop_s is not None or backend_name != spec.backend:
+            return None
+        from studio.mixing.fresh import FRESH_TAKE_S, chain_geometry, fresh_take_count
+
+        meta = dict(backend.metadata(spec.prompt, **params))
+        generator = meta.get("generator")
+        if generator in STEADY_TONES:
+            return None
+        take, xfade = chain_geometry(plan.sample_rate)
+        frames = int(round(plan.duration_s * plan.sample_rate))
+        count = fresh_take_count(frames, take, xfade)
+        seeds = tuple(spec.seed if k == 0 else derive_seed(spec.seed, "take", k) for k in range(count))
+        chain_params = {**params, "loop": False}
+        if generator:
+            chain_params["type"] = generator  # resolved once here, not again in every worker
+        chain = TakeChain(backend=backend, prompt=spec.prompt, params=chain_params, seeds=seeds, take_s=FRESH_TAKE_S)
+        meta.update({"takes": count, "take_s": FRESH_TAKE_S, "fresh": True})
+        self._layer_notes(spec, meta)
+        return LayerSource(spec=spec, clips=(), backend=backend_name, model=None, metadata=meta, chain=chain)
 
     def render(self, plan: ScenePlan, *, progress: Optional[Progress] = None) -> Soundscape:
         """Generate every layer, then arrange, mix and master (generation takes 0..0.7)."""
@@ -356,6 +399,13 @@ class SoundscapePipeline:
             raise ModelUnavailableError(f"{registry.kind} {name!r} cannot run: {reason}")
         self._note(f"{registry.kind} {name!r} unavailable ({reason}); used {fallback!r} instead")
         return fallback
+
+    def _layer_notes(self, spec: LayerSpec, meta: dict[str, Any]) -> None:
+        # This layer's notes describe its latest take only: a re-generated layer drops the old ones.
+        prefix = f"layer {spec.name!r}: "
+        self.notes[:] = [n for n in self.notes if not n.startswith(prefix)]
+        for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
+            self._note(prefix + note)
 
     def _note(self, note: str) -> None:
         if note not in self.notes:

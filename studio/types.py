@@ -230,6 +230,8 @@ class MasterSpec(_Frozen):
     fade_out_s: float = Field(default=5.0, ge=0.0, le=600.0)
     sleep_fade_s: Optional[float] = Field(default=None, gt=0.0, le=MAX_DURATION_S)
     reverb_send_db: Optional[float] = Field(default=None, ge=-60.0, le=0.0)
+    # Counterweight: re-centre the summed beds' L/R loudness (off when the image is meant to lean).
+    centre_balance: bool = True
 
 
 class ScenePlan(_Frozen):
@@ -308,7 +310,9 @@ class LayerSource:
     ``clips`` are the takes at the backend's own rate: for a background layer, bed material
     (one or more alternate takes to loop and vary); for a foreground layer, one clip per event
     take. ``metadata`` records choices and warnings (matched generator, similarity score,
-    ``clamped_from_s`` when a request exceeded the model's per-call maximum).
+    ``clamped_from_s`` when a request exceeded the model's per-call maximum). A bed may
+    instead carry a :class:`TakeChain` (``chain``): fresh material for the whole track,
+    rendered when the mixer needs it; ``clips`` is then empty.
     """
 
     spec: LayerSpec
@@ -316,6 +320,27 @@ class LayerSource:
     backend: str
     model: Optional[str] = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    chain: Optional["TakeChain"] = None
+
+
+@dataclass(frozen=True, eq=False)
+class TakeChain:
+    """Fresh bed material for a whole track, rendered on demand instead of held in memory.
+
+    Take ``k`` is ``backend.generate(prompt, duration_s=take_s, seed=seeds[k], **params)``
+    (float32, any rate and channel count); the mixer renders the takes (in worker processes
+    when there are several, so ``backend`` must be picklable), spools them to a temp file and
+    cross-fades take ``k`` into take ``k + 1``, so no stretch of the bed is heard twice.
+    Used for backends cheap enough to render a whole track (``procedural``)."""
+
+    backend: Any
+    prompt: str
+    params: Mapping[str, Any]
+    seeds: tuple[int, ...]
+    take_s: float
+
+    def take(self, k: int) -> AudioClip:
+        return self.backend.generate(self.prompt, duration_s=self.take_s, seed=self.seeds[k], **dict(self.params))
 
 
 ChunkRenderer = Callable[[int, int], np.ndarray]

@@ -9,6 +9,7 @@ what makes a re-mix cheap.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -17,10 +18,11 @@ import numpy as np
 from studio.errors import AudioError, PlanError
 from studio.mixing.beds import BedArrangement
 from studio.mixing.events import EventPlacement, EventTrack
+from studio.mixing.fresh import FreshBed, spool_chains
 from studio.mixing.loudness import LoudnessMeter, blocks_from_hops, gated_loudness
 from studio.mixing.pan import apply_matrix, stereo_matrix
 from studio.mixing.resample import to_project
-from studio.types import LayerSource, LayerSpec, ScenePlan
+from studio.types import LayerSource, LayerSpec, Progress, ScenePlan
 
 BED_EXCERPTS = 8
 BED_EXCERPT_S = 10.0
@@ -29,6 +31,7 @@ BED_EXCERPT_S = 10.0
 # (a full 2x2 matrix: 6 operations per sample saved) come first, then pan/gain-only ones (2).
 # Beds beyond it are multiplied chunk by chunk instead, with bit-identical results.
 MATRIXED_TAKES_BYTES = 192 * 2**20
+BINAURAL_MARGIN_DB = 3.0  # binaural tone over the rest of the mix in its critical band
 
 
 @dataclass
@@ -36,29 +39,63 @@ class ArrangedLayer:
     """One layer's arranged material (shared between re-mixes)."""
 
     role: str
-    bed: Optional[BedArrangement] = None
+    bed: "Optional[BedArrangement | FreshBed]" = None
     events: Optional[EventTrack] = None
+    carrier_hz: Optional[float] = None  # binaural beats: the carrier, for the masking check
 
 
-def style_event_ceiling_db(style: str) -> Optional[float]:
-    """The style preset's ``event_ceiling_db`` (most an event may rise over the bed), or None
-    for a style that is not a known preset."""
+@dataclass(frozen=True)
+class StyleMix:
+    """What the mixer reads from the style preset (all None for an unknown style):
+    ``event_ceiling_db`` (most an event may rise over the bed), and the mixing block of the
+    preset: ``lra_max_lu`` (EBU Tech 3342 ceiling; None = free), ``event_rise_max_db`` (most
+    one event may lift the 3-s short-term loudness over the beds) and ``binaural_max_gain_db``
+    (most the mixer may lift binaural beats to keep them above the mix in their band)."""
+
+    event_ceiling_db: Optional[float] = None
+    lra_max_lu: Optional[float] = None
+    event_rise_max_db: Optional[float] = None
+    binaural_max_gain_db: Optional[float] = None
+
+
+def style_mix(style: str) -> StyleMix:
     from studio.errors import StudioError
 
     try:
         from studio.planning.styles import load_style
 
-        return float(load_style(style).event_ceiling_db)
+        preset = load_style(style)
     except StudioError:
-        return None
+        return StyleMix()
+
+    def opt(key: str) -> Optional[float]:
+        value = preset.extra.get(key)
+        return None if value is None else float(value)
+
+    return StyleMix(float(preset.event_ceiling_db), opt("lra_max_lu"), opt("event_rise_max_db"),
+                    opt("binaural_max_gain_db"))
 
 
-def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int) -> ArrangedLayer:
+def event_rise_cap_db(rise_max_db: float, event_s: float) -> float:
+    """Highest event ``level_db`` (event loudness over the beds) that lifts the 3-s short-term
+    loudness by at most ``rise_max_db``: the event's energy may add ``10^(rise/10) - 1`` of the
+    beds' energy over a 3 s window, and an event shorter than 3 s fills only part of it."""
+    return 10.0 * math.log10(10.0 ** (rise_max_db / 10.0) - 1.0) - 10.0 * math.log10(min(1.0, event_s / 3.0))
+
+
+def arrange_layer(spec: LayerSpec, source: LayerSource, frames: int, sample_rate: int,
+                  spool=None) -> ArrangedLayer:
+    if spool is not None:
+        return ArrangedLayer("background", bed=FreshBed(spool))
     takes = [to_project(c, sample_rate) for c in source.clips]
     if not takes:
         raise AudioError(f"layer {spec.name!r}: the backend returned no audio")
     if spec.role == "background":
-        return ArrangedLayer("background", bed=BedArrangement(takes, frames, spec.seed, sample_rate))
+        carrier = None
+        if source.metadata.get("generator") == "binaural_beats":
+            carrier = (source.metadata.get("params") or {}).get("carrier_hz")
+        return ArrangedLayer("background", bed=BedArrangement(takes, frames, spec.seed, sample_rate),
+                             carrier_hz=None if carrier is None else float(carrier))
     return ArrangedLayer("foreground", events=EventTrack(spec, takes, frames, sample_rate))
 
 
@@ -74,20 +111,43 @@ class Arrangement:
         specs = plan.layers
         any_solo = any(s.solo for s in specs)
         self.active = [(not s.mute) and (s.solo or not any_solo) for s in specs]
-        self.matrices = [stereo_matrix(s.gain_db, s.pan, s.width) for s in specs]
-        self.bed_takes = self._matrixed_takes(previous)
+        self.raw_matrices = [stereo_matrix(s.gain_db, s.pan, s.width) for s in specs]
+        self.matrices = list(self.raw_matrices)
+        self.bed_takes: list = [None] * len(self.layers)
         if previous is not None and self._same_beds(previous):
-            self.bed_lufs = previous.bed_lufs  # same beds, same matrices: same measurement
+            # same beds, same matrices, same balance rule: same measurement
+            self.bed_lufs, self.bed_balance_db, self.balance_gains = (
+                previous.bed_lufs, previous.bed_balance_db, previous.balance_gains)
         else:
-            self.bed_lufs = self._bed_reference()
-        self.event_ceiling_db = style_event_ceiling_db(plan.style)
+            self.bed_lufs, self.bed_balance_db, self.balance_gains = self._bed_reference()
+        if self.balance_gains != (1.0, 1.0):
+            counter = np.diag(self.balance_gains)
+            self.matrices = [counter @ m if layer.bed is not None else m
+                             for m, layer in zip(self.raw_matrices, self.layers)]
+        self.style = style_mix(plan.style)
+        self.binaural = self._binaural_check()
+        if self.binaural is not None and self.binaural["lift_db"]:
+            i = self.binaural["layer_index"]
+            self.matrices[i] = self.matrices[i] * 10.0 ** (self.binaural["lift_db"] / 20.0)
+        self.bed_takes = self._matrixed_takes(previous)
+        self.event_ceilings = [self._event_ceiling(spec) for spec in specs]
         self.placements: list[Optional[EventPlacement]] = [
-            layer.events.place(spec, self.bed_lufs, self.event_ceiling_db) if layer.events is not None else None
-            for spec, layer in zip(specs, self.layers)
+            layer.events.place(spec, self.bed_lufs, ceiling) if layer.events is not None else None
+            for spec, layer, ceiling in zip(specs, self.layers, self.event_ceilings)
         ]
 
+    def _event_ceiling(self, spec: LayerSpec) -> Optional[float]:
+        """The style's event ceiling, lowered so one event keeps within the style's
+        ``event_rise_max_db`` of short-term loudness (that keeps the loudness range down)."""
+        caps = [self.style.event_ceiling_db]
+        if spec.events is not None and self.style.event_rise_max_db is not None:
+            caps.append(round(event_rise_cap_db(self.style.event_rise_max_db, spec.events.event_s), 3))
+        caps = [c for c in caps if c is not None]
+        return min(caps) if caps else None
+
     @classmethod
-    def build(cls, plan: ScenePlan, sources: Sequence[LayerSource]) -> "Arrangement":
+    def build(cls, plan: ScenePlan, sources: Sequence[LayerSource],
+              progress: Optional[Progress] = None) -> "Arrangement":
         sr = plan.sample_rate
         frames = int(round(plan.duration_s * sr))
         if len(sources) != len(plan.layers):
@@ -98,7 +158,13 @@ class Arrangement:
                     f"layer source {i + 1} is {src.spec.name!r} ({src.spec.role}) but the plan's layer "
                     f"{i + 1} is {spec.name!r} ({spec.role}); sources must follow plan order"
                 )
-        layers = [arrange_layer(spec, src, frames, sr) for spec, src in zip(plan.layers, sources)]
+        fresh = [i for i, (spec, src) in enumerate(zip(plan.layers, sources))
+                 if spec.role == "background" and src.chain is not None]
+        spools: list = [None] * len(sources)
+        for i, spool in zip(fresh, spool_chains([sources[i].chain for i in fresh], frames, sr, progress)):
+            spools[i] = spool
+        layers = [arrange_layer(spec, src, frames, sr, spools[i])
+                  for i, (spec, src) in enumerate(zip(plan.layers, sources))]
         return cls(plan, layers, sr, frames)
 
     def with_plan(self, plan: ScenePlan) -> "Arrangement":
@@ -111,7 +177,7 @@ class Arrangement:
         for beds past :data:`MATRIXED_TAKES_BYTES`."""
         out: list[Optional[list[np.ndarray]]] = [None] * len(self.layers)
         budget = MATRIXED_TAKES_BYTES
-        beds = [i for i, layer in enumerate(self.layers) if layer.bed is not None]
+        beds = [i for i, layer in enumerate(self.layers) if isinstance(layer.bed, BedArrangement)]
         # Full matrices first (diagonal ones cost less per chunk), then layer order.
         beds.sort(key=lambda i: (self.matrices[i][0, 1] == 0 and self.matrices[i][1, 0] == 0, i))
         for i in beds:
@@ -135,11 +201,12 @@ class Arrangement:
         return out
 
     def _same_beds(self, other: "Arrangement") -> bool:
-        if len(other.layers) != len(self.layers) or other.frames != self.frames:
+        if (len(other.layers) != len(self.layers) or other.frames != self.frames
+                or other.plan.master.centre_balance != self.plan.master.centre_balance):
             return False
         return all(
             a is b and (a.bed is None or np.array_equal(ma, mb))
-            for a, b, ma, mb in zip(self.layers, other.layers, self.matrices, other.matrices)
+            for a, b, ma, mb in zip(self.layers, other.layers, self.raw_matrices, other.raw_matrices)
         )
 
     def _bed(self, index: int, start: int, n: int) -> np.ndarray:
@@ -148,14 +215,19 @@ class Arrangement:
 
     # ------------------------------------------------------------------ levels
 
-    def _bed_reference(self) -> Optional[float]:
-        """Loudness (LUFS) of the summed beds after their gain/pan/width, mute and solo ignored.
+    def _bed_reference(self) -> tuple[Optional[float], float, tuple[float, float]]:
+        """Loudness (LUFS) of the summed beds after their gain/pan/width (mute and solo
+        ignored) and the counterweight, the beds' L/R balance before it (left minus right
+        channel loudness, dB), and the counterweight's (left, right) gains.
 
-        Measured on up to 8 excerpts of 10 s spread over the track (beds are stationary by
+        The counterweight (``master.centre_balance``, on by default) scales the beds' left and
+        right channels by ``10^(-+balance/40)`` so the summed beds sit centred whatever the
+        pans: a bed panned left is balanced by the others, as an engineer would rebalance the
+        mix. Measured on up to 8 excerpts of 10 s spread over the track (beds are stationary by
         design), so it costs the same for a 5-minute and a 60-minute track."""
         beds = [i for i, layer in enumerate(self.layers) if layer.bed is not None]
         if not beds:
-            return None
+            return None, 0.0, (1.0, 1.0)
         excerpt = int(BED_EXCERPT_S * self.sample_rate)
         if self.frames <= excerpt * BED_EXCERPTS:
             windows = [(0, self.frames)]
@@ -169,9 +241,57 @@ class Arrangement:
                 acc += self._bed(i, start, n)
             meter = LoudnessMeter(self.sample_rate)
             meter.feed(acc)
-            hops = meter.result().hop_energy
-            blocks.append(blocks_from_hops(hops[0] + hops[1], meter.hop_frames))
-        return gated_loudness(np.concatenate(blocks))
+            blocks.append(blocks_from_hops(meter.result().hop_energy[:2], meter.hop_frames))
+        left, right = np.concatenate(blocks, axis=1)
+        lufs_l, lufs_r = gated_loudness(left), gated_loudness(right)
+        balance = float(round(lufs_l - lufs_r, 4)) if np.isfinite(lufs_l) and np.isfinite(lufs_r) else 0.0
+        gains = (1.0, 1.0)
+        if self.plan.master.centre_balance and balance != 0.0:
+            gains = (10.0 ** (-balance / 40.0), 10.0 ** (balance / 40.0))
+        return gated_loudness(gains[0] ** 2 * left + gains[1] ** 2 * right), balance, gains
+
+    def _binaural_check(self) -> Optional[dict]:
+        """Whether binaural beats are audible: the tone's power in its own critical band
+        (one ERB, Glasberg & Moore: ``24.7 (4.37 f/kHz + 1)`` Hz, centred on the carrier)
+        against the other beds' power in that band, on up to 3 excerpts of 10 s. Below
+        :data:`BINAURAL_MARGIN_DB` the layer is lifted, at most up to the style's
+        ``binaural_max_gain_db``; what is still short is reported as masked (with a note)."""
+        found = [i for i, layer in enumerate(self.layers) if layer.carrier_hz is not None]
+        if not found:
+            return None
+        i = found[0]
+        carrier = self.layers[i].carrier_hz
+        erb = 24.7 * (4.37 * carrier / 1000.0 + 1.0)
+        others = [j for j, layer in enumerate(self.layers) if layer.bed is not None and j != i]
+        n = min(self.frames, int(BED_EXCERPT_S * self.sample_rate))
+        starts = np.linspace(0, self.frames - n, 3 if self.frames >= 3 * n else 1).astype(int)
+        f = np.fft.rfftfreq(n, 1.0 / self.sample_rate)
+        band = (f >= carrier - erb / 2) & (f <= carrier + erb / 2)
+        tone = rest = 0.0
+        for start in starts:
+            spec = np.fft.rfft(self._bed(i, int(start), n), axis=-1)
+            tone += float(np.sum(np.abs(spec[:, band]) ** 2))
+            if others:
+                acc = np.zeros((2, n), np.float32)
+                for j in others:
+                    acc += self._bed(j, int(start), n)
+                rest += float(np.sum(np.abs(np.fft.rfft(acc, axis=-1)[:, band]) ** 2))
+        margin = 99.0 if rest <= 0 else (-99.0 if tone <= 0 else 10.0 * math.log10(tone / rest))
+        gain_db = self.plan.layers[i].gain_db
+        room = 0.0 if self.style.binaural_max_gain_db is None else max(0.0, self.style.binaural_max_gain_db - gain_db)
+        lift = round(min(max(0.0, BINAURAL_MARGIN_DB - margin), room), 2)
+        masked = margin + lift < BINAURAL_MARGIN_DB - 0.01
+        out = {"layer": self.plan.layers[i].name, "layer_index": i, "carrier_hz": round(carrier, 2),
+               "band_hz": [round(carrier - erb / 2, 1), round(carrier + erb / 2, 1)],
+               "margin_db": round(margin + lift, 2), "lift_db": lift, "masked": masked}
+        if masked:
+            out["note"] = (
+                f"binaural beats are masked: the tone is {margin + lift:.1f} dB over the rest of the mix in its "
+                f"critical band ({out['band_hz'][0]:g}-{out['band_hz'][1]:g} Hz; audible needs "
+                f"{BINAURAL_MARGIN_DB:g} dB) and the {self.plan.style} style allows it no louder; lower the "
+                "other beds or raise the binaural layer's gain"
+            )
+        return out
 
     # ------------------------------------------------------------------ rendering
 

@@ -52,6 +52,21 @@ STREAM_BED_EXTEND = 0xBED6
 # Takes shorter than this are first looped on themselves (they are a texture, not a passage).
 SELF_LOOP_BELOW_S = 0.5
 SELF_LOOP_TO_S = 2.0
+# Non-periodic texture: no stretch of a take is heard again within NO_REPEAT_S of its last use
+# (when the takes hold enough material; otherwise the least recently used stretch is taken and
+# the shortest gap is reported), seams last XFADE_MIN_S..XFADE_S+XFADE_SPREAD_S, and each
+# segment gets a level within +-LEVEL_VARIATION_DB and a tone tilt within +-TILT_VARIATION
+# (about +-1 dB at the top of the spectrum). Takes shorter than VARY_MIN_S (tones, grains) are
+# not varied: they are a steady sound, not a passage.
+NO_REPEAT_S = 60.0
+XFADE_MIN_S = 1.0
+XFADE_SPREAD_S = 1.5
+LEVEL_VARIATION_DB = 1.0
+TILT_VARIATION = 0.06
+VARY_MIN_S = 2.0
+SEGMENT_MIN_S = 8.0  # varied segments run 8..25 s (a quarter of a short take at the least)
+SEGMENT_MAX_S = 25.0
+STREAM_BED_VARY = 0xBED7
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,8 @@ class Segment:
     fade_out: int = 0
     corr_in: float = 0.0
     corr_out: float = 0.0
+    gain: float = 1.0  # level variation (linear)
+    tilt: float = 0.0  # tone variation: y[n] = x[n] + tilt * (x[n] - x[n-1])
 
     @property
     def dst_end(self) -> int:
@@ -258,6 +275,8 @@ class BedArrangement:
         self.frames = int(frames)
         self.sample_rate = int(sample_rate)
         self.takes = [np.ascontiguousarray(t, np.float32) for t in takes]
+        self.vary = extend and min(t.shape[1] for t in self.takes) >= VARY_MIN_S * self.sample_rate
+        self.min_repeat_gap_s: float | None = None  # shortest time before a stretch came back
         if extend:
             self.takes = _extended_takes(self.takes, self.frames, int(seed), self.sample_rate)
         self.segments = self._arrange(int(seed))
@@ -267,10 +286,65 @@ class BedArrangement:
 
     def _arrange(self, seed: int) -> list[Segment]:
         rng = layer_rng(seed, STREAM_BED)
+        vary_rng = layer_rng(seed, STREAM_BED_VARY)
+        sr = self.sample_rate
         lengths = [t.shape[1] for t in self.takes]
-        xfade = _xfade_frames(lengths, self.sample_rate)
-        max_lag = int(min(round(LAG_SEARCH_S * self.sample_rate), xfade // 4))
+        xfade_max = _xfade_frames(lengths, sr)
+        # a seam's length of margin: uses are tracked by segment ends, which include fades
+        window = int((NO_REPEAT_S + XFADE_S + XFADE_SPREAD_S) * sr)
         feats = [_features(t) for t in self.takes]
+        # (take, src_lo, src_hi, dst_end) of every segment placed, for the no-repeat rule.
+        used: list[tuple[int, int, int, int]] = []
+
+        def seg_min(take: int) -> int:
+            """Shortest segment: a quarter of the take (at most SEGMENT_MIN_S when varied, so
+            the stretches left free by the no-repeat rule can hold one)."""
+            quarter = lengths[take] // 4
+            if self.vary:
+                quarter = min(quarter, int(SEGMENT_MIN_S * sr))
+            return max(2 * xfade_max + 1, quarter)
+
+        def seg_max(take: int) -> int:
+            return max(seg_min(take), int(SEGMENT_MAX_S * sr)) if self.vary else lengths[take]
+
+        def variation() -> tuple[float, float]:
+            if not self.vary:
+                return 1.0, 0.0
+            level = float(vary_rng.uniform(-LEVEL_VARIATION_DB, LEVEL_VARIATION_DB))
+            return 10.0 ** (level / 20.0), float(vary_rng.uniform(-TILT_VARIATION, TILT_VARIATION))
+
+        def next_xfade() -> int:
+            if not self.vary:
+                return xfade_max
+            lo = min(xfade_max, int(XFADE_MIN_S * sr))
+            return int(rng.integers(lo, max(lo, min(xfade_max, int((XFADE_S + XFADE_SPREAD_S) * sr))) + 1))
+
+        def busy(take: int, dst: int) -> list[tuple[int, int]]:
+            """Source intervals of ``take`` heard within the window before ``dst``."""
+            if not self.vary:
+                return []
+            return [(lo, hi) for t, lo, hi, end in used if t == take and end > dst - window]
+
+        def free_starts(take: int, need: int, dst: int) -> np.ndarray | None:
+            """CANDIDATES starts drawn evenly from where ``need`` frames of ``take`` are clear
+            of the window before ``dst`` (None when there is no such place)."""
+            ranges, cursor = [], 0
+            for lo, hi in sorted(busy(take, dst)) + [(lengths[take], lengths[take])]:
+                if lo - cursor >= need:
+                    ranges.append((cursor, lo - need))
+                cursor = max(cursor, hi)
+            if not ranges:
+                return None
+            sizes = np.array([b - a + 1 for a, b in ranges], np.float64)
+            picks = rng.choice(len(ranges), size=CANDIDATES, p=sizes / sizes.sum())
+            return np.array([ranges[k][0] + int(rng.integers(0, ranges[k][1] - ranges[k][0] + 1)) for k in picks])
+
+        def gap_s(take: int, lo: int, hi: int, dst: int) -> float:
+            """Seconds since ``take[lo:hi]`` was last heard (inf if never, or not varied)."""
+            ends = [end for t, a, b, end in used if t == take and a < hi and lo < b and self.vary]
+            return math.inf if not ends else (dst - max(ends)) / sr
+
+        last: list[int | None] = [None]
         order: list[int] = []
 
         def next_take() -> int:
@@ -282,39 +356,72 @@ class BedArrangement:
             last[0] = order.pop(0)
             return last[0]
 
-        last: list[int | None] = [None]
         take = next_take()
         total = lengths[take]
         if self.frames <= total:
             src = int(rng.integers(0, total - self.frames + 1))
             return [Segment(take, src, 0, self.frames)]
-        min_len = max(2 * xfade + 1, lengths[take] // 4)
+        xfade = next_xfade()
+        min_len = seg_min(take)
         src = int(rng.integers(0, max(1, lengths[take] - min_len) + 1))
         segments: list[Segment] = []
         pos = 0
         fade_in, corr_in = 0, 0.0
+        gain, tilt = variation()
+        min_gap = math.inf
         while True:
             avail = lengths[take] - src
             if self.frames - pos <= avail:
-                segments.append(Segment(take, src, pos, self.frames - pos, fade_in, 0, corr_in, 0.0))
-                return segments
-            nxt = next_take()
-            min_len = max(2 * xfade + 1, lengths[take] // 4)
-            min_len_next = max(2 * xfade + 1, lengths[nxt] // 4)
-            lo_end = src + min(min_len, avail)
-            ends = rng.integers(lo_end, lengths[take] + 1, size=CANDIDATES)
-            starts = rng.integers(0, max(0, lengths[nxt] - min_len_next) + 1, size=CANDIDATES)
+                segments.append(Segment(take, src, pos, self.frames - pos, fade_in, 0, corr_in, 0.0, gain, tilt))
+                used.append((take, src, src + self.frames - pos, self.frames))
+                break
+            # The outgoing segment runs no further than the next stretch of its take heard
+            # within the window.
+            limit = min([lo for lo, hi in busy(take, pos) if lo >= src + 1] + [lengths[take]])
+            min_len = seg_min(take)
+            if limit - src < 2 * xfade_max + 1:
+                limit = lengths[take]  # no room before the busy stretch: the seam needs it
+            limit = min(limit, src + seg_max(take))
+            lo_end = src + min(min_len, avail, limit - src)
+            ends = rng.integers(lo_end, max(lo_end, limit) + 1, size=CANDIDATES)
+            # The incoming segment: from any take, at a start clear of the window.
+            seam_dst = pos + int(np.min(ends)) - src - xfade
+            # the outgoing segment itself is heard until the seam (at the latest candidate end)
+            used.append((take, src, int(np.max(ends)), pos + int(np.max(ends)) - src))
+            nxt, starts, free = None, None, None
+            for cand in [next_take()] + [t for t in rng.permutation(len(self.takes)).tolist() if t != take]:
+                min_len_next = seg_min(cand)
+                st = free_starts(cand, min_len_next, seam_dst)
+                if st is None:
+                    st = rng.integers(0, max(0, lengths[cand] - min_len_next) + 1, size=CANDIDATES)
+                gaps = np.array([gap_s(cand, int(a), int(a) + min_len_next, seam_dst) for a in st])
+                ok = gaps * sr >= window
+                if nxt is None or ok.any():
+                    nxt, starts, free = cand, st, ok if ok.any() else gaps >= gaps.max()
+                if ok.any():
+                    break
+            used.pop()
+            last[0] = nxt
+            starts = starts[free]
             costs = seam_costs(feats[take], ends, feats[nxt], starts, xfade)
             i, j = np.unravel_index(int(np.argmin(np.round(costs, 9))), costs.shape)
             end, start = int(ends[i]), int(starts[j])
             tail = self.takes[take][:, end - xfade : end]
+            max_lag = int(min(round(LAG_SEARCH_S * sr), xfade // 4))
+            min_len_next = seg_min(nxt)
             start += _best_lag(tail, self.takes[nxt], start, xfade, max_lag)
             start = int(min(max(0, start), lengths[nxt] - min(min_len_next, lengths[nxt])))
             corr = _correlation(tail, self.takes[nxt][:, start : start + xfade])
             length = end - src
-            segments.append(Segment(take, src, pos, length, fade_in, xfade, corr_in, corr))
+            segments.append(Segment(take, src, pos, length, fade_in, xfade, corr_in, corr, gain, tilt))
+            used.append((take, src, end, pos + length))
             pos += length - xfade
+            min_gap = min(min_gap, gap_s(nxt, start, start + min_len_next, pos))
             take, src, fade_in, corr_in = nxt, start, xfade, corr
+            gain, tilt = variation()
+            xfade = next_xfade()
+        self.min_repeat_gap_s = None if math.isinf(min_gap) else round(min_gap, 3)
+        return segments
 
     # ------------------------------------------------------------------ rendering
 
@@ -335,8 +442,18 @@ class BedArrangement:
             takes = self.takes
 
         def piece(seg: Segment, a: int, b: int) -> np.ndarray:
-            x = takes[seg.take][:, seg.src_start + a : seg.src_start + b]
-            return x if matrix is None else apply_matrix(matrix, x)
+            take = takes[seg.take]
+            lo, hi = seg.src_start + a, seg.src_start + b
+            if seg.tilt == 0.0 and seg.gain == 1.0:
+                x = take[:, lo:hi]
+                return x if matrix is None else apply_matrix(matrix, x)
+            # Tone and level variation after the matrix (so matrixed takes give the same bits):
+            # g ((1 + t) x[n] - t x[n-1]).
+            x = take[:, max(0, lo - 1) : hi]
+            if matrix is not None:
+                x = apply_matrix(matrix, x)
+            cur, prev = (x[:, 1:], x[:, :-1]) if lo > 0 else (x, np.concatenate([x[:, :1], x[:, :-1]], axis=1))
+            return cur * np.float32(seg.gain * (1.0 + seg.tilt)) - prev * np.float32(seg.gain * seg.tilt)
 
         if out is None:
             k = bisect.bisect_right(self._ends, start)
@@ -345,7 +462,7 @@ class BedArrangement:
                 a = start - seg.dst_start
                 if a >= seg.fade_in and a + n <= seg.length - seg.fade_out and a >= 0:
                     view = piece(seg, a, a + n)
-                    if matrix is None:
+                    if matrix is None and seg.gain == 1.0 and seg.tilt == 0.0:
                         view = view.view()
                         view.flags.writeable = False
                     return view

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from studio.errors import ExportError
+from studio.mixing.bass import BassMono
 from studio.mixing.beds import crossfade_gains
 from studio.mixing.limiter import TruePeakLimiter
 from studio.mixing.master import CHUNK_FRAMES, _side_scale
@@ -37,15 +38,15 @@ def loop_frames(soundscape: Soundscape) -> int:
 
 
 def _pre_loop(soundscape: Soundscape, start: int, n: int) -> np.ndarray:
-    state = mix_state(soundscape)
-    run, settings = state.run, state.settings
+    """The loop's pre-master sum (before mono bass) for frames ``start..start+n``."""
+    run = mix_state(soundscape).run
     x_frames = loop_xfade(soundscape.frames, soundscape.sample_rate)
     length = soundscape.frames - x_frames
-    x = _side_scale(run.dry_wet(start, n), settings.side_gain)
+    x = run.dry_wet(start, n)
     if start < x_frames:
         k = min(n, x_frames - start)
         fade_out, fade_in = crossfade_gains(x_frames, 0.0, start, start + k)
-        tail = _side_scale(run.dry_wet(length + start, k), settings.side_gain)
+        tail = run.dry_wet(length + start, k)
         x[:, :k] = x[:, :k] * fade_in + tail * fade_out
     return x
 
@@ -61,12 +62,19 @@ def iter_loop_mix(soundscape: Soundscape, chunk_frames: int = CHUNK_FRAMES) -> I
     limiter = TruePeakLimiter(settings.threshold, soundscape.sample_rate, measure_peak=False)
     gain = settings.gain
 
+    # The mono-bass filter runs over the stream in order, warmed up on the loop's end so its
+    # state is continuous across the wrap.
+    bass = BassMono(soundscape.sample_rate)
+
+    def master(x: np.ndarray) -> np.ndarray:
+        return _side_scale(bass.process(x), settings.side_gain) * gain
+
     def stream() -> Iterator[np.ndarray]:
         before = min(limiter.before, length)
-        yield _pre_loop(soundscape, length - before, before) * gain
+        yield master(_pre_loop(soundscape, length - before, before))
         for start in range(0, length, chunk_frames):
-            yield _pre_loop(soundscape, start, min(chunk_frames, length - start)) * gain
-        yield _pre_loop(soundscape, 0, min(limiter.after, length)) * gain
+            yield master(_pre_loop(soundscape, start, min(chunk_frames, length - start)))
+        yield master(_pre_loop(soundscape, 0, min(limiter.after, length)))
 
     n_chunks = -(-length // chunk_frames)
     for k, out in enumerate(limiter.process(stream())):

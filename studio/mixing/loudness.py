@@ -95,6 +95,38 @@ def blocks_from_hops(hop_energy: np.ndarray, hop_frames: int, hops_per_block: in
     return (c[..., hops_per_block:] - c[..., :-hops_per_block]) / (hops_per_block * hop_frames)
 
 
+SHORT_TERM_HOPS = 30  # EBU Tech 3342: 3 s short-term windows, here every 100 ms (10 Hz)
+LRA_RELATIVE_GATE_LU = -20.0
+
+
+def loudness_range(hop_energy: np.ndarray, hop_frames: int) -> float:
+    """EBU Tech 3342 loudness range (LU) from per-hop energy sums of the summed channels
+    (``hops,``): short-term loudness over 3 s windows every 100 ms, absolute gate -70 LUFS,
+    relative gate 20 LU under the power mean of what passed, then the 95th minus the 10th
+    percentile. 0.0 for material shorter than one window or silent."""
+    blocks = blocks_from_hops(hop_energy, hop_frames, SHORT_TERM_HOPS)
+    if np.asarray(hop_energy).shape[-1] < SHORT_TERM_HOPS:
+        return 0.0
+    with np.errstate(divide="ignore"):
+        lufs = -0.691 + 10.0 * np.log10(blocks)
+    kept = blocks[lufs >= ABSOLUTE_GATE_LUFS]
+    if kept.size == 0:
+        return 0.0
+    gate = _power_to_lufs(float(kept.mean())) + LRA_RELATIVE_GATE_LU
+    values = lufs[(lufs >= ABSOLUTE_GATE_LUFS) & (lufs >= gate)]
+    if values.size == 0:
+        return 0.0
+    lo, hi = np.percentile(values, [10.0, 95.0])
+    return float(hi - lo)
+
+
+def channel_loudness(hop_energy: np.ndarray, hop_frames: int) -> tuple[float, float]:
+    """Gated BS.1770 loudness (LUFS) of the left and of the right channel on its own, from
+    ``(>=2, hops)`` per-channel hop energies: their difference is the mix's L/R balance."""
+    return (gated_loudness(blocks_from_hops(hop_energy[0], hop_frames)),
+            gated_loudness(blocks_from_hops(hop_energy[1], hop_frames)))
+
+
 @dataclass
 class LoudnessResult:
     """What one metering pass found: stereo and mono-sum (L+R) loudness, and the hop energies."""
@@ -110,6 +142,17 @@ class LoudnessResult:
         if not np.isfinite(self.integrated_lufs) or not np.isfinite(self.mono_lufs):
             return 0.0 if self.integrated_lufs == self.mono_lufs else float("inf")
         return float(self.integrated_lufs - self.mono_lufs)
+
+    @property
+    def loudness_range_lu(self) -> float:
+        """EBU Tech 3342 loudness range of the stereo signal (:func:`loudness_range`)."""
+        return loudness_range(self.hop_energy[0] + self.hop_energy[1], self.hop_frames)
+
+    @property
+    def balance_db(self) -> float:
+        """Left-channel loudness minus right-channel loudness (dB; 0 = centred)."""
+        left, right = channel_loudness(self.hop_energy, self.hop_frames)
+        return float(left - right) if np.isfinite(left) and np.isfinite(right) else 0.0
 
     def loudness_with_side_gain(self, side_gain: float) -> tuple[float, float]:
         """(stereo, mono) loudness if the side channel (L-R)/2 were scaled by ``side_gain``."""

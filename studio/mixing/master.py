@@ -2,9 +2,11 @@
 
 Signal chain for every frame ``n`` (float32 throughout)::
 
-    sum      = sum of the stems (each after its own gain, pan, width, mute, solo)
+    sum      = sum of the stems (each after its own gain, pan, width, mute, solo; beds also
+               after the counterweight that centres them, see arrange.py)
                (+ the reverb send's wet signal when ``reverb_send_db`` is set)
-    sided    = mid + side_gain * side of ``sum``   (mono guard; side_gain is 1 unless needed)
+    mono_bass= ``sum`` with its side signal high-passed at 120 Hz (:mod:`studio.mixing.bass`)
+    sided    = mid + side_gain * side of ``mono_bass`` (mono guard; side_gain is 1 unless needed)
     pre      = sided * fade(n)                      (fade in, fade out, optional sleep fade)
     mix      = limiter(pre * 10^(gain_db / 20))     (true-peak limiter at ceiling - 0.1 dB)
 
@@ -37,6 +39,7 @@ import numpy as np
 
 from studio.errors import AudioError
 from studio.mixing.arrange import Arrangement
+from studio.mixing.bass import BASS_MONO_HZ, BassMono
 from studio.mixing.fades import fade_envelope
 from studio.mixing.limiter import TruePeakLimiter, apply_recorded
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult
@@ -108,10 +111,11 @@ class MasterRun:
 
     def pre_chunks(self, side_gain: float, stems_out: Optional[deque] = None) -> Iterator[np.ndarray]:
         """``sided * fade`` chunks (before master gain), in order."""
+        bass = BassMono(self.sr)
         for start in range(0, self.frames, self.chunk):
             n = min(self.chunk, self.frames - start)
             stems: Optional[list] = [] if stems_out is not None else None
-            x = _side_scale(self.dry_wet(start, n, stems), side_gain)
+            x = _side_scale(bass.process(self.dry_wet(start, n, stems)), side_gain)
             fade = fade_envelope(self.spec, self.frames, self.sr, start, n)
             if fade is not None:
                 x = x * fade
@@ -241,6 +245,30 @@ class MasterRun:
                 hi = mid
         return round(lo, 6)
 
+    def _body_lra(self, out: LoudnessResult) -> float:
+        """Loudness range between the fades (the deliberate fade-in, fade-out and sleep fade
+        would otherwise count as swings): what the style's ``lra_max_lu`` limits."""
+        from studio.mixing.loudness import loudness_range
+
+        hop_s = out.hop_frames / self.sr
+        tail_s = max(self.spec.fade_out_s, self.spec.sleep_fade_s or 0.0)
+        a = int(math.ceil(self.spec.fade_in_s / hop_s))
+        b = out.hop_energy.shape[1] - int(math.ceil(tail_s / hop_s))
+        if b - a < 30:
+            return out.loudness_range_lu
+        return loudness_range(out.hop_energy[0, a:b] + out.hop_energy[1, a:b], out.hop_frames)
+
+    def _notes(self, out: LoudnessResult) -> list[str]:
+        """Plain-worded warnings for the UI and the manifest."""
+        notes = []
+        lra, ceiling = self._body_lra(out), self.arr.style.lra_max_lu
+        if ceiling is not None and lra > ceiling + 0.05:
+            notes.append(f"loudness range {lra:.1f} LU is over the {self.arr.plan.style} style's {ceiling:g} LU "
+                         "ceiling; lower the event levels or use fewer, steadier beds")
+        if self.arr.binaural is not None and self.arr.binaural["masked"]:
+            notes.append(self.arr.binaural["note"])
+        return notes
+
     def _report(self, settings: MasterSettings, pre: LoudnessResult, pre_lufs: float,
                 out: LoudnessResult, limiter: TruePeakLimiter, passes: int) -> dict[str, Any]:
         spec = self.spec
@@ -265,6 +293,16 @@ class MasterRun:
             "mono_loudness_drop_db": num(out.mono_loudness_drop_db),
             "mono_compatible": bool(out.mono_loudness_drop_db <= MONO_DROP_LIMIT_DB),
             "mono_side_gain": settings.side_gain,
+            "bass_mono_hz": BASS_MONO_HZ,
+            "balance_db": num(out.balance_db),
+            "bed_balance_db": num(self.arr.bed_balance_db),
+            "counterweight_db": num(20 * math.log10(self.arr.balance_gains[0] / self.arr.balance_gains[1])),
+            "loudness_range_lu": num(out.loudness_range_lu, 2),
+            "loudness_range_body_lu": num(self._body_lra(out), 2),
+            "lra_max_lu": self.arr.style.lra_max_lu,
+            "binaural": None if self.arr.binaural is None else {
+                k: v for k, v in self.arr.binaural.items() if k != "layer_index"},
+            "notes": self._notes(out),
             "fade_in_s": spec.fade_in_s,
             "fade_out_s": spec.fade_out_s,
             "sleep_fade_s": spec.sleep_fade_s,

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any, Optional, Sequence
 
 from studio.mixing.arrange import Arrangement
+from studio.mixing.fresh import FreshBed
 from studio.mixing.master import MasterRun, MasterSettings
 from studio.mixing.schedule import resolve_events
 from studio.types import LayerSource, Progress, ScenePlan, Soundscape, Stem, scaled_progress
@@ -39,16 +40,19 @@ def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[st
     # manifest and the UI show it; only the audio itself stays out.
     meta: dict[str, Any] = {k: v for k, v in dict(source.metadata).items() if not hasattr(v, "shape")}
     layer = arr.layers[index]
-    meta["takes"] = len(source.clips)
+    meta["takes"] = len(source.clips) if source.chain is None else len(source.chain.seeds)
     meta["active"] = arr.active[index]
-    if layer.bed is not None:
+    if isinstance(layer.bed, FreshBed):
+        meta["fresh_takes"] = layer.bed.take_count
+    elif layer.bed is not None:
         meta["loop_segments"] = len(layer.bed.segments)
     placement = arr.placements[index]
     if placement is not None:
         meta["events_placed"] = len(placement.events)
         meta["event_target_lufs"] = round(placement.target_lufs, 3)
         meta["event_level_db"] = round(placement.level_db, 3)
-        if arr.event_ceiling_db is not None and _spec_level(arr, index) > arr.event_ceiling_db:
+        ceiling = arr.event_ceilings[index]
+        if ceiling is not None and _spec_level(arr, index) > ceiling:
             meta["event_level_capped_from_db"] = _spec_level(arr, index)
     return meta
 
@@ -101,6 +105,6 @@ def render_soundscape(plan: ScenePlan, sources: Sequence[LayerSource], *, progre
     plan = resolve_events(plan)
     prog = scaled_progress(progress, 0.0, 0.1)
     prog(0.0, "arranging layers")
-    arr = Arrangement.build(plan, sources)
+    arr = Arrangement.build(plan, sources, prog)
     prog(1.0, "arranged")
     return soundscape_from(arr, sources, scaled_progress(progress, 0.1, 1.0))

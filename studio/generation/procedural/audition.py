@@ -53,6 +53,20 @@ def _wav_bytes(samples: np.ndarray, sr: int) -> bytes:
     return buf.getvalue()
 
 
+AUDITION_CEILING_DBTP = -1.0
+
+
+def _under_true_peak(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled down (never up) so its true peak (the project's 4x meter,
+    :func:`studio.mixing.loudness.true_peak_dbtp`) is at most :data:`AUDITION_CEILING_DBTP`
+    less 0.05 dB for the 24-bit rounding: a sample peak of -1 dBFS can hide inter-sample peaks
+    over 0 dBTP on transient types."""
+    from studio.mixing.loudness import true_peak_dbtp
+
+    over = true_peak_dbtp(x) - (AUDITION_CEILING_DBTP - 0.05)
+    return x if over <= 0 else (x * np.float32(10.0 ** (-over / 20.0))).astype(np.float32)
+
+
 def write_catalogue(
     out_dir: str | Path,
     *,
@@ -89,7 +103,7 @@ def write_catalogue(
     for k, name in enumerate(names):
         cb(k / len(names), f"rendering {name}")
         clip = backend.generate(name, duration_s=seconds, seed=seed, type=name)
-        x = clip.samples
+        x = _under_true_peak(clip.samples)
         rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
         peak = float(np.max(np.abs(x)))
         try:

@@ -1,0 +1,231 @@
+"""Fresh beds: a whole track of distinct material, no stretch heard twice.
+
+A :class:`~studio.types.TakeChain` names ``count`` distinct takes (one seed each) of
+:data:`FRESH_TAKE_S` seconds. Take ``k`` is placed at frame ``k * hop`` (``hop = take - X``)
+and cross-faded over ``X`` = :data:`FRESH_XFADE_S` into take ``k + 1`` with the equal-power law
+of :func:`studio.mixing.beds.crossfade_gains`, compensated by the measured correlation of the
+overlap (``r ~ 0`` for independent noise takes: plain equal power).
+
+The takes are rendered once, in up to :data:`POOL_WORKERS` worker processes when there are at
+least :data:`POOL_MIN_TAKES` of them (a 60-minute bed is 62 takes: the procedural engine is
+single-threaded, so two processes halve the wall time on a 2-core machine), and spooled to an
+unnamed temp file (float32, channel-planar): a 60-minute bed is 1.4 GB on disk and one chunk
+in memory. Rendering a window reads only the takes under it (``os.pread``). The spool belongs
+to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it.
+A take renders the same in a worker as in this process (same code, same seed), so the result
+does not depend on whether a pool was used.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import weakref
+from collections import deque
+from typing import Optional, Sequence
+
+import numpy as np
+
+from studio.errors import AudioError
+from studio.mixing.beds import crossfade_gains
+from studio.mixing.pan import apply_matrix
+from studio.mixing.resample import to_project
+from studio.types import Progress, TakeChain, no_progress
+
+FRESH_TAKE_S = 60.0  # one procedural engine chunk per take
+FRESH_XFADE_S = 2.0
+POOL_MIN_TAKES = 8  # fewer takes render here: a worker's start-up (~1 s) would eat the gain
+POOL_WORKERS = 2
+IN_FLIGHT = 4  # takes rendered ahead of the spool writer (bounds memory: ~23 MB each)
+_EYE = np.eye(2)
+
+
+def fresh_take_count(frames: int, take_frames: int, xfade: int) -> int:
+    """Takes of ``take_frames`` cross-faded by ``xfade`` needed to cover ``frames``."""
+    if frames <= take_frames:
+        return 1
+    return int(math.ceil((frames - xfade) / (take_frames - xfade)))
+
+
+def chain_geometry(sample_rate: int, take_s: float = FRESH_TAKE_S) -> tuple[int, int]:
+    """``(take_frames, xfade_frames)`` of a fresh bed at ``sample_rate``."""
+    take = int(round(take_s * sample_rate))
+    return take, int(min(round(FRESH_XFADE_S * sample_rate), take // 4))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    x = a.astype(np.float64).ravel()
+    y = b.astype(np.float64).ravel()
+    den = math.sqrt(float(np.sum(x * x)) * float(np.sum(y * y)))
+    if den <= 0:
+        return 0.0
+    return float(min(0.95, max(0.0, round(float(np.sum(x * y)) / den, 6))))
+
+
+class _Spool:
+    """The chain's takes at project rate in one unnamed temp file (float32, channel-planar)."""
+
+    def __init__(self, chain: TakeChain, frames: int, sample_rate: int) -> None:
+        import tempfile
+
+        self.take, self.xfade = chain_geometry(sample_rate, chain.take_s)
+        self.count = len(chain.seeds)
+        self.hop = self.take - self.xfade
+        if self.count != fresh_take_count(frames, self.take, self.xfade):
+            raise AudioError(
+                f"a fresh bed of {self.count} take(s) of {chain.take_s:g} s does not fit a "
+                f"{frames / sample_rate:g} s track; render the layer again for this length"
+            )
+        self.frames = frames
+        self.sample_rate = sample_rate
+        self.lengths: list[int] = []
+        self.corr: list[float] = []  # correlation of take k's fade-out with take k+1's fade-in
+        self.file = tempfile.TemporaryFile(prefix="studio-bed-")
+        self.fd = self.file.fileno()
+        self._tail: Optional[np.ndarray] = None
+
+    def length_of(self, k: int) -> int:
+        return min(self.take, self.frames - k * self.hop)
+
+    def add(self, clip) -> None:
+        k = len(self.lengths)
+        n = self.length_of(k)
+        x = to_project(clip, self.sample_rate)
+        if x.shape[1] < n:
+            raise AudioError(f"fresh bed take {k + 1} has {x.shape[1]} frames; {n} are needed")
+        x = np.ascontiguousarray(x[:, :n])
+        if k > 0:
+            self.corr.append(_correlation(self._tail, x[:, : self.xfade]))
+        self._tail = x[:, n - self.xfade :].copy() if n >= self.xfade else None
+        os.pwrite(self.fd, x.tobytes(), self._offset(k))
+        self.lengths.append(n)
+
+    def _offset(self, k: int) -> int:
+        return k * 2 * self.take * 4
+
+    def read(self, k: int, a: int, b: int) -> np.ndarray:
+        """Frames ``a..b`` of take ``k``: float32 ``(2, b - a)``."""
+        n = self.lengths[k]
+        out = np.empty((2, b - a), np.float32)
+        for c in range(2):
+            raw = os.pread(self.fd, 4 * (b - a), self._offset(k) + 4 * (c * n + a))
+            out[c] = np.frombuffer(raw, np.float32)
+        return out
+
+    def close(self) -> None:
+        self.file.close()
+
+
+_SPOOLS: "weakref.WeakKeyDictionary[TakeChain, dict]" = weakref.WeakKeyDictionary()
+
+
+def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
+                 progress: Optional[Progress] = None) -> list[_Spool]:
+    """The spool of every chain (rendered now unless this chain already has one for this
+    length), all chains' takes sharing one process pool."""
+    cb = progress or no_progress
+    spools: list[Optional[_Spool]] = []
+    todo: list[tuple[int, int]] = []  # (chain index, take)
+    for i, chain in enumerate(chains):
+        have = _SPOOLS.get(chain, {}).get((frames, sample_rate))
+        spools.append(have)
+        if have is None:
+            spools[i] = _Spool(chain, frames, sample_rate)
+            todo += [(i, k) for k in range(len(chain.seeds))]
+    if not todo:
+        return spools  # type: ignore[return-value]
+    total = len(todo)
+    done = 0
+    if total >= POOL_MIN_TAKES and (os.cpu_count() or 1) > 1:
+        done = _spool_in_pool(chains, spools, todo, cb)
+    for done in range(done, total):  # in this process (few takes, one core, or no pool)
+        i, k = todo[done]
+        spools[i].add(chains[i].take(k))
+        cb((done + 1) / total, f"fresh bed material: take {done + 1}/{total}")
+    for i, chain in enumerate(chains):
+        entry = _SPOOLS.setdefault(chain, {})
+        if (frames, sample_rate) not in entry:
+            entry[(frames, sample_rate)] = spools[i]
+            weakref.finalize(chain, spools[i].close)
+    return spools  # type: ignore[return-value]
+
+
+def _spool_in_pool(chains, spools, todo, cb) -> int:
+    """Render ``todo`` in worker processes, in order; returns how many takes were spooled
+    (all of them, unless the pool broke: the caller renders the rest itself)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawn, not fork: the studio runs threads (Streamlit, tqdm's monitor, the meter) and a
+    # forked child could inherit a lock one of them held.
+    ctx = multiprocessing.get_context("spawn")
+    total = len(todo)
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=min(POOL_WORKERS, os.cpu_count() or 1), mp_context=ctx) as pool:
+            pending: deque = deque()
+            nxt = 0
+            while done < total:
+                while nxt < total and len(pending) < IN_FLIGHT:
+                    i, k = todo[nxt]
+                    pending.append(pool.submit(chains[i].take, k))
+                    nxt += 1
+                clip = pending.popleft().result()
+                spools[todo[done][0]].add(clip)
+                done += 1
+                cb(done / total, f"fresh bed material: take {done}/{total}")
+    except BrokenProcessPool:
+        pass  # e.g. a spawned worker could not import the main script: finish here
+    return done
+
+
+class FreshBed:
+    """A bed of ``frames`` frames from a spooled :class:`~studio.types.TakeChain`.
+
+    Same rendering interface as :class:`~studio.mixing.beds.BedArrangement`
+    (:meth:`render`, :attr:`takes` is empty so no pre-multiplied copies are kept)."""
+
+    takes: list = []
+
+    def __init__(self, spool: _Spool) -> None:
+        self.spool = spool
+        self.frames = spool.frames
+        self.sample_rate = spool.sample_rate
+
+    @property
+    def take_count(self) -> int:
+        return self.spool.count
+
+    def seams(self) -> list[int]:
+        """Frame positions of the centres of all crossfades."""
+        s = self.spool
+        return [k * s.hop + s.xfade // 2 for k in range(1, s.count)]
+
+    def render(self, start: int, n: int, out: Optional[np.ndarray] = None, *,
+               matrix: Optional[np.ndarray] = None, takes=None) -> np.ndarray:
+        """Float32 ``(2, n)`` of the bed from frame ``start`` (added into ``out`` if given),
+        through ``matrix`` (the layer's gain/pan/width) when given."""
+        s = self.spool
+        if out is None:
+            out = np.zeros((2, n), np.float32)
+        stop = start + n
+        k = max(0, (start - s.xfade) // s.hop)
+        while k < s.count and k * s.hop < stop:
+            t0 = k * s.hop
+            lo, hi = max(start, t0), min(stop, t0 + s.lengths[k])
+            if hi > lo:
+                a, b = lo - t0, hi - t0
+                x = s.read(k, a, b)
+                if matrix is not None and not np.array_equal(matrix, _EYE):
+                    x = apply_matrix(matrix, x)
+                if k > 0 and a < s.xfade:
+                    e = min(b, s.xfade)
+                    x[:, : e - a] *= crossfade_gains(s.xfade, s.corr[k - 1], a, e)[1]
+                fade_at = s.lengths[k] - s.xfade
+                if k + 1 < s.count and b > fade_at:
+                    f = max(a, fade_at)
+                    x[:, f - a :] *= crossfade_gains(s.xfade, s.corr[k], f - fade_at, b - fade_at)[0]
+                out[:, lo - start : hi - start] += x
+            k += 1
+        return out
