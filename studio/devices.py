@@ -74,10 +74,20 @@ def pick_dtype(device: str, *, card: str = "float16", prefer_bf16: bool = False)
     if not device.startswith("cuda"):
         return torch.float32
     name = dtype_name(card)
-    bf16_ok = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if name == "bfloat16" or (prefer_bf16 and name == "float16" and bf16_ok):
-        return torch.bfloat16 if bf16_ok else torch.float32
+    if name == "bfloat16" or (prefer_bf16 and name == "float16"):
+        if _bf16_supported():
+            return torch.bfloat16
+        return torch.float32 if name == "bfloat16" else torch.float16
     return getattr(torch, name)
+
+
+def _bf16_supported() -> bool:
+    import torch
+
+    try:
+        return bool(torch.cuda.is_bf16_supported())
+    except Exception:  # noqa: BLE001 - no CUDA runtime: no bf16 either
+        return False
 
 
 def resolve_dtype(device: str, dtype: Any = None, *, card: str = "float16"):

@@ -573,7 +573,7 @@ class NeuralBackend:
         native rate, per-call maximum and ``clamped_from_s`` (from ``duration_s`` in
         ``params`` when given, else from the last ``generate``)."""
         if "duration_s" in params and params["duration_s"] is not None:
-            clamped_from = self.clamp(float(params["duration_s"]))[1]
+            clamped_from = None if self.continues else self.clamp(float(params["duration_s"]))[1]
         else:
             clamped_from = self._last_clamped_from_s
         meta: dict[str, Any] = {
