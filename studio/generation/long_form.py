@@ -98,13 +98,16 @@ class Tempo:
         return self.beat_s * BEATS_PER_BAR
 
 
-def onset_envelope(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
+def onset_envelope(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float, float]:
     """Spectral flux of ``mono`` (positive change of log magnitude, summed over bins), with
-    its local mean removed: ``(envelope, envelope frames per second)``."""
-    hop = 512 if sample_rate >= 22050 else 256
-    n_fft = 2 * hop
+    its local mean removed: ``(envelope, envelope frames per second, time of envelope frame 0
+    in seconds)`` (flux frame ``i`` compares STFT frames ``i`` and ``i + 1``, so it marks an
+    onset about one hop plus half a window after frame ``i`` starts)."""
+    hop = 256 if sample_rate >= 22050 else 128  # about 8 ms: the beat phase to within a few ms
+    n_fft = 4 * hop
+    origin_s = (hop + n_fft / 2) / sample_rate
     if mono.size < n_fft * 4:
-        return np.zeros(0, dtype=np.float32), sample_rate / hop
+        return np.zeros(0, dtype=np.float32), sample_rate / hop, origin_s
     frames = np.lib.stride_tricks.sliding_window_view(mono.astype(np.float32), n_fft)[::hop]
     mag = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1))
     logmag = np.log1p(100.0 * mag)
@@ -112,7 +115,7 @@ def onset_envelope(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, floa
     rate = sample_rate / hop
     width = max(1, int(round(0.5 * rate)))
     local_mean = np.convolve(flux, np.ones(width) / width, mode="same")
-    return np.maximum(flux - local_mean, 0.0), rate
+    return np.maximum(flux - local_mean, 0.0), rate, origin_s
 
 
 def detect_tempo(mono: np.ndarray, sample_rate: int, *, min_bpm: float = 60.0, max_bpm: float = 180.0) -> Optional[Tempo]:
@@ -120,11 +123,14 @@ def detect_tempo(mono: np.ndarray, sample_rate: int, *, min_bpm: float = 60.0, m
     (less than :data:`TEMPO_MIN_S` of audio, or the onset envelope's autocorrelation at the
     best beat lag in ``min_bpm..max_bpm`` is below :data:`TEMPO_CONFIDENCE`).
 
-    The beat phase maximises the onset energy on the grid; the downbeat is the beat of four
-    with the most onset energy (accented first beats)."""
+    The beat lag maximises the autocorrelation weighted by a broad prior centred on 120 BPM
+    (one octave standard deviation), which settles the half/double-tempo ambiguity of
+    accented music towards the beat a listener taps. The beat phase maximises the onset
+    energy on the grid; the downbeat is the beat of four with the most onset energy
+    (accented first beats)."""
     if mono.size < TEMPO_MIN_S * sample_rate:
         return None
-    env, rate = onset_envelope(mono, sample_rate)
+    env, rate, origin_s = onset_envelope(mono, sample_rate)
     if env.size < 8 or not np.any(env > 0):
         return None
     centred = env - env.mean()
@@ -138,26 +144,46 @@ def detect_tempo(mono: np.ndarray, sample_rate: int, *, min_bpm: float = 60.0, m
     hi = min(n - 2, int(math.ceil(rate * 60.0 / min_bpm)))
     if hi <= lo:
         return None
-    lag = lo + int(np.argmax(ac[lo:hi + 1]))
+    lags = np.arange(lo, hi + 1)
+    prior = np.exp(-0.5 * np.log2(rate * 60.0 / lags / 120.0) ** 2)
+    lag = int(lags[np.argmax(ac[lo:hi + 1] * prior)])
     confidence = float(ac[lag])
     if confidence < TEMPO_CONFIDENCE:
         return None
-    # parabolic refinement of the peak (sub-frame beat period)
-    a, b, c = ac[lag - 1], ac[lag], ac[lag + 1]
-    denom = a - 2 * b + c
-    period = lag + (0.5 * (a - c) / denom if denom < 0 else 0.0)
+    period, phase = _fit_grid(env, float(lag))
+    # half-tempo check: onsets halfway between the beats (as strong as a quarter of those on
+    # them) mean the pulse is twice as fast
+    on, off = _grid_mean(env, period, phase), _grid_mean(env, period, phase + period / 2)
+    if period / 2 >= lo and off >= 0.25 * on:
+        period, phase = _fit_grid(env, period / 2)
     beats = np.arange(0.0, n, period)
-    best_phase, best_score = 0.0, -1.0
-    for phase in np.arange(0.0, period, 1.0):
-        idx = np.round(phase + beats).astype(int)
-        score = float(env[idx[idx < n]].sum())
-        if score > best_score:
-            best_phase, best_score = float(phase), score
-    grid = best_phase + beats
-    grid = grid[grid < n]
+    grid = phase + beats
+    grid = grid[np.round(grid) < n]
     downbeat = max(range(BEATS_PER_BAR), key=lambda j: float(env[np.round(grid[j::BEATS_PER_BAR]).astype(int)].sum()))
     beat_s = period / rate
-    return Tempo(bpm=60.0 / beat_s, beat_s=beat_s, downbeat_s=float(grid[downbeat]) / rate, confidence=confidence)
+    return Tempo(bpm=60.0 / beat_s, beat_s=beat_s, downbeat_s=float(grid[downbeat]) / rate + origin_s,
+                 confidence=confidence)
+
+
+def _grid_mean(env: np.ndarray, period: float, phase: float) -> float:
+    idx = np.round(np.arange(phase, env.size - 0.5, period)).astype(int)
+    idx = idx[idx < env.size]
+    return float(env[idx].mean()) if idx.size else 0.0
+
+
+def _fit_grid(env: np.ndarray, period: float) -> tuple[float, float]:
+    """The beat period near ``period`` (within one frame, 0.05-frame steps) and phase that
+    put the most onset energy on the grid: ``(period, phase)`` in envelope frames. Fitting
+    the whole grid pins the tempo far better than the autocorrelation peak's frame."""
+    best = (-1.0, period, 0.0)
+    for p in np.arange(max(1.0, period - 1.0), period + 1.0001, 0.05):
+        phases = np.arange(0.0, p, 0.5)
+        idx = np.round(phases[:, None] + np.arange(0.0, env.size - p, p)[None, :]).astype(int)
+        scores = env[np.minimum(idx, env.size - 1)].mean(axis=1)
+        k = int(np.argmax(scores))
+        if scores[k] > best[0]:
+            best = (float(scores[k]), float(p), float(phases[k]))
+    return best[1], best[2]
 
 
 # ----------------------------------------------------------------------------- seams
