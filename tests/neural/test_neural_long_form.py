@@ -116,7 +116,7 @@ def test_windows_cross_fade_on_bar_lines_and_stay_continuous():
 
 
 def test_an_hour_assembles_to_exactly_an_hour():
-    rate, hop = 8000, 160  # 50 frames/s, as MusicGen
+    rate, hop = 2000, 40  # 50 frames/s, as MusicGen (a low rate keeps the hour small)
     model = MetronomeModel(np.random.default_rng(0).normal(0, 0.1, 10).astype(np.float32), hop, batch=2)
     plan = plan_windows(3600.0, 30.0, rate / hop)
     assert (plan.windows, plan.stride_frames) == (1 + math.ceil((180000 - 1500) / 900), 900)
@@ -136,7 +136,7 @@ def _steps_at_seams(samples: np.ndarray, meta: dict, rate: int) -> tuple[np.ndar
     return steps[:, seam], steps[:, ~seam]
 
 
-@pytest.mark.parametrize("fixture, seeds", [("musicgen_mono", range(8)), ("musicgen_stereo", range(2))])
+@pytest.mark.parametrize("fixture, seeds", [("musicgen_mono", range(4)), ("musicgen_stereo", range(2))])
 def test_musicgen_makes_three_windows_in_one_call(fixture, seeds, request, no_resident_model):
     backend = BACKENDS.create("musicgen", model_id=str(request.getfixturevalue(fixture)))
     window = backend.max_clip_s  # 0.88 s: (48 positions - 3 delay - 1) / 50 frames/s
