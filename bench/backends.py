@@ -165,10 +165,10 @@ def _long_bed(folder: Path, repeats: int) -> dict:
         t0 = time.perf_counter()
         clip = backend.generate("soft rain", duration_s=duration_s, seed=1)
         long_s = min(long_s, time.perf_counter() - t0)
+        meta = backend.metadata("soft rain")  # this long bed's windows
         t0 = time.perf_counter()
         backend.generate("soft rain", duration_s=window_s, seed=1)
         single_s = min(single_s, time.perf_counter() - t0)
-    meta = backend.metadata("soft rain")
     assert clip.frames == int(round(duration_s * backend.sample_rate))
     backend.unload()
     return {
