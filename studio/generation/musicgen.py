@@ -89,7 +89,9 @@ class MusicGenBackend(NeuralBackend):
         return plan_windows(duration_s, self.max_clip_s, self._frame_rate)
 
     def long_form(self, duration_s: float) -> dict[str, Any]:
-        if duration_s <= self.max_clip_s:
+        from studio.generation.long_form import MAX_DURATION_S
+
+        if not self.max_clip_s < duration_s <= MAX_DURATION_S:  # one call, or refused by generate
             return {}
         return self._plan(duration_s).describe()
 

@@ -540,11 +540,8 @@ class NeuralBackend:
             audios, notes = self._run(comps, prompt.strip(), duration_s=gen_s, n=n, seeds=seeds, step=step, opts=opts)
         except StudioError:
             raise
-        except MemoryError:
-            raise BackendError(f"{self.name} ran out of memory on {self.model_id!r} ({self.device}); "
-                               f"ask for a shorter clip or fewer takes, or use a smaller model") from None
         except Exception as exc:  # noqa: BLE001 - any failure inside the model call, named
-            if "out of memory" in str(exc).lower():
+            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():  # incl. torch.OutOfMemoryError
                 raise BackendError(f"{self.name} ran out of memory on {self.model_id!r} ({self.device}); "
                                    f"ask for a shorter clip or fewer takes, or use a smaller model") from exc
             raise BackendError(
