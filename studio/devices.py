@@ -1,9 +1,16 @@
-"""Device and dtype choice for neural models: cuda, then mps, then cpu; half precision only
-on CUDA (fp16 on CPU is several times slower than fp32)."""
+"""Device and dtype choice for neural models: cuda, then mps, then cpu.
+
+dtype follows each model card on CUDA (each loader passes its card's dtype): bf16 where the model was trained
+and released in bf16 (Qwen2.5: in fp16 it overflows and emits garbage), fp16 where the card
+shows fp16 inference (MusicGen, Stable Audio Open, AudioLDM2, BLIP-2), fp32 for small models.
+Everything runs fp32 on CPU and MPS (fp16 on CPU is several times slower than fp32, and bf16
+matmuls on CPU are slow without AMX). ``STUDIO_DTYPE`` (float32, float16, bfloat16 or auto)
+overrides the automatic choice for every model; an explicit ``dtype=`` option wins over both.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from studio.errors import InputError
 
@@ -36,15 +43,63 @@ def _mps_available() -> bool:
     return mps is not None and mps.is_available()
 
 
-def pick_dtype(device: str, *, prefer_bf16: bool = False):
-    """fp16 (or bf16 when supported and preferred) on CUDA, fp32 everywhere else."""
+DTYPE_ENV = "STUDIO_DTYPE"
+DTYPE_NAMES = ("float32", "float16", "bfloat16")
+_ALIASES = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
+
+
+def dtype_name(dtype: Any) -> str:
+    """``"float16"`` for ``torch.float16``, ``"fp16"``, ``"half"``...; InputError otherwise."""
+    text = str(dtype).lower().replace("torch.", "")
+    name = _ALIASES.get(text, text)
+    if name not in DTYPE_NAMES:
+        raise InputError(f"unknown dtype {dtype!r}; choose auto or one of: {', '.join(DTYPE_NAMES)}")
+    return name
+
+
+def pick_dtype(device: str, *, card: str = "float16", prefer_bf16: bool = False):
+    """The automatic dtype on ``device`` for a model whose card says ``card``.
+
+    ``STUDIO_DTYPE`` (when set and not ``auto``) wins. Otherwise: fp32 off CUDA; on CUDA the
+    card's dtype, except that bf16 falls back to fp32 (never fp16: a bf16-trained model
+    overflows in fp16) on GPUs without bf16. ``prefer_bf16`` asks for bf16 where supported.
+    """
+    import os
+
     import torch
 
-    if device.startswith("cuda"):
-        if prefer_bf16 and torch.cuda.is_bf16_supported():
+    forced = os.environ.get(DTYPE_ENV, "").strip()
+    if forced and forced.lower() != "auto":
+        return getattr(torch, dtype_name(forced))
+    if not device.startswith("cuda"):
+        return torch.float32
+    name = dtype_name(card)
+    if name == "bfloat16" or (prefer_bf16 and name == "float16"):
+        if _bf16_supported():
             return torch.bfloat16
-        return torch.float16
-    return torch.float32
+        return torch.float32 if name == "bfloat16" else torch.float16
+    return getattr(torch, name)
+
+
+def _bf16_supported() -> bool:
+    import torch
+
+    try:
+        return bool(torch.cuda.is_bf16_supported())
+    except Exception:  # noqa: BLE001 - no CUDA runtime: no bf16 either
+        return False
+
+
+def resolve_dtype(device: str, dtype: Any = None, *, card: str = "float16"):
+    """An explicit ``dtype`` (torch dtype or name) as a torch dtype; None/``"auto"`` picks
+    the automatic one (:func:`pick_dtype`)."""
+    import torch
+
+    if dtype is None or (isinstance(dtype, str) and dtype.strip().lower() in ("", "auto")):
+        return pick_dtype(device, card=card)
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return getattr(torch, dtype_name(dtype))
 
 
 def torch_generator(device: str, seed: int):
@@ -77,17 +132,22 @@ def seeded_torch_rng(device: str, seed: int):
     return _scope()
 
 
-def release_memory(device: str) -> None:
-    """Return cached accelerator memory to the system after a model is dropped."""
+def release_memory(device: Optional[str] = None) -> None:
+    """Return cached accelerator memory to the system after a model or stage is dropped:
+    ``gc.collect()``, then ``torch.cuda.empty_cache()`` whenever CUDA is in use (whatever
+    ``device`` says: a stage may have put its model on the GPU), and the MPS cache for
+    ``mps``. Does nothing heavy when torch was never imported."""
     import gc
+    import sys
 
     gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is None:  # no model was ever loaded in this process
+        return
     try:
-        import torch
-
-        if device.startswith("cuda") and torch.cuda.is_available():
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.empty_cache()
-        elif device.startswith("mps") and hasattr(torch, "mps"):
+        if (device or "").startswith("mps") and hasattr(torch, "mps"):
             torch.mps.empty_cache()
     except Exception:  # noqa: BLE001 - freeing memory is best effort
         pass

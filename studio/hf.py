@@ -115,3 +115,20 @@ def load_error(model_id: str, *, what: str, exc: BaseException, hint: str = "") 
         how += " (offline mode is on: HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)"
     extra = f"; {hint}" if hint else ""
     return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({reason}); {how}{extra}")
+
+
+def model_file(path: str, filename: str) -> Optional[Path]:
+    """``filename`` of a model given as :func:`require_model` returns it: read from the local
+    folder, or fetched from the hub (a small file, e.g. ``model_index.json``) when
+    ``path`` is a hub id being downloaded. None when the model has no such file."""
+    folder = Path(path).expanduser()
+    if folder.is_dir():
+        candidate = folder / filename
+        return candidate if candidate.is_file() else None
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import EntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(path, filename))
+    except EntryNotFoundError:
+        return None

@@ -361,9 +361,9 @@ class SoundscapePipeline:
             if callable(unload):
                 unload()
         if keys:
-            import gc
+            from studio.devices import release_memory
 
-            gc.collect()
+            release_memory()  # gc, then torch.cuda.empty_cache() when CUDA is in use
 
     # ------------------------------------------------------------------ helpers
 

@@ -4,7 +4,16 @@
   (``sample_size x VAE scale x vocoder hop / rate``: 10.24 s for the released model).
   Shortest: the pipeline refuses less than ``VAE scale x vocoder hop / rate`` (40 ms for the
   released model), so shorter requests generate that much and are cropped.
-- Seed: a ``torch.Generator`` passed to the pipeline. Progress: the pipeline's step callback.
+- The released ``model_index.json`` names ``transformers.GPT2Model`` as the language model,
+  but the pipeline generates with it (``_update_model_kwargs_for_generation``, which only
+  ``GPT2LMHeadModel`` has): the language model is loaded as ``GPT2LMHeadModel`` (same
+  weights; its LM head is tied to the embeddings) and handed to the pipeline.
+- Seed: one ``torch.Generator`` per take passed to the pipeline, so take ``i`` of a batch
+  (``num_waveforms_per_prompt``) is the take a single call with its seed makes. Progress: the
+  pipeline's step callback.
+- Longer requests are clamped; long beds are built by the mixer from several independent takes.
+- dtype: fp16 on CUDA (the model card's example), fp32 on CPU; ``cpu_offload`` keeps
+  sub-models off the GPU until used.
 - ``negative_prompt``, ``steps`` (default 200, as the model card) and ``guidance_scale``
   (default 3.5) apply.
 """
@@ -27,10 +36,34 @@ class AudioLDM2Backend(NeuralBackend):
     required_modules = ("torch", "transformers", "diffusers")
     supports_negative_prompt = True
     supports_steps = True
+    per_take_seeds = True
+    supports_cpu_offload = True
 
     @classmethod
-    def _load(cls, path: str, device: str, dtype: Any) -> Any:
-        return load_diffusers_pipeline(path, "AudioLDM2Pipeline", device, dtype)
+    def _load(cls, path: str, device: str, dtype: Any, **options: Any) -> Any:
+        language_model = cls._language_model(path, dtype)
+        extra = {"language_model": language_model} if language_model is not None else {}
+        return load_diffusers_pipeline(path, "AudioLDM2Pipeline", device, dtype, **options, **extra)
+
+    @staticmethod
+    def _language_model(path: str, dtype: Any) -> Any:
+        """The ``language_model`` sub-model as ``GPT2LMHeadModel`` when model_index.json names
+        a GPT-2 class (the released checkpoints say ``GPT2Model``); None for anything else."""
+        import json
+        from pathlib import Path
+
+        from studio.hf import model_file
+
+        index_file = model_file(path, "model_index.json")
+        if index_file is None:
+            return None
+        index = json.loads(Path(index_file).read_text(encoding="utf-8"))
+        library, class_name = (index.get("language_model") or [None, None])[:2]
+        if index.get("_class_name") != "AudioLDM2Pipeline" or library != "transformers" or not str(class_name).startswith("GPT2"):
+            return None
+        from transformers import GPT2LMHeadModel
+
+        return GPT2LMHeadModel.from_pretrained(path, subfolder="language_model", dtype=dtype)
 
     def _describe(self, pipe: Any) -> dict[str, Any]:
         vocoder = pipe.vocoder.config
@@ -43,8 +76,8 @@ class AudioLDM2Backend(NeuralBackend):
     def _total_steps(self, duration_s: float, opts: dict[str, Any]) -> int:
         return opts["steps"] or DEFAULT_STEPS
 
-    def _run(self, pipe: Any, prompt: str, *, duration_s: float, seed: int,
-             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+    def _run(self, pipe: Any, prompt: str, *, duration_s: float, n: int, seeds: list[int],
+             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[list, tuple[str, ...]]:
         import torch
 
         from studio.devices import torch_generator
@@ -58,9 +91,9 @@ class AudioLDM2Backend(NeuralBackend):
                 guidance_scale=guidance,
                 # the base class crops the output to the requested frames
                 audio_length_in_s=max(duration_s, self._min_s),
-                num_waveforms_per_prompt=1,
-                generator=torch_generator(self.device, seed),
+                num_waveforms_per_prompt=n,
+                generator=[torch_generator(self.device, s) for s in seeds],
                 output_type="np",
                 **diffusers_step_kwargs(pipe, step),
             )
-        return out.audios[0], ()
+        return list(out.audios), ()

@@ -7,14 +7,22 @@ base does the rest the same way for every model:
 
 - ``from_pretrained(model_id, device="auto", dtype=None)`` resolves the model through the
   local Hugging Face cache (:func:`studio.hf.require_model`), picks the device (cuda, mps,
-  cpu) and dtype (fp16 only on CUDA) and turns loading failures into a
+  cpu) and dtype (the model card's on CUDA, :attr:`NeuralBackend.card_dtype`; fp32 on CPU;
+  ``dtype=`` or ``STUDIO_DTYPE`` override it) and turns loading failures into a
   :class:`~studio.errors.ModelUnavailableError` that names the model and how to get it.
 - Only one neural model is resident at a time, across all backends (:data:`RESIDENT`): loading
   another model drops the previous one; a backend whose model was dropped reloads it on its
   next ``generate``. ``unload()`` frees it explicitly.
-- ``generate`` clamps ``duration_s`` to ``max_clip_s`` (``metadata()["clamped_from_s"]`` records
-  the request), returns exactly ``round(duration_s * sample_rate)`` frames, float32
-  ``(channels, frames)`` at the model's own rate (the mixer resamples).
+- ``generate`` returns exactly ``round(duration_s * sample_rate)`` frames, float32
+  ``(channels, frames)`` at the model's own rate (the mixer resamples). Past ``max_clip_s`` a
+  backend that can continue its own audio (:attr:`NeuralBackend.continues`: MusicGen,
+  AudioGen) generates overlapping windows (:mod:`studio.generation.long_form`); the others
+  clamp to ``max_clip_s`` (``metadata()["clamped_from_s"]`` records the request) and long beds
+  are built by the mixer from several independent takes.
+- ``generate_batch`` makes ``n`` takes in one model call (``num_waveforms_per_prompt`` for
+  diffusers, a prompt batch for MusicGen/AudioGen).
+- Any exception from a model call becomes a :class:`~studio.errors.BackendError` naming the
+  model and the cause, so no raw traceback reaches the CLI or the UI.
 """
 
 from __future__ import annotations
@@ -84,6 +92,7 @@ class ResidentModel:
 
 
 RESIDENT = ResidentModel()
+CPU_OFFLOAD_ENV = "STUDIO_CPU_OFFLOAD"
 
 
 def unload_all() -> bool:
@@ -250,21 +259,6 @@ def _is_load_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(w in str(exc).lower() for w in _CHECKPOINT_WORDS)
 
 
-_DTYPES = ("float32", "float16", "bfloat16")
-
-
-def _torch_dtype(dtype: Any) -> Any:
-    """A torch dtype from a torch dtype or its name (``"float16"``, ``"fp16"``...)."""
-    if not isinstance(dtype, str):
-        return dtype
-    import torch
-
-    name = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}.get(dtype.lower(), dtype.lower())
-    if name not in _DTYPES:
-        raise InputError(f"unknown dtype {dtype!r}; choose one of: {', '.join(_DTYPES)}")
-    return getattr(torch, name)
-
-
 # ----------------------------------------------------------------------------- base class
 
 
@@ -280,6 +274,15 @@ class NeuralBackend:
     load_hint: ClassVar[str] = ""  # extra step named in load errors (licence, token)
     supports_negative_prompt: ClassVar[bool] = False
     supports_steps: ClassVar[bool] = False
+    # dtype on CUDA from the model card (fp32 on CPU/MPS; see studio.devices.pick_dtype)
+    card_dtype: ClassVar[str] = "float16"
+    # True: past max_clip_s, generate continues its own audio window by window (no clamping)
+    continues: ClassVar[bool] = False
+    # True: take i of a batch is what a single generation with seed take_seed(seed, i) gives
+    # (a generator per take); False: one RNG draws the whole batch from ``seed``
+    per_take_seeds: ClassVar[bool] = False
+    # True: a diffusers pipeline that can use enable_model_cpu_offload
+    supports_cpu_offload: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -308,6 +311,9 @@ class NeuralBackend:
             raise BackendError(f"{self.label} model {model_id!r} reports no usable clip length")
         self._last_clamped_from_s: Optional[float] = None
         self._last_notes: tuple[str, ...] = ()
+        self._last_long: dict[str, Any] = {}
+        self._last_batch: dict[str, Any] = {}
+        self.placement: str = "device"  # or "cpu-offload" (diffusers, CUDA only)
         RESIDENT.put(self._key, components, device)
 
     # -- construction ---------------------------------------------------------------------
@@ -320,11 +326,14 @@ class NeuralBackend:
         device: str = "auto",
         dtype: Any = None,
         max_clip_s: Optional[float] = None,
+        cpu_offload: bool = False,
     ) -> "NeuralBackend":
         """Load ``model_id`` (hub id or local folder; default :attr:`default_model_id`) on
-        ``device`` (``auto``: cuda, then mps, then cpu). ``dtype`` None means fp16 on CUDA
-        and fp32 elsewhere."""
-        from studio.devices import pick_device, pick_dtype
+        ``device`` (``auto``: cuda, then mps, then cpu). ``dtype`` None/``"auto"``: the model
+        card's dtype on CUDA (:attr:`card_dtype`), fp32 elsewhere, unless ``STUDIO_DTYPE`` is
+        set. ``cpu_offload`` (diffusers backends, CUDA only): keep each sub-model in CPU memory
+        until the pipeline needs it (``enable_model_cpu_offload``), for small GPUs."""
+        from studio.devices import pick_device, resolve_dtype
         from studio.hf import load_error
 
         model_id = model_id or cls.default_model_id
@@ -333,8 +342,11 @@ class NeuralBackend:
             raise ModelUnavailableError(
                 f"the {cls.name} backend (model {model_id!r}) needs the {missing!r} package; {cls.install_hint}"
             )
+        if cpu_offload and not cls.supports_cpu_offload:
+            raise InputError(f"cpu_offload is only for the diffusers backends (stable-audio, audioldm2), not {cls.name}")
         resolved_device = pick_device(device)
-        resolved_dtype = _torch_dtype(dtype) if dtype is not None else pick_dtype(resolved_device)
+        resolved_dtype = resolve_dtype(resolved_device, dtype, card=cls.card_dtype)
+        load_options = {"cpu_offload": True} if cpu_offload else {}
         # Free the resident model first so the new one never shares memory with it.
         RESIDENT.unload()
         path = cls._resolve(model_id)
@@ -345,7 +357,7 @@ class NeuralBackend:
             try:
                 # weight init before loading draws from the global RNG; keep callers' state
                 with torch.random.fork_rng(devices=[]):
-                    return cls._load(path, resolved_device, resolved_dtype)
+                    return cls._load(path, resolved_device, resolved_dtype, **load_options)
             except StudioError:
                 raise  # already a complete message (e.g. a bad option found while loading)
             except ImportError as exc:
@@ -372,16 +384,25 @@ class NeuralBackend:
                 ) from exc
 
         components = loader()
-        return cls(components, model_id=model_id, device=resolved_device, dtype=resolved_dtype,
-                   loader=loader, max_clip_s=max_clip_s)
+        backend = cls(components, model_id=model_id, device=resolved_device, dtype=resolved_dtype,
+                      loader=loader, max_clip_s=max_clip_s)
+        if cpu_offload:
+            backend.placement = offload_placement(resolved_device)
+        return backend
 
     @classmethod
     def create(cls, **opts: Any) -> "NeuralBackend":
         """Registry factory. ``opts``: ``model_id`` (or ``model``), ``device``, ``dtype``,
-        ``max_clip_s``; other keys are ignored."""
+        ``max_clip_s``, ``cpu_offload`` (default: ``STUDIO_CPU_OFFLOAD=1`` in the environment,
+        for the diffusers backends); other keys are ignored."""
+        import os
+
         model_id = opts.get("model_id") or opts.get("model") or None
+        offload = opts.get("cpu_offload")
+        if offload is None:
+            offload = cls.supports_cpu_offload and os.environ.get(CPU_OFFLOAD_ENV, "").strip() in ("1", "true", "yes")
         return cls.from_pretrained(model_id, device=opts.get("device") or "auto", dtype=opts.get("dtype"),
-                                   max_clip_s=opts.get("max_clip_s"))
+                                   max_clip_s=opts.get("max_clip_s"), cpu_offload=bool(offload))
 
     @classmethod
     def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
@@ -410,20 +431,30 @@ class NeuralBackend:
         return require_model(model_id, what=cls.label, hint=cls.load_hint)
 
     @classmethod
-    def _load(cls, path: str, device: str, dtype: Any) -> Any:  # pragma: no cover - abstract
+    def _load(cls, path: str, device: str, dtype: Any, **options: Any) -> Any:  # pragma: no cover - abstract
+        """The components; ``options``: ``cpu_offload`` for the diffusers backends."""
         raise NotImplementedError
 
     def _describe(self, components: Any) -> dict[str, Any]:  # pragma: no cover - abstract
         """``{"sample_rate": int, "channels": int, "max_clip_s": float}`` from the components."""
         raise NotImplementedError
 
-    def _run(self, components: Any, prompt: str, *, duration_s: float, seed: int,
-             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:  # pragma: no cover
-        """One generation: ``(audio, notes)``; audio in any shape :func:`to_channels_frames` takes."""
+    def _run(self, components: Any, prompt: str, *, duration_s: float, n: int, seeds: list[int],
+             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[list, tuple[str, ...]]:  # pragma: no cover
+        """One model call for ``n`` takes: ``(audios, notes)``, one audio per take in any shape
+        :func:`to_channels_frames` takes. ``seeds``: one per take when :attr:`per_take_seeds`,
+        else ``[seed]`` for the whole batch. A backend that :attr:`continues`
+        gets the full ``duration_s`` (it may exceed ``max_clip_s``) and records its windows in
+        ``self._last_long``."""
         raise NotImplementedError
 
     def _total_steps(self, duration_s: float, opts: dict[str, Any]) -> int:
         return int(opts.get("steps") or 1)
+
+    def long_form(self, duration_s: float) -> dict[str, Any]:
+        """How a request of ``duration_s`` past :attr:`max_clip_s` is made (empty when it fits
+        one call or the backend clamps): window, stride and overlap in seconds, window count."""
+        return {}
 
     def licence(self) -> str:
         from studio.models import licence_for
@@ -465,39 +496,81 @@ class NeuralBackend:
         progress: Optional[Progress] = None,
         **params: Any,
     ) -> AudioClip:
-        """``duration_s`` of audio for ``prompt`` (clamped to :attr:`max_clip_s`), float32
-        ``(channels, frames)`` at :attr:`sample_rate`, the same for the same seed.
+        """``duration_s`` of audio for ``prompt``, float32 ``(channels, frames)`` at
+        :attr:`sample_rate`, exactly ``round(duration_s * sample_rate)`` frames, the same for
+        the same seed. Past :attr:`max_clip_s` it continues its own audio when the backend
+        :attr:`continues`, else it is clamped to :attr:`max_clip_s`.
 
         ``params``: ``negative_prompt``, ``steps``/``num_inference_steps``,
         ``guidance_scale``, ``temperature``, ``top_k`` (where the model has them); unknown
         keys are ignored.
         """
+        return self.generate_batch(prompt, n=1, duration_s=duration_s, seed=seed, progress=progress, **params)[0]
+
+    def generate_batch(
+        self,
+        prompt: str,
+        *,
+        n: int,
+        duration_s: float,
+        seed: int,
+        progress: Optional[Progress] = None,
+        **params: Any,
+    ) -> list[AudioClip]:
+        """``n`` takes of ``prompt`` (1..16) in one model call, in generation order, each as
+        :meth:`generate` returns it. With :attr:`per_take_seeds` take ``i`` equals
+        ``generate(seed=take_seed(seed, i))``; otherwise the batch is reproduced by the same
+        ``(seed, n)``. ``metadata()["take_seeds"]`` / ``["batch"]`` record which."""
+        from studio.generation.candidates import MAX_TAKES, take_seed
+
         check_request(prompt, duration_s, seed)
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TAKES:
+            raise InputError(f"number of takes must be an integer in 1..{MAX_TAKES}; got {n!r}")
         opts = common_params(params)
-        clamped_s, clamped_from = self.clamp(duration_s)
-        frames = max(1, int(round(clamped_s * self.sample_rate)))
+        if self.continues:
+            gen_s, clamped_from = float(duration_s), None
+        else:
+            gen_s, clamped_from = self.clamp(duration_s)
+        frames = max(1, int(round(gen_s * self.sample_rate)))
+        seeds = [take_seed(seed, i) for i in range(n)] if self.per_take_seeds else [int(seed)]
+        step = step_progress(progress, self._total_steps(gen_s, opts), self.name)
         comps = self.components()
-        step = step_progress(progress, self._total_steps(clamped_s, opts), self.name)
+        self._last_long = {}
         try:
-            audio, notes = self._run(comps, prompt.strip(), duration_s=clamped_s, seed=int(seed), step=step, opts=opts)
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise BackendError(f"{self.name} failed on {self.model_id!r}: {first_line(exc)}") from exc
-        samples = to_channels_frames(audio)
-        if not np.isfinite(samples).all():
+            audios, notes = self._run(comps, prompt.strip(), duration_s=gen_s, n=n, seeds=seeds, step=step, opts=opts)
+        except StudioError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure inside the model call, named
+            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():  # incl. torch.OutOfMemoryError
+                raise BackendError(f"{self.name} ran out of memory on {self.model_id!r} ({self.device}); "
+                                   f"ask for a shorter clip or fewer takes, or use a smaller model") from exc
             raise BackendError(
-                f"{self.name} model {self.model_id!r} produced NaN/inf audio; try dtype float32 or device 'cpu'"
-            )
+                f"{self.name} model {self.model_id!r} failed while generating "
+                f"({type(exc).__name__}: {first_line(exc)})"
+            ) from exc
+        clips = []
+        for audio in audios:
+            samples = to_channels_frames(audio)
+            if not np.isfinite(samples).all():
+                raise BackendError(
+                    f"{self.name} model {self.model_id!r} produced NaN/inf audio; try dtype float32 or device 'cpu'"
+                )
+            clips.append(AudioClip(fit_frames(samples, frames), self.sample_rate))
+        if len(clips) != n:
+            raise BackendError(f"{self.name} model {self.model_id!r} returned {len(clips)} takes; {n} were asked for")
         self._last_clamped_from_s = clamped_from
         self._last_notes = tuple(notes)
+        self._last_batch = ({"take_seeds": seeds} if self.per_take_seeds and n > 1
+                            else {"batch": {"seed": int(seed), "n": n}} if n > 1 else {})
         (progress or no_progress)(1.0, f"{self.name}: done")
-        return AudioClip(fit_frames(samples, frames), self.sample_rate)
+        return clips
 
     def metadata(self, prompt: str = "", **params: Any) -> dict[str, Any]:
         """What to record with the stem (cheap, loads nothing): model id, licence, device,
         native rate, per-call maximum and ``clamped_from_s`` (from ``duration_s`` in
         ``params`` when given, else from the last ``generate``)."""
         if "duration_s" in params and params["duration_s"] is not None:
-            clamped_from = self.clamp(float(params["duration_s"]))[1]
+            clamped_from = None if self.continues else self.clamp(float(params["duration_s"]))[1]
         else:
             clamped_from = self._last_clamped_from_s
         meta: dict[str, Any] = {
@@ -510,9 +583,16 @@ class NeuralBackend:
             "channels": self.channels,
             "max_clip_s": round(self.max_clip_s, 3),
         }
+        if self.placement != "device":
+            meta["placement"] = self.placement
         if clamped_from is not None:
             meta["clamped_from_s"] = round(clamped_from, 3)
             meta["clamped_to_s"] = round(self.max_clip_s, 3)
+        if "duration_s" in params and params["duration_s"] is not None:
+            meta.update(self.long_form(float(params["duration_s"])))
+        else:
+            meta.update(self._last_long)
+            meta.update(self._last_batch)
         if params.get("negative_prompt") and not self.supports_negative_prompt:
             meta["negative_prompt_ignored"] = True
         if self._last_notes:
@@ -526,15 +606,34 @@ class NeuralBackend:
 # ----------------------------------------------------------------------------- diffusers helpers
 
 
-def load_diffusers_pipeline(path: str, expected: str, device: str, dtype: Any) -> Any:
-    """``DiffusionPipeline.from_pretrained`` checked to be the ``expected`` class name, on
-    ``device`` with its own progress bar off (we report progress ourselves)."""
+def offload_placement(device: str) -> str:
+    """Where a diffusers pipeline asked for CPU offload lives: ``"cpu-offload"`` on CUDA; on
+    CPU/MPS there is no separate GPU memory to save, so the pipeline stays on the device
+    (``"device (cpu_offload needs CUDA)"``)."""
+    return "cpu-offload" if device.startswith("cuda") else "device (cpu_offload needs CUDA)"
+
+
+def place_pipeline(pipe: Any, device: str, cpu_offload: bool = False) -> Any:
+    """Put a diffusers pipeline on ``device``; with ``cpu_offload`` on CUDA, keep each
+    sub-model in CPU memory and move it to the GPU only while it runs
+    (``enable_model_cpu_offload``: peak GPU memory about the largest sub-model instead of the sum)."""
+    if cpu_offload and offload_placement(device) == "cpu-offload":
+        pipe.enable_model_cpu_offload(device=device)
+        return pipe
+    return pipe.to(device)
+
+
+def load_diffusers_pipeline(path: str, expected: str, device: str, dtype: Any, *, cpu_offload: bool = False,
+                            **components: Any) -> Any:
+    """``DiffusionPipeline.from_pretrained`` checked to be the ``expected`` class name, placed
+    by :func:`place_pipeline`, with its own progress bar off (we report progress ourselves).
+    ``components`` replace sub-models named in model_index.json (already loaded)."""
     from diffusers import DiffusionPipeline
 
-    pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype)
+    pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype, **components)
     if type(pipe).__name__ != expected:
         raise ValueError(f"folder holds a {type(pipe).__name__}, not a {expected}")
-    pipe = pipe.to(device)
+    pipe = place_pipeline(pipe, device, cpu_offload)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

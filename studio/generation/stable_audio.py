@@ -7,7 +7,12 @@ The weights are gated: accept the Stability AI Community License on the model pa
 
 - Rate: the VAE's (44.1 kHz), stereo. Longest clip per call: ``sample_size x VAE hop /
   rate`` (47.55 s for the released model).
-- Seed: a ``torch.Generator`` passed to the pipeline. Progress: the pipeline's step callback.
+- Seed: one ``torch.Generator`` per take passed to the pipeline, so take ``i`` of a batch
+  (``num_waveforms_per_prompt``) is the take a single call with its seed makes. Progress: the
+  pipeline's step callback.
+- Longer requests are clamped; long beds are built by the mixer from several independent takes.
+- dtype: fp16 on CUDA (the model card's diffusers example), fp32 on CPU; ``cpu_offload``
+  keeps sub-models off the GPU until used.
 - ``negative_prompt``, ``steps`` (default 100) and ``guidance_scale`` (default 7) apply.
 """
 
@@ -34,10 +39,12 @@ class StableAudioBackend(NeuralBackend):
     )
     supports_negative_prompt = True
     supports_steps = True
+    per_take_seeds = True
+    supports_cpu_offload = True
 
     @classmethod
-    def _load(cls, path: str, device: str, dtype: Any) -> Any:
-        return load_diffusers_pipeline(path, "StableAudioPipeline", device, dtype)
+    def _load(cls, path: str, device: str, dtype: Any, **options: Any) -> Any:
+        return load_diffusers_pipeline(path, "StableAudioPipeline", device, dtype, **options)
 
     def _describe(self, pipe: Any) -> dict[str, Any]:
         rate = int(pipe.vae.sampling_rate)
@@ -47,8 +54,8 @@ class StableAudioBackend(NeuralBackend):
     def _total_steps(self, duration_s: float, opts: dict[str, Any]) -> int:
         return opts["steps"] or DEFAULT_STEPS
 
-    def _run(self, pipe: Any, prompt: str, *, duration_s: float, seed: int,
-             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+    def _run(self, pipe: Any, prompt: str, *, duration_s: float, n: int, seeds: list[int],
+             step: Callable[[int], None], opts: dict[str, Any]) -> tuple[list, tuple[str, ...]]:
         import torch
 
         from studio.devices import torch_generator
@@ -65,8 +72,9 @@ class StableAudioBackend(NeuralBackend):
                 guidance_scale=guidance,
                 audio_start_in_s=0.0,
                 audio_end_in_s=min(duration_s, self.max_clip_s),
-                generator=torch_generator(self.device, seed),
+                num_waveforms_per_prompt=n,
+                generator=[torch_generator(self.device, s) for s in seeds],
                 output_type="pt",
                 **diffusers_step_kwargs(pipe, step),
             )
-        return out.audios[0], ()
+        return list(out.audios), ()

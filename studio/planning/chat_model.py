@@ -19,6 +19,9 @@ class ChatGenerator(Protocol):
     def __call__(self, messages: Sequence[Message], *, seed: int) -> str: ...
 
 
+CARD_DTYPE = "bfloat16"  # Qwen2.5 / SmolLM2 instruct: trained and released in bf16
+
+
 class HFChatGenerator:
     """A transformers causal LM (``AutoModelForCausalLM``) behind the chat-generator interface.
 
@@ -51,12 +54,18 @@ class HFChatGenerator:
         model_id: str,
         *,
         device: str = "auto",
+        dtype: Any = None,
         max_new_tokens: int = 768,
         temperature: float = 0.2,
         top_p: float = 0.9,
     ) -> "HFChatGenerator":
-        """Load ``model_id`` (a hub id in the local cache, or a ``save_pretrained`` folder)."""
-        from studio.devices import pick_device, pick_dtype
+        """Load ``model_id`` (a hub id in the local cache, or a ``save_pretrained`` folder).
+
+        ``dtype`` None/``"auto"``: bf16 on CUDA GPUs that have it, as the Qwen2.5 and SmolLM2
+        cards ship the weights (in fp16 these models overflow and emit garbage, and the planner
+        would silently fall back to rules), else fp32; fp32 on CPU/MPS. ``STUDIO_DTYPE`` or an
+        explicit ``dtype`` override it."""
+        from studio.devices import pick_device, resolve_dtype
         from studio.hf import require_model
 
         path = require_model(model_id, what="planner LLM")
@@ -65,9 +74,10 @@ class HFChatGenerator:
         except ImportError as exc:
             raise ModelUnavailableError(f"the LLM planner needs transformers ({exc.name}); run `pip install -r requirements.txt`") from None
         dev = pick_device(device)
+        torch_dtype = resolve_dtype(dev, dtype, card=CARD_DTYPE)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(dev))
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(f"planner LLM {model_id!r} could not be loaded: {str(exc).splitlines()[0]}") from None
         if not getattr(tokenizer, "chat_template", None):

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import checkpoint_shapes  # noqa: E402
 import neural_tiny_models  # noqa: E402
 
 
@@ -36,12 +37,14 @@ def musicgen_melody(tiny_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def stable_audio_dir(tiny_dir) -> Path:
-    return neural_tiny_models.build_stable_audio(tiny_dir / "stable-audio")
+    """Saved with stabilityai/stable-audio-open-1.0's model_index.json class names."""
+    return checkpoint_shapes.build_stable_audio_real_layout(tiny_dir / "stable-audio")
 
 
 @pytest.fixture(scope="session")
 def audioldm2_dir(tiny_dir) -> Path:
-    return neural_tiny_models.build_audioldm2(tiny_dir / "audioldm2")
+    """Saved as cvssp/audioldm2 is: ``language_model = ["transformers", "GPT2Model"]``."""
+    return checkpoint_shapes.build_audioldm2_real_layout(tiny_dir / "audioldm2")
 
 
 @pytest.fixture(scope="session")

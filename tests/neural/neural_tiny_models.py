@@ -59,7 +59,7 @@ def build_musicgen(out_dir: Path, *, stereo: bool = False, melody: bool = False,
     )
 
     tok = t5_tokenizer()
-    codebook_size = 64
+    codebook_size = 2048  # the real one: 11 bits x 50 frames/s = 550 b/s per codebook, so 2.2 kb/s = 4 codebooks when encoding
     text = T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=2)
     encodec = EncodecConfig(
         sampling_rate=32000, audio_channels=1, num_filters=4, hidden_size=16,

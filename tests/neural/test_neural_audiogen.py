@@ -44,7 +44,11 @@ def test_audiogen_debug_model_generates_deterministically():
 
 
 class _StandInAudioGen:
-    """audiocraft.models.AudioGen's API surface; noise from the global torch RNG per token."""
+    """audiocraft.models.AudioGen's API surface and its generation loop (audiocraft 1.3
+    ``_generate_tokens``): the progress callback is wired only with ``progress=True``; past
+    ``max_duration`` it generates windows of ``max_duration`` prompted with the tokens after
+    the first ``extend_stride`` seconds of the previous window. Each "token" is noise from the
+    global torch RNG plus a copy of the prompt's last token, so continuation is visible."""
 
     loads: list = []
 
@@ -52,6 +56,7 @@ class _StandInAudioGen:
         self.name, self.device = name, device
         self.sample_rate, self.audio_channels, self.frame_rate, self.max_duration = 16000, 1, 50, 10.0
         self.params: dict = {}
+        self.windows: list = []
         self._callback = None
 
     @classmethod
@@ -59,23 +64,54 @@ class _StandInAudioGen:
         cls.loads.append((name, os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")))
         return cls(name, device)
 
-    def set_generation_params(self, **params) -> None:
-        self.params = params
+    def set_generation_params(self, *, duration=10.0, extend_stride=2.0, **params) -> None:
+        assert extend_stride < self.max_duration, "Cannot stride by more than max generation duration."
+        self.params = dict(params, duration=duration, extend_stride=extend_stride)
 
     def set_custom_progress_callback(self, callback) -> None:
         self._callback = callback
 
+    def _lm_generate(self, prompt, batch: int, max_gen_len: int, callback):
+        import torch
+
+        start = 0 if prompt is None else prompt.shape[-1]
+        tokens = [] if prompt is None else [prompt]
+        for offset in range(start, max_gen_len):
+            tokens.append(torch.randn(batch, 1, 1))
+            if callback is not None:
+                callback(1 + offset - start, max_gen_len - start)
+        return torch.cat(tokens, dim=-1)
+
     def generate(self, descriptions, progress: bool = False):
         import torch
 
-        tokens = int(round(self.params["duration"] * self.frame_rate))
+        duration, stride_s = self.params["duration"], self.params["extend_stride"]
+        total_gen_len = int(duration * self.frame_rate)
+        offset = 0
+
+        def _progress(generated, to_generate):
+            if self._callback is not None:
+                self._callback(generated + offset, to_generate)
+
+        callback = _progress if progress else None
+        batch = len(descriptions)
+        if duration <= self.max_duration:
+            self.windows.append(total_gen_len)
+            tokens = self._lm_generate(None, batch, total_gen_len, callback)
+        else:
+            all_tokens, prompt, prompt_len = [], None, 0
+            stride = int(self.frame_rate * stride_s)
+            while offset + prompt_len < total_gen_len:
+                chunk = min(duration - offset / self.frame_rate, self.max_duration)
+                gen = self._lm_generate(prompt, batch, int(chunk * self.frame_rate), callback)
+                self.windows.append(gen.shape[-1])
+                all_tokens.append(gen if prompt is None else gen[:, :, prompt.shape[-1]:])
+                prompt = gen[:, :, stride:]
+                prompt_len = prompt.shape[-1]
+                offset += stride
+            tokens = torch.cat(all_tokens, dim=-1)
         hop = self.sample_rate // self.frame_rate
-        chunks = []
-        for i in range(tokens):
-            chunks.append(torch.randn(len(descriptions), 1, hop) * 0.1)
-            if self._callback:
-                self._callback(i + 1, tokens)
-        return torch.cat(chunks, dim=-1)
+        return (tokens.repeat_interleave(hop, dim=-1) * 0.1).float()
 
 
 @pytest.fixture
@@ -115,18 +151,49 @@ def test_audiogen_adapter_seeds_clamps_and_reports(standin_audiocraft, no_reside
     c = backend.generate("dog barking", duration_s=0.5, seed=2)
     assert a.samples.shape == (1, 8000) and a.sample_rate == 16000
     assert np.array_equal(a.samples, b.samples) and not np.allclose(a.samples, c.samples)
-    assert len([f for f in seen if f < 1.0]) == 24 and seen[-1] == 1.0  # 25 token frames reported
+    # 25 token frames reported: audiocraft wires the callback only when asked for progress
+    assert len([f for f in seen if f < 1.0]) == 24 and seen[-1] == 1.0
 
     model = backend.components()["model"]
     assert model.params["cfg_coef"] == 3.0 and model.params["top_k"] == 250  # defaults on the last call
     backend.generate("dog barking", duration_s=0.5, seed=1, guidance_scale=4.5, top_k=50)
     assert model.params["cfg_coef"] == 4.5 and model.params["top_k"] == 50 and model.params["use_sampling"]
 
-    backend.generate("dog barking", duration_s=30.0, seed=1)
-    assert model.params["duration"] == 10.0
     meta = backend.metadata("dog barking", negative_prompt="cat")
-    assert meta["clamped_from_s"] == 30.0 and meta["negative_prompt_ignored"] is True
+    assert meta["negative_prompt_ignored"] is True and "clamped_from_s" not in meta
     assert meta["licence"] == "unknown: see the model card"  # "debug" is not a catalogue model
+
+
+def test_audiogen_long_clip_continues_with_extend_stride_and_reports_progress(standin_audiocraft, no_resident_model):
+    backend = BACKENDS.create("audiogen", model_id="debug")
+    seen = []
+    clip = backend.generate("rain on leaves", duration_s=25.0, seed=4, progress=lambda f, m: seen.append((f, m)))
+    model = backend.components()["model"]
+    # audiocraft's own continuation: 10 s windows, each prompted with the previous 4 s
+    assert model.params["duration"] == 25.0 and model.params["extend_stride"] == 6.0
+    assert model.windows == [500, 500, 500, 350]  # windows of 10 s (the last 7 s): +10, +6, +6, +3 s new
+    assert clip.samples.shape == (1, 25 * 16000)
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len([m for _, m in seen if "step" in m]) == 25 * 50  # one per new token frame, all windows
+    meta = backend.metadata("rain on leaves")
+    assert "clamped_from_s" not in meta
+    assert (meta["window_s"], meta["stride_s"], meta["overlap_s"], meta["windows"]) == (10.0, 6.0, 4.0, 4)
+    assert backend.metadata("rain", duration_s=25.0)["windows"] == 4  # planned without generating
+    assert backend.metadata("rain", duration_s=8.0).get("windows") is None  # one call: no windows
+
+
+def test_audiogen_batch_of_takes_is_one_call(standin_audiocraft, no_resident_model):
+    from studio.generation.candidates import generate_takes
+
+    backend = BACKENDS.create("audiogen", model_id="debug")
+    takes = generate_takes(backend, "wind", n=3, duration_s=0.4, seed=8, scorer=False)
+    model = backend.components()["model"]
+    assert model.windows == [20]  # one model call made all three takes
+    assert [t.index for t in takes] == [0, 1, 2] and {(t.seed, t.batch_size) for t in takes} == {(8, 3)}
+    assert not np.allclose(takes[0].clip.samples, takes[1].clip.samples)
+    again = backend.generate_batch("wind", n=3, duration_s=0.4, seed=8)
+    assert all(np.array_equal(a.samples, t.clip.samples) for a, t in zip(again, takes))
 
 
 def test_audiogen_untrusted_checkpoint_keeps_torch_safe_loading(standin_audiocraft, tmp_path, no_resident_model):

@@ -82,15 +82,20 @@ def test_seed_determinism_and_parameters(case):
         assert backend.metadata("x", negative_prompt="dog")["negative_prompt_ignored"] is True
         assert any("negative_prompt ignored" in n for n in backend.metadata("x")["notes"])
 
-    # MusicGen: temperature (a random tiny decoder barely reacts to text, so guidance is
-    # invisible there); diffusion: guidance scale
-    knob = {"temperature": 3.0} if backend.name == "musicgen" else {"guidance_scale": 1.5}
+    # MusicGen: top_k (a random tiny decoder's logits over the real 2048-entry codebook are
+    # nearly flat, so guidance and temperature barely move them); diffusion: guidance scale
+    knob = {"top_k": 2} if backend.name == "musicgen" else {"guidance_scale": 1.5}
     changed = backend.generate("calm ocean waves", duration_s=short_s, seed=11, **knob, **params)
     assert not np.allclose(a.samples, changed.samples)
 
 
 def test_duration_is_clamped_and_recorded(case):
     backend, rate, channels, max_s, _, params = case
+    if backend.continues:  # MusicGen: continued window by window instead (test_neural_long_form)
+        meta = backend.metadata("wind", duration_s=100.0)
+        assert "clamped_from_s" not in meta and meta["long_form"] == "continuation"
+        assert meta["window_s"] == pytest.approx(max_s, abs=0.02)
+        return
     clip = backend.generate("wind", duration_s=max_s * 4, seed=1, **params)
     assert clip.samples.shape == (channels, int(round(max_s * rate)))
     meta = backend.metadata("wind", **params)
