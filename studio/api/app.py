@@ -44,6 +44,13 @@ class ApiSettings:
     examples_dir: Path = EXAMPLES_DIR
 
 
+def stop_runner(app: Any) -> None:
+    """Cancel running jobs, drop queued ones (marked failed as interrupted) and stop the thread."""
+    runner, app.state.runner = getattr(app.state, "runner", None), None
+    if runner is not None:
+        runner.shutdown()
+
+
 def create_app(settings: ApiSettings) -> Any:
     """The ASGI app. Jobs run on a background thread started with the app (lifespan)."""
     from fastapi import Depends, FastAPI, File, HTTPException, Path as PathParam, UploadFile
@@ -57,15 +64,13 @@ def create_app(settings: ApiSettings) -> Any:
     from studio.types import MAX_SEED, MIN_DURATION_S
 
     store = Store(settings.data_dir)
-    state: dict[str, Runner] = {}
 
     @asynccontextmanager
-    async def lifespan(app):  # noqa: ARG001
-        state["runner"] = Runner(store)
+    async def lifespan(app):
         try:
             yield
         finally:
-            state.pop("runner").shutdown()
+            stop_runner(app)
 
     app = FastAPI(title="Soundscape Studio API", version=__version__, lifespan=lifespan,
                   description="Images to layered soundscapes. See docs/api.md.")
@@ -77,10 +82,14 @@ def create_app(settings: ApiSettings) -> Any:
         if creds is None or not hmac.compare_digest(creds.credentials.encode(), settings.token.encode()):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
+    app.state.runner = None
+
     def runner() -> Runner:
-        if "runner" not in state:
-            raise HTTPException(503, "the job runner is not running")
-        return state["runner"]
+        # Started on first use rather than at startup, so an app driven without its lifespan
+        # (some ASGI test clients) still runs jobs; stop_runner ends it.
+        if app.state.runner is None:
+            app.state.runner = Runner(store)
+        return app.state.runner
 
     IdParam = PathParam(pattern=ID_PATTERN, description="an opaque id returned by this API (32 hex digits)")
 

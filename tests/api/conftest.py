@@ -11,12 +11,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "images"
 TOKEN = "correct-horse-battery-staple"
 
 
+def make_app(data_dir: Path, **settings):
+    from studio.api.app import ApiSettings, create_app
+
+    return create_app(ApiSettings(data_dir=data_dir, **settings))
+
+
 def make_client(data_dir: Path, **settings):
     from fastapi.testclient import TestClient
 
-    from studio.api.app import ApiSettings, create_app
-
-    return TestClient(create_app(ApiSettings(data_dir=data_dir, **settings)))
+    return TestClient(make_app(data_dir, **settings))
 
 
 @pytest.fixture
