@@ -441,7 +441,10 @@ def _ray_init(address: str) -> Any:
         except ConnectionError:
             if address != "auto":
                 raise InputError(f"cannot connect to Ray at {address!r}; check the address and that the cluster is up") from None
-            ray.init(**kwargs)  # no running cluster: start a local one
+            # No running cluster: start a local one whose workers import this same studio.
+            here = str(Path(__file__).resolve().parents[1])
+            path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+            ray.init(runtime_env={"env_vars": {"PYTHONPATH": path}}, **kwargs)
         except (RuntimeError, ValueError) as exc:
             raise InputError(f"cannot connect to Ray at {address!r}: {first_line(exc)}") from None
     return ray
