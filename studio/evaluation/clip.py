@@ -10,17 +10,20 @@ Real CLIP cosines for a matching pair sit around 0.25-0.35, not near 1 (docs/eva
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from studio.errors import InputError, ModelUnavailableError
+from studio.evaluation.clap import ClapScorer, LocalModelScorer, _normalise
 
 DEFAULT_MODEL_ID = "openai/clip-vit-large-patch14"
 
 
-class ClipScorer:
+class ClipScorer(LocalModelScorer):
     """Image and text embeddings in CLIP's joint space, and their cosine similarity."""
+
+    default_model_id = DEFAULT_MODEL_ID
 
     def __init__(self, model: Any, processor: Any, *, model_id: str = DEFAULT_MODEL_ID, device: str = "cpu") -> None:
         self.model = model
@@ -48,29 +51,6 @@ class ClipScorer:
             raise load_error(model_id, what="CLIP", exc=exc) from None
         return cls(model, processor, model_id=model_id, device=resolved)
 
-    @classmethod
-    def availability(cls, model_id: str = DEFAULT_MODEL_ID) -> tuple[bool, str]:
-        """Cheap: transformers importable and the model on this machine."""
-        import importlib.util
-
-        from studio.hf import local_model_path
-
-        if importlib.util.find_spec("transformers") is None:
-            return False, "needs transformers; run `pip install -r requirements.txt`"
-        if local_model_path(model_id) is None:
-            return False, f"{model_id!r} is not in the local cache; run `python -m studio models download {model_id}`"
-        return True, f"ready ({model_id})"
-
-    @classmethod
-    def if_available(cls, model_id: str = DEFAULT_MODEL_ID, *, device: str = "auto") -> Optional["ClipScorer"]:
-        """The scorer when its model is on this machine, else None (never downloads)."""
-        if not cls.availability(model_id)[0]:
-            return None
-        try:
-            return cls.from_pretrained(model_id, device=device)
-        except ModelUnavailableError:
-            return None
-
     def embed_image(self, image: Any) -> np.ndarray:
         """L2-normalised float32 ``(dim,)`` for a PIL image."""
         import torch
@@ -79,7 +59,7 @@ class ClipScorer:
 
         pixels = processor_inputs(self.processor, image)["pixel_values"].to(self.device)
         with torch.inference_mode():
-            feats = _pooled(self.model.get_image_features(pixel_values=pixels))
+            feats = ClapScorer._pooled(self.model.get_image_features(pixel_values=pixels))
         return _normalise(feats.float().cpu().numpy())[0]
 
     def embed_text(self, text: str) -> np.ndarray:
@@ -91,21 +71,9 @@ class ClipScorer:
             raise InputError("CLIP needs a non-empty text to score")
         inputs = self.processor(text=[text], padding=True, truncation=True, return_tensors="pt").to(self.device)
         with torch.inference_mode():
-            feats = _pooled(self.model.get_text_features(**inputs))
+            feats = ClapScorer._pooled(self.model.get_text_features(**inputs))
         return _normalise(feats.float().cpu().numpy())[0]
 
     def similarity(self, image: Any, text: str) -> float:
         """Cosine similarity of ``image`` and ``text``, in -1..1."""
         return float(np.clip(self.embed_image(image) @ self.embed_text(text), -1.0, 1.0))
-
-
-def _pooled(output: Any) -> Any:
-    # transformers 5 returns an output object whose pooler_output is the projected embedding.
-    if hasattr(output, "pooler_output") and not hasattr(output, "shape"):
-        return output.pooler_output
-    return output
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
