@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {str(out)!r} already holds a render; choose a new folder or pass --overwrite")
     pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger)
     progress = _progress(args.quiet or not sys.stderr.isatty())
-    image_info = None
+    image_info = image = None
 
     if args.manifest:
         if args.image or args.caption is not None or args.style or args.seed is not None or duration_from_args(args):
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     options = {"mix_format": args.mix_format}
     if args.zip:
         options["zip_name"] = "soundscape.zip"
-    paths = pipe.export(scape, out, image_info=image_info, **options)
+    paths = pipe.export(scape, out, image_info=image_info, image=image, **options)
     _remove_stale_stems(out, paths)
     if not (args.quiet or not sys.stderr.isatty()):
         sys.stderr.write("\n")
