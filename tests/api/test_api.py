@@ -28,7 +28,7 @@ def test_image_to_soundscape_results(client):
     job = client.post("/soundscapes", json={"image_id": image_id, "duration_s": 5, "seed": 4})
     assert job.status_code == 202 and job.json()["status"] in ("queued", "running")
     done = wait_for(client, job.json()["job_id"])
-    assert done["status"] == "succeeded" and done["progress"] == 1.0
+    assert done["status"] == "succeeded" and done["progress"] == 1.0, done["error"]
     sid = done["job_id"]
     mix = client.get(done["results"]["mix"])
     assert mix.status_code == 200 and mix.headers["content-type"] == "audio/wav"
