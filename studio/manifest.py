@@ -11,6 +11,7 @@ Layout (``manifest.json``)::
       "master": {"gain_db", "integrated_lufs", "true_peak_dbtp", ...},  # what the master did
       "image": {"filename", "format", "original_size"} | null,
       "credits": [{"recording", "author", "licence", "licence_url", "source_url", ...}],  # recordings used
+      "scores": {"clip", "clap", "overall", "offline", "missing"},      # when scored (docs/evaluation.md)
       "outputs": {...}                                                  # added by the exporter
     }
 
@@ -48,8 +49,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
-    """The manifest dict for a rendered soundscape (JSON-ready)."""
+def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, Any]] = None,
+                   scores: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The manifest dict for a rendered soundscape (JSON-ready); ``scores`` are the coherence
+    scores of ``studio.evaluation.scores`` when they were computed (docs/evaluation.md)."""
     from studio.credits import collect_credits
 
     layers = []
@@ -67,7 +70,7 @@ def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, 
     if image_info:
         keep = ("filename", "format", "original_size", "datetime")
         image = {k: _jsonable(image_info[k]) for k in keep if k in image_info}
-    return {
+    manifest = {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "studio_version": __version__,
@@ -77,6 +80,9 @@ def build_manifest(soundscape: Soundscape, *, image_info: Optional[Mapping[str, 
         "image": image,
         "credits": collect_credits(stem.metadata for stem in soundscape.stems),
     }
+    if scores is not None:
+        manifest["scores"] = _jsonable(dict(scores))
+    return manifest
 
 
 def plan_from_manifest(data: Mapping[str, Any]) -> ScenePlan:

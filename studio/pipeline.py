@@ -336,13 +336,25 @@ class SoundscapePipeline:
         plan = self.plan(caption, style=style, duration_s=duration_s, seed=seed)
         return self.render(plan, progress=scaled_progress(cb, 0.1, 1.0))
 
-    def export(self, soundscape: Soundscape, out_dir: str | Path, *, image_info: Optional[dict] = None, **options: Any):
-        """Write mix, stems and manifest under ``out_dir``; an ``ExportResult`` (see ``studio.export``)."""
+    def export(self, soundscape: Soundscape, out_dir: str | Path, *, image_info: Optional[dict] = None,
+               image: "Image.Image | None" = None, scores: Optional[dict] = None, **options: Any):
+        """Write mix, stems and manifest under ``out_dir``; an ``ExportResult`` (see ``studio.export``).
+        The manifest's ``scores`` are ``scores`` when given, else :meth:`score` when a CLIP or
+        CLAP model is on this machine (nothing is recorded, and nothing costs time, otherwise)."""
         from studio.export import export_soundscape
         from studio.manifest import build_manifest
 
-        manifest = build_manifest(soundscape, image_info=image_info)
+        if scores is None and (self._scorer("clip") or self._scorer("clap")):
+            scores = self.score(soundscape, image=image)
+        manifest = build_manifest(soundscape, image_info=image_info, scores=scores)
         return export_soundscape(soundscape, Path(out_dir), manifest=manifest, **options)
+
+    def score(self, soundscape: Soundscape, *, image: "Image.Image | None" = None) -> dict[str, Any]:
+        """Coherence scores and offline measures (``studio.evaluation.scores``): CLIP and CLAP
+        when their models are on this machine, absent with the reason otherwise."""
+        from studio.evaluation.scores import coherence_scores
+
+        return coherence_scores(soundscape, image=image, clip=self._scorer("clip"), clap=self._scorer("clap"))
 
     def unload(self) -> None:
         """Drop every cached component (and the models they hold)."""
@@ -370,17 +382,23 @@ class SoundscapePipeline:
     def _rank_takes(self, prompt: str, clips: list) -> tuple[list, Optional[list[float]]]:
         """Best take first by CLAP text-audio similarity when the CLAP model is present here;
         otherwise generation order and no scores (the user chooses)."""
-        key = ("scorer", "clap")
-        if key not in self._cache:
-            from studio.evaluation.clap import ClapScorer
-
-            self._cache[key] = ClapScorer.if_available() if self.rank_takes else None
-        scorer = self._cache[key]
+        scorer = self._scorer("clap") if self.rank_takes else None
         if scorer is None:
             return clips, None
         scores = [float(s) for s in scorer.score(prompt, clips)]
         order = sorted(range(len(clips)), key=lambda i: -scores[i])
         return [clips[i] for i in order], [scores[i] for i in order]
+
+    def _scorer(self, kind: str) -> Any:
+        """The CLIP or CLAP scorer when its model is on this machine, else None (loaded once)."""
+        key = ("scorer", kind)
+        if key not in self._cache:
+            if kind == "clap":
+                from studio.evaluation.clap import ClapScorer as scorer_cls
+            else:
+                from studio.evaluation.clip import ClipScorer as scorer_cls
+            self._cache[key] = scorer_cls.if_available()
+        return self._cache[key]
 
     def _usable(
         self, registry: Any, name: str, fallback: Optional[str], model_id: Optional[str] = None, *, strict: bool = False

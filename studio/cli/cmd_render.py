@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     pipe = SoundscapePipeline(captioner=args.captioner, planner=args.planner, tagger=args.tagger,
                               backend_options=backend_options, recordings=args.recordings)
     progress = _progress(args.quiet or not sys.stderr.isatty())
-    image_info = None
+    image_info = image = None
 
     if args.manifest:
         data = read_manifest(args.manifest)
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         plan = _with_master(pipe.plan(caption, style=style, duration_s=duration, seed=seed), update)
 
     scape = pipe.render(plan, progress=progress)
-    paths = pipe.export(scape, out, image_info=image_info, **_export_options(args))
+    paths = pipe.export(scape, out, image_info=image_info, image=image, **_export_options(args))
     _remove_stale_stems(out, paths)
     if not (args.quiet or not sys.stderr.isatty()):
         sys.stderr.write("\n")

@@ -37,8 +37,42 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return resample_poly(samples, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
 
 
-class ClapScorer:
+class LocalModelScorer:
+    """Availability and never-downloading loading shared by the CLAP and CLIP scorers;
+    subclasses set ``default_model_id`` and define ``from_pretrained(model_id, device=)``."""
+
+    default_model_id: str = ""
+
+    @classmethod
+    def availability(cls, model_id: Optional[str] = None) -> tuple[bool, str]:
+        """Cheap: transformers importable and the model on this machine (cache or folder)."""
+        import importlib.util
+
+        model_id = model_id or cls.default_model_id
+        if importlib.util.find_spec("transformers") is None:
+            return False, "needs transformers; run `pip install -r requirements.txt`"
+        from studio.hf import local_model_path
+
+        if local_model_path(model_id) is None:
+            return False, f"{model_id!r} is not in the local cache; run `python -m studio models download {model_id}`"
+        return True, f"ready ({model_id})"
+
+    @classmethod
+    def if_available(cls, model_id: Optional[str] = None, *, device: str = "auto") -> Any:
+        """The scorer when its model is on this machine, else None (never downloads)."""
+        model_id = model_id or cls.default_model_id
+        if not cls.availability(model_id)[0]:
+            return None
+        try:
+            return cls.from_pretrained(model_id, device=device)  # type: ignore[attr-defined]
+        except ModelUnavailableError:
+            return None
+
+
+class ClapScorer(LocalModelScorer):
     """Text and audio embeddings in CLAP's joint space, and their cosine similarity."""
+
+    default_model_id = DEFAULT_MODEL_ID
 
     def __init__(self, model: Any, processor: Any, *, model_id: str = DEFAULT_MODEL_ID, device: str = "cpu",
                  max_windows: int = 3) -> None:
@@ -70,30 +104,6 @@ class ClapScorer:
         except (OSError, ValueError, KeyError) as exc:
             raise load_error(model_id, what="CLAP", exc=exc) from None
         return cls(model, processor, model_id=model_id, device=resolved)
-
-    @classmethod
-    def availability(cls, model_id: str = DEFAULT_MODEL_ID) -> tuple[bool, str]:
-        """Cheap: transformers importable and the model in the local cache."""
-        import importlib.util
-
-        if importlib.util.find_spec("transformers") is None:
-            return False, "needs transformers; run `pip install -r requirements.txt`"
-        from studio.hf import local_model_path
-
-        if local_model_path(model_id) is None:
-            return False, f"{model_id!r} is not in the local cache; run `python -m studio models download {model_id}`"
-        return True, f"ready ({model_id})"
-
-    @classmethod
-    def if_available(cls, model_id: str = DEFAULT_MODEL_ID, *, device: str = "auto") -> Optional["ClapScorer"]:
-        """The scorer when its model is on this machine, else None (never downloads)."""
-        ok, _ = cls.availability(model_id)
-        if not ok:
-            return None
-        try:
-            return cls.from_pretrained(model_id, device=device)
-        except ModelUnavailableError:
-            return None
 
     # -- embeddings ----------------------------------------------------------------------
 

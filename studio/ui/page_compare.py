@@ -6,7 +6,8 @@ import streamlit as st
 
 from studio.errors import CancelledError, StudioError
 from studio.ui import widgets
-from studio.ui.compare import AS_PLANNED, MAX_VARIANTS, MIN_VARIANTS, Variant, VariantConfig, coherence_scores, matched_previews, render_variant, take_scores
+from studio.ui.compare import AS_PLANNED, MAX_VARIANTS, MIN_VARIANTS, Variant, VariantConfig, matched_previews, render_variant, take_scores
+from studio.ui.scores import show_scores
 from studio.ui.guard import page, show_error
 from studio.ui.navigation import page_path
 from studio.ui.plan_table import plan_rows
@@ -97,12 +98,7 @@ def _show(variants: list[Variant]) -> None:
                 st.dataframe(scores, hide_index=True, width="stretch")
             else:
                 st.caption("No CLAP take scores (the backends used do not score takes).")
-            coherence = coherence_scores(v)
-            if coherence:
-                st.markdown("Coherence")
-                st.dataframe([{"score": k, "value": round(float(x), 3)} for k, x in coherence.items()], hide_index=True)
-            else:
-                st.caption("Coherence scores: not available yet.")
+            show_scores(v.soundscape, image=getattr(session().image, "image", None), key=f"{K}score.{i}")
             widgets.show_notes(v.notes)
             if st.button("Keep this one", key=f"{K}keep.{i}", type="primary", icon=":material/check:", width="stretch"):
                 _keep(v)

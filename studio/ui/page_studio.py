@@ -24,6 +24,7 @@ from studio.ui import gallery, widgets
 from studio.ui.engine import SAVING, ImageInput, StudioSession, change_kind
 from studio.ui.guard import guarded, page, show_error
 from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
+from studio.ui.scores import show_scores
 from studio.ui.settings import CUSTOM, LENGTH_CHOICES, availability, length_seconds, loudness_presets, master_overrides
 from studio.ui.state import flash, library, session, show_flashes
 
@@ -481,6 +482,7 @@ def _results(sess: StudioSession) -> None:
     if tab_models.open:
         with tab_models:
             st.dataframe(sess.layer_facts(), hide_index=True, width="stretch")
+            show_scores(scape, image=getattr(sess.image, "image", None), pipeline=sess.pipeline, key=K + "score")
     _downloads(sess)
 
 
