@@ -293,7 +293,10 @@ def _caption(sess: StudioSession) -> None:
             model = f" · model `{sess.caption.model}`" if sess.caption.model else ""
             st.caption(f"Caption by {who}{model}")
             if sess.caption.cues:
-                st.caption("What it saw: " + "; ".join(widgets.cue_label(c) for c in sess.caption.cues[:12]))
+                from studio.vision.analysis import filename_words
+
+                named = frozenset(filename_words(sess.image.filename)) if sess.image is not None else frozenset()
+                st.caption("Cues: " + ", ".join(widgets.cue_label(c, named) for c in sess.caption.cues[:12]))
             if sess.caption.tags:
                 st.caption("Sound tags: " + ", ".join(f"{t} ({s:.2f})" for t, s in sess.caption.tags[:8]))
 
@@ -580,7 +583,7 @@ def render() -> None:
         _title(sess)
     with guarded():
         _ensure_plan(sess, settings)
-    widgets.show_notes(sess.notes())
+    widgets.show_notes(sess.notes(), sess.layer_facts())
     plan = _plan_editor(sess, settings) if sess.plan is not None else None
     _actions(sess, plan)
     _results(sess)

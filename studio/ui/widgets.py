@@ -69,13 +69,9 @@ def cancel_button(key: str) -> None:
     st.button("Cancel", key=key, icon=":material/cancel:", help="Stop generating; the previous result is kept")
 
 
-def cue_label(cue: str) -> str:
-    """A caption cue for people: the analyser's ``file name: forest, path`` cue says it came
-    from the file name; others are shown as they are."""
-    key, _, words = cue.partition(":")
-    if words and key.strip().lower() in ("file name", "filename", "file"):
-        return f"{words.strip()} (from the file name)"
-    return cue
+def cue_label(cue: str, from_file_name: frozenset[str] = frozenset()) -> str:
+    """A caption cue for people: a word taken from the image's file name says so."""
+    return f"{cue} (from the file name)" if cue in from_file_name else cue
 
 
 def plain_note(note: str) -> str:

@@ -27,7 +27,7 @@ def test_blue_over_green_is_sky_above_vegetation_in_daylight():
     assert cap.source == "analysis" and cap.model is None
     assert {"sky", "vegetation", "day"} <= set(cap.cues)
     assert "water" not in cap.cues and "night" not in cap.cues
-    assert cap.text.startswith("Image analysis: blue sky above green vegetation; daylight")
+    assert cap.text.startswith("Blue sky above green vegetation in ") and "daylight" in cap.text
 
 
 def test_green_over_blue_puts_vegetation_above_water():
@@ -89,7 +89,7 @@ def test_saturation_and_texture_cues():
 def test_file_name_words_are_cues_and_text():
     cap = caption_of(scene(SKY, GRASS), "IMG_2041_Quiet-Lake_at_dusk (copy).png")
     assert cap.cues[-3:] == ("quiet", "lake", "dusk")
-    assert cap.text.endswith("file name mentions quiet, lake, dusk")
+    assert cap.text.endswith("the file is called “quiet lake dusk”.")
 
 
 def test_filename_words_rules():
