@@ -254,7 +254,7 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
 
     The text is one short sentence a person would write, built from the strongest cues
     ("Blue sky above green vegetation in warm daylight, taken in the evening; the file is
-    called “quiet lake dusk”."). Everything measured (regions, light, warmth, colours,
+    called "quiet lake dusk"."). Everything measured (regions, light, warmth, colours,
     texture, date, keywords, file-name words) is in ``cues``, which the studio lists beneath
     the caption."""
     cues: list[str] = list(analysis.region_cues) + list(analysis.extra_cues)
@@ -295,21 +295,21 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
     part_of_day = time_of_day(when)
     if part_of_day:
         cues.append(part_of_day)
-        sentence += f", taken in the {part_of_day}"
+        sentence += f", taken {'at' if part_of_day in ('dawn', 'midday', 'night') else 'in the'} {part_of_day}"
 
     extra: list[str] = []
     keywords = [str(k).lower() for k in (facts.get("keywords") or [])][:MAX_KEYWORD_CUES]
     if keywords:
         cues.extend(keywords)
         extra.append("tagged " + _and_list(keywords))
-    for key, label in (("title", "titled"), ("description", "described as"), ("alt_text", "described as")):
+    for key, label in (("title", "titled"), ("description", "described as"), ("alt_text", "alt text")):
         value = facts.get(key)
         if value:
-            extra.append(f"{label} “{value}”")
+            extra.append(f'{label} "{value}"')
     words = filename_words(facts.get("filename"))
     if words:
         cues.extend(words)
-        extra.append(f"the file is called “{' '.join(words)}”")
+        extra.append(f'the file is called "{" ".join(words)}"')
 
     text = sentence[:1].upper() + sentence[1:]
     if extra:
