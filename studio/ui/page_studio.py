@@ -65,8 +65,13 @@ DEFAULTS: dict[str, Any] = {
 
 def _keep_settings() -> None:
     """Defaults go into session state once, and widgets take their value from there (never
-    both). Streamlit drops a widget's value while its page is not shown; re-assigning keeps
-    the choices when the user visits another page and comes back."""
+    both). Streamlit drops a widget's value while its page is not shown, so the Studio's
+    settings are also kept in the session (``sess.ui["widgets"]``, written at the end of every
+    Studio run) and put back when the user returns from another page."""
+    kept = session().ui.get("widgets", {})
+    for key in SETTINGS_KEYS:
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     for key in SETTINGS_KEYS:
@@ -82,7 +87,12 @@ def _request_cancel() -> None:
 
 
 def studio_master() -> dict[str, Any]:
-    """The Studio's loudness and fade settings as MasterSpec fields (Compare renders with them)."""
+    """The Studio's loudness and fade settings as MasterSpec fields (Compare renders with them).
+    Streamlit forgets a page's widget values while another page is shown, so the Studio keeps
+    its last choice in the session (``sess.ui["master"]``)."""
+    kept = session().ui.get("master")
+    if kept is not None:
+        return dict(kept)
     ss = st.session_state
     style = ss.get(K + "style", DEFAULTS[K + "style"])
     custom = {"custom_lufs": float(ss.get(K + "custom_lufs", -18.0)), "custom_ceiling_dbtp": float(ss.get(K + "custom_ceiling", -1.0))}
@@ -123,6 +133,7 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
     sess.pipeline.captioner = captioner
     sess.pipeline.planner = planner
     duration_s = length_seconds(length, custom_s)
+    sess.ui["master"] = {**master_overrides(preset, style, **custom), **fades}
     return {
         "style": style,
         "duration_s": duration_s,
@@ -589,6 +600,7 @@ def render() -> None:
     _results(sess)
     # What an undo of the next change puts back in the sidebar.
     sess.ui["settings"] = {k: st.session_state[k] for k in UNDO_KEYS if k in st.session_state}
+    sess.ui["widgets"] = {k: st.session_state[k] for k in SETTINGS_KEYS if k in st.session_state}
 
 
 def sync_settings(sess: StudioSession, plan: ScenePlan, *, length_and_loudness: bool = True) -> None:
