@@ -579,9 +579,6 @@ class StudioSession:
             self._cache[(self.version, key)] = links
         return links
 
-    def disk_bytes(self) -> int:
-        """Bytes the session's folder holds (players and prepared downloads)."""
-        return sum(p.stat().st_size for p in self.work_dir.rglob("*") if p.is_file())
     # ------------------------------------------------------------------ library
 
     def default_title(self) -> str:

@@ -68,9 +68,12 @@ def _keep_settings() -> None:
     both). Streamlit drops a widget's value while its page is not shown, so the Studio's
     settings are also kept in the session (``sess.ui["widgets"]``, written at the end of every
     Studio run) and put back when the user returns from another page."""
+    from studio.ui.guard import PREVIOUS_PAGE
+
     kept = session().ui.get("widgets", {})
+    back = st.session_state.get(PREVIOUS_PAGE) not in (None, __name__)
     for key in SETTINGS_KEYS:
-        if key not in st.session_state and key in kept:
+        if key in kept and (back or key not in st.session_state):
             st.session_state[key] = kept[key]
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
@@ -623,6 +626,10 @@ def sync_settings(sess: StudioSession, plan: ScenePlan, *, length_and_loudness: 
     planners = [n for n, _, _ in availability("planner")]
     planner = plan.planner if plan.planner in planners else sess.pipeline.planner
     st.session_state[K + "planner"] = planner
+    widgets_kept = sess.ui.setdefault("widgets", {})
+    for key in SETTINGS_KEYS:  # what the Studio puts back on arrival (see _keep_settings)
+        if key in st.session_state:
+            widgets_kept[key] = st.session_state[key]
     if plan.caption is not None:
         sess.caption = plan.caption
     _captioned(sess)
