@@ -24,7 +24,6 @@ Re-mix rules (what an edit of the plan table costs):
 from __future__ import annotations
 
 import io
-import json
 import logging
 import secrets
 import shutil
