@@ -121,7 +121,7 @@ def session_rss_mb_after_5x10min(generations: int = 5) -> float:
             page.goto(url)
             page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(image))
             expect(page.get_by_text("Caption by the offline image analyser")).to_be_visible()
-            seed = page.get_by_label("Seed")
+            seed = page.get_by_role("spinbutton", name="Seed")
             for i in range(generations):
                 seed.fill(str(100 + i))
                 seed.press("Enter")

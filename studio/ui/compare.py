@@ -87,6 +87,10 @@ def render_variant(
         plan = plan.model_copy(update={"master": plan.master.model_copy(update=dict(master))})
     plan = resolve_events(plan)
     # One throwaway session does the per-layer generation and mix with progress.
+    if folder is None:  # not the throwaway session's own temp folder: that goes with it
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="studio-variant-"))
     work = StudioSession(pipeline=pipe, work_dir=folder)
     work.caption = caption
     scape = work.generate(plan, reporter or NullReporter())

@@ -626,8 +626,11 @@ def sync_settings(sess: StudioSession, plan: ScenePlan, *, length_and_loudness: 
     planners = [n for n, _, _ in availability("planner")]
     planner = plan.planner if plan.planner in planners else sess.pipeline.planner
     st.session_state[K + "planner"] = planner
+    # What the Studio puts back on arrival (see _keep_settings): only the keys set here (the
+    # other Studio keys in session state may be stale while another page is shown).
+    changed = ["style", "seed", "planner"] + (["length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "fade_in_s", "fade_out_s"] if length_and_loudness else [])
     widgets_kept = sess.ui.setdefault("widgets", {})
-    for key in SETTINGS_KEYS:  # what the Studio puts back on arrival (see _keep_settings)
+    for key in (K + name for name in changed):
         if key in st.session_state:
             widgets_kept[key] = st.session_state[key]
     if plan.caption is not None:

@@ -596,7 +596,7 @@ def test_a_captioner_failure_keeps_the_old_image_and_can_be_retried(data_dir):
     at.selectbox(key="studio.captioner").set_value("blip").run()
     _no_errors(at)
     assert sess.image.filename == "lake_again.png" and '"lake again"' in sess.caption.text
-    assert any("'blip' unavailable" in i.value for i in at.info)
+    assert any("'blip' unavailable" in m.value for m in at.markdown)
 
 
 def test_only_the_newest_failed_input_waits_for_a_retry(data_dir):
