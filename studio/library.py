@@ -195,6 +195,12 @@ class LibraryEntry:
             return None
         return data
 
+    def size_bytes(self) -> int:
+        """Bytes this entry's files take on disk (0 when its folder is gone)."""
+        if not self.folder.is_dir():
+            return 0
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
     @property
     def length_label(self) -> str:
         """``"10:00"`` style length (minutes:seconds)."""
@@ -240,6 +246,7 @@ class Library:
         *,
         title: Optional[str] = None,
         mix_bytes: Optional[bytes] = None,
+        mix_file: Optional[str | Path] = None,
         mix_format: str = "flac",
         image: Any = None,
         extra: Optional[Mapping[str, Any]] = None,
@@ -248,7 +255,8 @@ class Library:
 
         ``manifest`` is the dict from :func:`studio.manifest.build_manifest` (its plan is
         validated here, so a bad manifest never enters the library). ``mix_bytes`` is the
-        encoded mix in ``mix_format``; ``image`` a PIL image or encoded image bytes for the
+        encoded mix in ``mix_format``, or ``mix_file`` a file holding it (copied, never read
+        into memory: a 60-minute mix is hundreds of MB); ``image`` a PIL image or encoded image bytes for the
         thumbnail. ``extra`` holds small JSON facts (notes, loudness) shown with the entry.
         """
         from studio.manifest import plan_from_manifest
@@ -267,10 +275,13 @@ class Library:
         try:
             tmp.mkdir(parents=True)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            mix_file = None
-            if mix_bytes:
-                mix_file = f"mix.{mix_format}"
-                (tmp / mix_file).write_bytes(mix_bytes)
+            stored_mix = None
+            if mix_bytes or mix_file is not None:
+                stored_mix = f"mix.{mix_format}"
+                if mix_file is not None:
+                    shutil.copyfile(mix_file, tmp / stored_mix)
+                else:
+                    (tmp / stored_mix).write_bytes(mix_bytes)
             thumb_file = None
             if thumbnail is not None:
                 thumb_file = "thumbnail.png"
@@ -288,7 +299,7 @@ class Library:
             "duration_s": float(plan.duration_s),
             "seed": int(plan.seed),
             "planner": plan.planner,
-            "mix_file": mix_file,
+            "mix_file": stored_mix,
             "thumb_file": thumb_file,
             "extra": json.dumps(dict(extra or {}), default=str),
         }
@@ -313,6 +324,33 @@ class Library:
         if cur.rowcount == 0:
             raise LibraryError(f"no library entry {entry_id!r}; it may have been deleted already")
         shutil.rmtree(self.renders_dir / entry_id, ignore_errors=True)
+
+    def rename(self, entry_id: str, title: str) -> LibraryEntry:
+        """Give an entry a new title (1-120 characters after collapsing spaces)."""
+        self._check_id(entry_id)
+        title = " ".join(str(title or "").split())
+        if not title:
+            raise InputError("a title cannot be empty; type a few words")
+        if len(title) > 120:
+            raise InputError(f"a title is at most 120 characters; this one has {len(title)}")
+        with closing(self._connect()) as con:
+            cur = con.execute("UPDATE entries SET title = ? WHERE id = ?", (title, entry_id))
+        if cur.rowcount == 0:
+            raise LibraryError(f"no library entry {entry_id!r}; it may have been deleted")
+        return self.get(entry_id)
+
+    def total_bytes(self) -> int:
+        """Bytes all entries' files take on disk."""
+        return sum(e.size_bytes() for e in self.entries())
+
+    def clean_up(self, keep_newest: int) -> list[str]:
+        """Delete every entry but the ``keep_newest`` newest; returns the deleted ids."""
+        if keep_newest < 0:
+            raise InputError(f"keep_newest must be 0 or more; got {keep_newest}")
+        gone = [e.id for e in self.entries()[keep_newest:]]
+        for entry_id in gone:
+            self.delete(entry_id)
+        return gone
 
     # ------------------------------------------------------------------ reading
 
@@ -373,6 +411,16 @@ class Library:
         )
 
 
+def human_size(n_bytes: int) -> str:
+    """``"12.3 MB"`` style size (decimal units, as file managers show)."""
+    size = float(n_bytes)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
 def make_thumbnail(image: Any, max_px: int = THUMBNAIL_PX) -> bytes:
     """PNG bytes of ``image`` (PIL image or encoded bytes) fitted within ``max_px`` square."""
     from PIL import Image, UnidentifiedImageError
@@ -395,5 +443,6 @@ __all__ = [
     "LibraryEntry",
     "LibraryError",
     "default_data_dir",
+    "human_size",
     "make_thumbnail",
 ]

@@ -1,19 +1,22 @@
 """Variants for the Compare page, free of Streamlit.
 
 A variant is the session's caption rendered with its own seed, style, planner and (optionally)
-one backend for every layer. Players are matched in loudness (each brought down to the
-quietest variant's integrated LUFS) so the louder take does not win by being louder.
+one backend for every layer, mastered with the Studio's loudness and fades. Its mix is written
+to the session's folder (no audio kept in memory) and played from there; players are matched in
+loudness (each brought down to the quietest variant's integrated LUFS) so the louder take does
+not win by being louder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import numpy as np
 
 from studio.types import Caption, LayerSource, ScenePlan, Soundscape
-from studio.ui.engine import NullReporter, Reporter, loudness_match_gain_db, wav_bytes
+from studio.ui.engine import CHUNK_FRAMES, NullReporter, Reporter, loudness_match_gain_db
 
 AS_PLANNED = "as planned"
 MIN_VARIANTS, MAX_VARIANTS = 2, 4
@@ -43,13 +46,15 @@ class Variant:
     plan: ScenePlan
     sources: tuple[LayerSource, ...]
     soundscape: Soundscape
+    mix_path: Path  # the mastered mix, 24-bit FLAC in the session's folder
     notes: list[str] = field(default_factory=list)
-    _samples: Optional[np.ndarray] = field(default=None, repr=False)
 
     def samples(self) -> np.ndarray:
-        if self._samples is None:
-            self._samples = self.soundscape.mix_clip().samples
-        return self._samples
+        """The mix read back from its file, float32 (2, frames) (variants are minutes long)."""
+        import soundfile as sf
+
+        data, _ = sf.read(str(self.mix_path), dtype="float32", always_2d=True)
+        return data.T
 
     @property
     def integrated_lufs(self) -> Optional[float]:
@@ -64,8 +69,11 @@ def render_variant(
     captioner: str = "analysis",
     master: Optional[Mapping[str, Any]] = None,
     reporter: Optional[Reporter] = None,
+    folder: Optional[Path] = None,
 ) -> Variant:
-    """Plan and render one variant with its own pipeline (so its fallback notes are its own)."""
+    """Plan and render one variant with its own pipeline (so its fallback notes are its own).
+    ``master`` overrides MasterSpec fields: the Studio's loudness and fades. The mix is written
+    under ``folder`` (a temp folder when None)."""
     from studio.mixing import resolve_events
     from studio.pipeline import SoundscapePipeline
     from studio.ui.engine import StudioSession
@@ -79,20 +87,33 @@ def render_variant(
         plan = plan.model_copy(update={"master": plan.master.model_copy(update=dict(master))})
     plan = resolve_events(plan)
     # One throwaway session does the per-layer generation and mix with progress.
-    work = StudioSession(pipeline=pipe)
+    if folder is None:  # not the throwaway session's own temp folder: that goes with it
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="studio-variant-"))
+    work = StudioSession(pipeline=pipe, work_dir=folder)
     work.caption = caption
     scape = work.generate(plan, reporter or NullReporter())
     sources = tuple(work.sources[l.name] for l in scape.plan.layers)
     notes = list(dict.fromkeys([*scape.plan.notes, *pipe.notes]))
-    return Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, notes=notes)
+    return Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, mix_path=work.mix_path(), notes=notes)
 
 
-def matched_previews(variants: list[Variant]) -> tuple[list[bytes], list[float]]:
-    """WAV bytes per variant at matched loudness, and the gain (dB, <= 0) applied to each."""
+def matched_previews(variants: list[Variant]) -> tuple[list[Path], list[float]]:
+    """A FLAC file per variant at matched loudness (next to its mix, written once, streamed),
+    and the gain (dB, <= 0) applied to each."""
+    import soundfile as sf
+
     gains = loudness_match_gain_db([v.integrated_lufs for v in variants])
     previews = []
     for v, g in zip(variants, gains):
-        previews.append(wav_bytes(v.samples() * np.float32(10 ** (g / 20)), v.soundscape.sample_rate))
+        path = v.mix_path.with_name(f"preview{g:+.2f}dB.flac")
+        if not path.exists():
+            scale = np.float32(10 ** (g / 20))
+            with sf.SoundFile(str(v.mix_path)) as src, sf.SoundFile(str(path), "w", src.samplerate, src.channels, "PCM_24", format="FLAC") as dst:
+                for block in src.blocks(blocksize=CHUNK_FRAMES, dtype="float32", always_2d=True):
+                    dst.write(block * scale)
+        previews.append(path)
     return previews, gains
 
 
@@ -124,19 +145,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(f"{float(v):.3f}" for v in value)
     return f"{float(value):.3f}"
-
-
-def coherence_scores(variant: Variant) -> Optional[Mapping[str, float]]:
-    """Image/plan/audio coherence from ``studio.evaluation`` when that module provides
-    ``score_soundscape(soundscape)``; None until it does (the page says so)."""
-    try:
-        from studio import evaluation
-    except ImportError:
-        return None
-    scorer = getattr(evaluation, "score_soundscape", None)
-    if not callable(scorer):
-        return None
-    try:
-        return dict(scorer(variant.soundscape))
-    except Exception:  # noqa: BLE001 - a missing scoring model must not break the comparison
-        return None

@@ -1,10 +1,17 @@
 """The studio's working state for one browser session, free of Streamlit.
 
-:class:`StudioSession` holds what the Studio page works on (image, caption, plan, each layer's
-generated source, the current soundscape) and the operations the page offers: caption, plan,
-generate, re-mix, regenerate one layer, encode for players and downloads, save to the library.
-Pages only read widgets and call these methods, so everything here is tested without a
-browser and reused by ``bench/ui.py``.
+:class:`StudioSession` holds the session's :class:`Project` (image, caption, plan, each layer's
+takes, the current soundscape, title and the Studio's settings) and the operations the page
+offers: caption, plan, generate, re-mix, regenerate one layer, change the length (re-arranging
+the kept takes), keep a Compare variant, undo the last change, prepare downloads, save to the
+library. Pages only read widgets and call these methods, so everything here is tested without
+a browser and reused by ``bench/ui.py``.
+
+Audio never sits in the session: each result is written once, streamed chunk by chunk, to the
+session's folder (``v<version>/listen/``: the mix as 24-bit FLAC and every stem as 16-bit FLAC,
+whole length) and offered to the browser by URL (:mod:`studio.ui.files`). Downloads are
+exported to disk on request (``v<version>/export-…/``) by ``studio.export`` with progress.
+Only the current result's and the undo snapshot's folders are kept.
 
 Re-mix rules (what an edit of the plan table costs):
 
@@ -17,34 +24,29 @@ Re-mix rules (what an edit of the plan table costs):
 from __future__ import annotations
 
 import io
-import json
 import logging
 import secrets
 import shutil
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
 from studio.errors import InputError, StudioError
-from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape
+from studio.mixing.remix import MIX_FIELDS, REGENERATE_EVENT_FIELDS, REGENERATE_FIELDS
+from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape, slugify
+from studio.ui import files
 
 log = logging.getLogger(__name__)
 
-# LayerSpec fields whose change means the layer's audio must be generated again.
-REGEN_FIELDS = ("role", "prompt", "backend", "model", "negative_prompt", "params", "seed", "loop_s")
-EVENT_REGEN_FIELDS = ("event_s", "takes")
-# Fields that only re-arrange kept material.
-ARRANGE_FIELDS = ("width",)
-REMIX_FIELDS = ("gain_db", "pan", "mute", "solo")
-
-STEM_PREVIEW_MAX_S = 120.0  # stem players of longer tracks play the first two minutes only
 SAVING, SAVED = "saving", "saved"
-PLAYER_FLAC_ABOVE_S = 1200.0  # mix players of longer tracks get lossless FLAC instead of WAV
+CHUNK_FRAMES = 1 << 18  # ~5.5 s at 48 kHz: what one streamed write holds in memory
+DOWNLOAD_FORMATS = ("wav", "flac", "mp3", "ogg")
+STEM_FORMATS = ("flac", "wav")
 # Stem metadata shown in "Which models made what" (licence and fallbacks above all).
 FACT_KEYS = ("licence", "device", "fallback", "generator", "matched", "type", "similarity", "clamped_from_s", "notes")
 
@@ -84,58 +86,58 @@ def new_seed() -> int:
 def change_kind(old: ScenePlan, new: ScenePlan) -> tuple[str, list[str]]:
     """What it takes to go from ``old``'s soundscape to ``new``.
 
-    Returns ``(kind, layers)`` where kind is ``"none"``, ``"remix"`` (gains, pans, mutes,
-    solo, master only), ``"arrange"`` (event timing or width changed: mix the kept sources
-    again) or ``"regenerate"`` (``layers`` lists the layers whose audio must be made again).
-    A change of style, length, layer set or order is ``"regenerate"`` of every layer.
+    Returns ``(kind, layers)`` where kind is ``"none"``, ``"remix"`` (gains, pans, width,
+    mutes, solo, master only), ``"arrange"`` (event timing or the length changed: arrange the
+    kept takes again) or ``"regenerate"`` (``layers`` lists the layers whose audio must be made
+    again). A change of layer set or order is ``"regenerate"`` of every layer.
     """
-    if old.duration_s != new.duration_s or [l.name for l in old.layers] != [l.name for l in new.layers]:
+    if [l.name for l in old.layers] != [l.name for l in new.layers]:
         return "regenerate", [l.name for l in new.layers]
+    # The field lists are the mixer's (studio.mixing.remix): one source for what a re-mix may change.
     regen: list[str] = []
     arrange = remix = False
     for a, b in zip(old.layers, new.layers):
-        if any(getattr(a, f) != getattr(b, f) for f in REGEN_FIELDS):
+        if any(getattr(a, f) != getattr(b, f) for f in REGENERATE_FIELDS):
             regen.append(b.name)
             continue
         ea, eb = a.events, b.events
         if (ea is None) != (eb is None) or (
-            ea is not None and any(getattr(ea, f) != getattr(eb, f) for f in EVENT_REGEN_FIELDS)
+            ea is not None and any(getattr(ea, f) != getattr(eb, f) for f in REGENERATE_EVENT_FIELDS)
         ):
             regen.append(b.name)
             continue
-        if ea != eb or any(getattr(a, f) != getattr(b, f) for f in ARRANGE_FIELDS):
+        if ea != eb:
             arrange = True
-        if any(getattr(a, f) != getattr(b, f) for f in REMIX_FIELDS):
+        if any(getattr(a, f) != getattr(b, f) for f in MIX_FIELDS):
             remix = True
     if regen:
         return "regenerate", regen
-    if arrange:
+    if arrange or old.duration_s != new.duration_s:
         return "arrange", []
     if remix or old.master != new.master:
         return "remix", []
     return "none", []
 
 
-def wav_bytes(samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> bytes:
-    """Encoded WAV of float32 ``(channels, frames)`` audio, for ``st.audio``.
+def with_length(plan: ScenePlan, duration_s: float) -> ScenePlan:
+    """``plan`` at another length with the same layers, takes, seeds and mix settings. Event
+    times are placed again over the new length (deterministically from each layer's seed);
+    the takes themselves are kept."""
+    from studio.mixing import resolve_events
 
-    ``st.audio`` peak-normalises numpy input, which would misrepresent levels; encoded bytes
-    play exactly as mastered. 16-bit keeps a 10-minute stereo mix at ~115 MB.
-    """
-    import soundfile as sf
+    if float(duration_s) == float(plan.duration_s):
+        return plan
+    layers = tuple(
+        l if l.events is None else l.model_copy(update={"events": l.events.model_copy(update={"times_s": None, "pans": None, "take_indices": None})})
+        for l in plan.layers
+    )
+    return resolve_events(plan.model_copy(update={"duration_s": float(duration_s), "layers": layers}))
 
-    buf = io.BytesIO()
-    sf.write(buf, np.ascontiguousarray(np.asarray(samples, np.float32).T), int(sample_rate), format="WAV", subtype=subtype)
-    return buf.getvalue()
 
-
-def flac_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    """Encoded 16-bit FLAC of float32 ``(channels, frames)`` audio (lossless, like WAV)."""
-    import soundfile as sf
-
-    buf = io.BytesIO()
-    sf.write(buf, np.ascontiguousarray(np.asarray(samples, np.float32).T), int(sample_rate), format="FLAC", subtype="PCM_16")
-    return buf.getvalue()
+def length_label(duration_s: float) -> str:
+    """``10min`` for whole minutes, else ``45s`` (for file names)."""
+    total = int(round(duration_s))
+    return f"{total // 60}min" if total % 60 == 0 else f"{total}s"
 
 
 def loudness_match_gain_db(integrated_lufs: Sequence[Optional[float]]) -> list[float]:
@@ -153,23 +155,63 @@ def _clean_dir(path: str) -> None:
 
 
 @dataclass
+class Project:
+    """What the user is working on: the image, the caption, the plan, each layer's takes
+    (``sources``), the rendered soundscape, its title and the Studio's settings (style,
+    length, loudness, format, fades: the page's widget values, restored by undo).
+
+    ``version`` names the rendered result (its files live under ``v<version>/``)."""
+
+    image: Optional[ImageInput] = None
+    caption: Optional[Caption] = None
+    plan: Optional[ScenePlan] = None  # the plan the table edits start from
+    sources: dict[str, LayerSource] = field(default_factory=dict)
+    soundscape: Optional[Soundscape] = None
+    title: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+
+def _project_field(name: str) -> property:
+    return property(lambda self: getattr(self.project, name), lambda self, value: setattr(self.project, name, value))
+
+
+@dataclass
+class Listening:
+    """A result's audio on disk and the URLs the browser plays it from."""
+
+    folder: Path
+    mix: Path
+    stems: dict[str, Path]
+    mix_url: str
+    stem_urls: dict[str, str]
+
+
+@dataclass
 class StudioSession:
     """One browser session's studio. ``work_dir`` is private to the session (a temp folder
     removed when the session object is garbage-collected)."""
 
     pipeline: Any = None
     work_dir: Path = field(default=None)  # type: ignore[assignment]
-    image: Optional[ImageInput] = None
-    caption: Optional[Caption] = None
-    plan: Optional[ScenePlan] = None  # the plan the table edits start from
-    soundscape: Optional[Soundscape] = None
-    sources: dict[str, LayerSource] = field(default_factory=dict)
-    version: int = 0  # bumped whenever ``soundscape`` changes
+    project: Project = field(default_factory=Project)
+    undo_point: Optional[tuple[str, Project]] = None  # (what changed, the project before it)
+    version: int = 0  # the current result's version (changes whenever ``soundscape`` does)
+    last_version: int = 0  # the newest version ever made (versions are never reused)
     plan_serial: int = 0  # bumped whenever ``plan`` is replaced (the table restarts from it)
+    busy: bool = False  # a render is under way: downloads are withdrawn until it ends
     ui: dict[str, Any] = field(default_factory=dict)  # the page's bookkeeping (input token, plan key)
     saves: dict[int, str] = field(default_factory=dict)  # version -> "saving", "saved" or the error
+    _listening: dict[int, Listening] = field(default_factory=dict, repr=False)
+    _exports: dict[tuple, dict[str, Path]] = field(default_factory=dict, repr=False)
+    _offers: list[str] = field(default_factory=list, repr=False)  # download URLs on offer
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
-    _stem_cache: dict[tuple, tuple[bytes, float]] = field(default_factory=dict, repr=False)
+
+    image = _project_field("image")
+    caption = _project_field("caption")
+    plan = _project_field("plan")
+    sources = _project_field("sources")
+    soundscape = _project_field("soundscape")
 
     def __post_init__(self) -> None:
         if self.pipeline is None:
@@ -195,6 +237,7 @@ class StudioSession:
         from BLIP inference, a model that is missing with fallback off) leaves the previous
         image, caption and plan exactly as they were."""
         caption = self.pipeline.caption(loaded.image)
+        self._checkpoint(f"new image {loaded.filename}")
         self.image, self.caption = loaded, caption
         return caption
 
@@ -220,6 +263,16 @@ class StudioSession:
         self.plan_serial += 1
         return plan
 
+    @property
+    def title(self) -> str:
+        """The project's title (downloads and the library use it); the image's or caption's
+        words until the user types one."""
+        return self.project.title or self.default_title()
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.project.title = " ".join((value or "").split())[:120]
+
     # ------------------------------------------------------------------ rendering
 
     def generate(self, plan: ScenePlan, reporter: Optional[Reporter] = None) -> Soundscape:
@@ -231,10 +284,10 @@ class StudioSession:
         plan = resolve_events(plan)
         sources = self._generate_layers(plan, [l.name for l in plan.layers], {}, rep)
         scape = self._mix(plan, sources, rep)
-        self._commit(plan, sources, scape)
+        self._commit(plan, sources, scape, rep, "generate")
         return scape
 
-    def apply_plan(self, plan: ScenePlan, reporter: Optional[Reporter] = None) -> str:
+    def apply_plan(self, plan: ScenePlan, reporter: Optional[Reporter] = None, what: Optional[str] = None) -> str:
         """Bring the soundscape in line with an edited plan at the least cost; returns the
         kind of work done (see :func:`change_kind`)."""
         if self.soundscape is None:
@@ -247,16 +300,28 @@ class StudioSession:
         if kind == "none":
             return kind
         if kind in ("remix", "arrange"):
-            # The mixer keeps the arranged takes: only timing/levels/master are redone.
+            # The mixer keeps the takes: only arrangement, levels and master are redone.
             rep.overall(0.0, "re-mixing")
-            scape = remix(self.soundscape, plan, progress=rep.overall)
-            rep.overall(1.0, "re-mixed")
-            self._commit(plan, dict(self.sources), scape)
+            scape = remix(self.soundscape, plan, progress=lambda f, m: rep.overall(0.9 * f, m))
+            self._commit(plan, dict(self.sources), scape, rep, what or "re-mix")
             return kind
         sources = self._generate_layers(plan, layers, self.sources, rep)
         scape = self._mix(plan, sources, rep)
-        self._commit(plan, sources, scape)
+        self._commit(plan, sources, scape, rep, what or f"new audio for {', '.join(layers)}")
         return kind
+
+    def set_length(self, duration_s: float, reporter: Optional[Reporter] = None) -> ScenePlan:
+        """Change the track's length keeping every take (a new take of a layer included):
+        the kept takes are arranged again over the new length. Returns the new plan."""
+        if self.plan is None:
+            raise InputError("add an image or type a caption first")
+        plan = with_length(self.soundscape.plan if self.soundscape is not None else self.plan, duration_s)
+        if self.soundscape is not None:
+            self.apply_plan(plan, reporter, what=f"length {length_label(self.soundscape.duration_s)} to {length_label(duration_s)}")
+        else:
+            self.plan = plan
+            self.plan_serial += 1
+        return self.plan
 
     def regenerate_layer(self, plan: ScenePlan, name: str, seed: Optional[int] = None, reporter: Optional[Reporter] = None) -> int:
         """A new take of one layer (new seed) in ``plan``; every other layer keeps its audio.
@@ -266,8 +331,26 @@ class StudioSession:
         if self.soundscape is None:
             self.generate(new_plan, reporter)
         else:
-            self.apply_plan(new_plan, reporter)
+            self.apply_plan(new_plan, reporter, what=f"new take of {name}")
         return seed
+
+    def keep_variant(self, plan: ScenePlan, soundscape: Soundscape, reporter: Optional[Reporter] = None) -> ScenePlan:
+        """Bring back a Compare variant's plan and takes, and only those: the Studio's length
+        and master (loudness, ceiling, fades) stay as they are, and the variant's takes are
+        arranged over the Studio's length."""
+        from studio.mixing import remix
+
+        rep = reporter or NullReporter()
+        current = self.soundscape.plan if self.soundscape is not None else self.plan
+        new_plan = plan
+        if current is not None:
+            new_plan = with_length(plan.model_copy(update={"master": current.master}), current.duration_s)
+        rep.overall(0.0, "arranging the variant's takes")
+        scape = remix(soundscape, new_plan, progress=lambda f, m: rep.overall(0.9 * f, m))
+        self._commit(new_plan, {s.spec.name: s for s in soundscape.sources}, scape, rep, "kept a Compare variant")
+        if plan.caption is not None:
+            self.caption = plan.caption
+        return self.plan
 
     def _generate_layers(self, plan: ScenePlan, names: Sequence[str], keep: Mapping[str, LayerSource], rep: Reporter) -> dict[str, LayerSource]:
         todo = [l for l in plan.layers if l.name in set(names)]
@@ -277,7 +360,7 @@ class StudioSession:
                 sources[spec.name] = keep[spec.name]
         count = len(todo)
         for i, spec in enumerate(todo):
-            start, end = 0.8 * i / max(count, 1), 0.8 * (i + 1) / max(count, 1)
+            start, end = 0.7 * i / max(count, 1), 0.7 * (i + 1) / max(count, 1)
             rep.overall(start, f"generating layer {i + 1}/{count}: {spec.name} ({spec.backend})")
 
             def on_layer(fraction: float, message: str, i: int = i, spec: LayerSpec = spec, start: float = start, end: float = end) -> None:
@@ -291,70 +374,140 @@ class StudioSession:
     def _mix(self, plan: ScenePlan, sources: Mapping[str, LayerSource], rep: Reporter) -> Soundscape:
         from studio.types import scaled_progress
 
-        rep.overall(0.8, "arranging, mixing and mastering")
+        rep.overall(0.7, "arranging, mixing and mastering")
         ordered = [sources[l.name] for l in plan.layers]
-        scape = self.pipeline.mix(plan, ordered, progress=scaled_progress(rep.overall, 0.8, 1.0))
-        rep.overall(1.0, "done")
-        return scape
+        return self.pipeline.mix(plan, ordered, progress=scaled_progress(rep.overall, 0.7, 0.9))
 
-    def _commit(self, plan: ScenePlan, sources: dict[str, LayerSource], scape: Soundscape) -> None:
-        self.plan = scape.plan if scape.plan is not None else plan
+    def _commit(self, plan: ScenePlan, sources: dict[str, LayerSource], scape: Soundscape, rep: Reporter, what: str) -> None:
+        """Write the result's audio to disk (0.9..1.0 of the progress), then make it current.
+        Nothing changes when writing fails or is cancelled."""
+        version = self.last_version + 1
+        listening = self._write_listening(version, scape, rep)
+        self._checkpoint(what)
+        self.project = replace(self.project, plan=scape.plan if scape.plan is not None else plan,
+                               sources=sources, soundscape=scape, version=version)
+        self._listening[version] = listening
         self.plan_serial += 1
-        self.sources = sources
-        self.soundscape = scape
-        self.version += 1
-        self._cache = {k: v for k, v in self._cache.items() if k[0] == self.version}
+        self.version = self.last_version = version
+        self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
+        self._prune()
+        rep.overall(1.0, "done")
 
     def adopt(self, plan: ScenePlan, sources: Sequence[LayerSource], scape: Soundscape) -> None:
-        """Make an already rendered result (a Compare variant) the session's current one."""
-        self._commit(plan, {s.spec.name: s for s in sources}, scape)
+        """Make an already rendered result (a library entry) the session's current one."""
+        self._commit(plan, {s.spec.name: s for s in sources}, scape, NullReporter(), "opened from the library")
         if plan.caption is not None:
             self.caption = plan.caption
 
+    # ------------------------------------------------------------------ undo
+
+    def _checkpoint(self, what: str) -> None:
+        """Remember the project as it is now, so :meth:`undo` can bring it back (one step)."""
+        if self.project.caption is None and self.project.soundscape is None:
+            return  # nothing worth undoing yet
+        self.undo_point = (what, replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+
+    def undo(self) -> Project:
+        """Undo the last change (a generation, re-mix, new take, length change, kept variant or
+        new image). Returns the restored project; its ``settings`` are the page's widget values
+        from before the change. An undo can itself be undone."""
+        if self.undo_point is None:
+            raise InputError("there is nothing to undo")
+        what, before = self.undo_point
+        self.undo_point = ("undo", replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+        self.project = before
+        self.version = before.version if before.soundscape is not None else self.version
+        self.plan_serial += 1
+        self.ui.pop("failed_remix", None)
+        return before
+
+    def undo_label(self) -> Optional[str]:
+        return None if self.undo_point is None else self.undo_point[0]
+
     # ------------------------------------------------------------------ listening
+
+    def _write_listening(self, version: int, scape: Soundscape, rep: Reporter) -> Listening:
+        """One streamed pass over the mix and its stems: the mix to 24-bit FLAC (player, library,
+        FLAC reference) and each stem to 16-bit FLAC, whole length. Memory: one chunk."""
+        import soundfile as sf
+
+        folder = self.work_dir / f"v{version}" / "listen"
+        shutil.rmtree(folder.parent, ignore_errors=True)
+        folder.mkdir(parents=True)
+        mix_path = folder / "mix.flac"
+        stem_paths = {s.spec.name: folder / f"{i + 1:02d}-{s.spec.name}.flac" for i, s in enumerate(scape.stems)}
+        writers = []
+        try:
+            mix_file = sf.SoundFile(str(mix_path), "w", scape.sample_rate, 2, "PCM_24", format="FLAC")
+            writers.append(mix_file)
+            stem_files = []
+            for path in stem_paths.values():
+                stem_files.append(sf.SoundFile(str(path), "w", scape.sample_rate, 2, "PCM_16", format="FLAC"))
+                writers.append(stem_files[-1])
+            done = 0
+            for mix, stems in scape.iter_mix(CHUNK_FRAMES, with_stems=True):
+                mix_file.write(np.ascontiguousarray(mix.T))
+                for f, chunk in zip(stem_files, stems):
+                    f.write(np.ascontiguousarray(np.clip(chunk, -1.0, 1.0).T))
+                done += mix.shape[1]
+                rep.overall(0.9 + 0.1 * done / max(1, scape.frames), "writing the players' audio")
+        except BaseException as exc:
+            for w in writers:
+                w.close()
+            shutil.rmtree(folder.parent, ignore_errors=True)
+            if isinstance(exc, OSError):
+                from studio.errors import ExportError
+
+                raise ExportError(f"could not write the result's audio under {folder} ({exc}); free some disk space and try again") from None
+            raise
+        for w in writers:
+            w.close()
+        return Listening(
+            folder=folder, mix=mix_path, stems=stem_paths,
+            mix_url=files.offer(mix_path, "mix.flac"),
+            stem_urls={name: files.offer(path) for name, path in stem_paths.items()},
+        )
+
+    def _prune(self) -> None:
+        """Keep the files of the current result and of the undo snapshot only."""
+        keep = {self.version}
+        if self.undo_point is not None and self.undo_point[1].soundscape is not None:
+            keep.add(self.undo_point[1].version)
+        for version in [v for v in self._listening if v not in keep]:
+            gone = self._listening.pop(version)
+            files.withdraw([gone.mix_url, *gone.stem_urls.values()])
+            shutil.rmtree(self.work_dir / f"v{version}", ignore_errors=True)
+        for key in [k for k in self._exports if k[0] not in keep]:
+            del self._exports[key]
+
+    def listening(self) -> Listening:
+        """The current result's audio files and player URLs."""
+        self._require()
+        return self._listening[self.version]
+
+    def mix_path(self) -> Path:
+        return self.listening().mix
+
+    def read_mix(self) -> np.ndarray:
+        """The current mix read back from its file, float32 (2, frames). For tests and short
+        tracks only: the page never holds a whole mix."""
+        import soundfile as sf
+
+        data, _ = sf.read(str(self.mix_path()), dtype="float32", always_2d=True)
+        return data.T
+
+    def plot_pngs(self) -> tuple[bytes, bytes]:
+        """Waveform and spectrogram PNGs of the mix, drawn from its file (once per result)."""
+        from studio.ui import plots
+
+        path = self.mix_path()
+        return self._cached("plots", lambda: plots.file_pngs(path, title="mix"))
 
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:
         k = (self.version, key)
         if k not in self._cache:
             self._cache[k] = make()
         return self._cache[k]
-
-    def mix_samples(self) -> np.ndarray:
-        """The mastered mix, float32 (2, frames); computed once per version."""
-        scape = self._require()
-        return self._cached("mix", lambda: scape.mix_clip().samples)
-
-    def mix_wav(self) -> bytes:
-        """The whole mix as 16-bit WAV bytes (what the player gets up to 20 minutes)."""
-        scape = self._require()
-        return self._cached("mix_wav", lambda: wav_bytes(self.mix_samples(), scape.sample_rate))
-
-    def mix_player(self) -> tuple[bytes, str]:
-        """``(bytes, mime)`` for the mix player: 16-bit WAV, or 16-bit FLAC (lossless, same
-        levels, about half the size) for tracks over :data:`PLAYER_FLAC_ABOVE_S`, so a
-        60-minute mix does not hold 690 MB of WAV in the server's memory per session."""
-        scape = self._require()
-        if scape.duration_s <= PLAYER_FLAC_ABOVE_S:
-            return self.mix_wav(), "audio/wav"
-        return self._cached("mix_flac", lambda: (flac_bytes(self.mix_samples(), scape.sample_rate), "audio/flac"))
-
-    def stem_wav(self, name: str) -> tuple[bytes, float]:
-        """WAV bytes of one stem (the first :data:`STEM_PREVIEW_MAX_S` seconds of long tracks)
-        and the seconds it holds. A re-mix that leaves a stem as it was (same source, same
-        layer settings, same mute/solo state) reuses its bytes."""
-        scape = self._require()
-        stem = next((s for s in scape.stems if s.spec.name == name), None)
-        if stem is None:
-            raise InputError(f"no stem named {name!r}; stems are {[s.spec.name for s in scape.stems]}")
-        frames = min(stem.frames, int(STEM_PREVIEW_MAX_S * stem.sample_rate))
-        source = self.sources.get(name)
-        key = (name, id(source), stem.spec.model_dump_json(), tuple((l.mute, l.solo) for l in scape.plan.layers), frames)
-        if key not in self._stem_cache:
-            self._stem_cache[key] = (wav_bytes(stem.render(0, frames), stem.sample_rate), frames / stem.sample_rate)
-        live = {(n, id(self.sources.get(n))) for n in (s.spec.name for s in scape.stems)}
-        for k in [k for k in self._stem_cache if (k[0], k[1]) not in live]:
-            del self._stem_cache[k]
-        return self._stem_cache[key]
 
     def _require(self) -> Soundscape:
         if self.soundscape is None:
@@ -369,36 +522,61 @@ class StudioSession:
         scape = self._require()
         return self._cached("manifest", lambda: build_manifest(scape, image_info=self.image.info if self.image else None))
 
-    def manifest_bytes(self) -> bytes:
-        return json.dumps(self.manifest(), indent=2).encode("utf-8")
-
-    def mix_file_bytes(self, fmt: str) -> bytes:
-        """The mix encoded as ``wav``, ``flac`` or ``mp3`` (via ``studio.export``)."""
-        from studio.export import export_mix_bytes
-
+    def file_stem(self) -> str:
+        """The download name stem ``<title>-<length>-<style>``, e.g. ``forest-path-10min-meditation``."""
         scape = self._require()
-        return self._cached(f"mix_file:{fmt}", lambda: export_mix_bytes(scape, fmt=fmt))
+        return f"{slugify(self.title, 60) or 'soundscape'}-{length_label(scape.duration_s)}-{slugify(scape.plan.style)}"
 
-    def stems_zip_bytes(self) -> bytes:
-        """A zip of the stems, the mix and the manifest, written under the session's folder."""
+    def begin_render(self) -> None:
+        """A newer render starts: every download link drawn so far stops serving (410) until
+        the new result's downloads are prepared."""
+        self.busy = True
+        files.withdraw(self._offers)
+        self._offers.clear()
+
+    def end_render(self) -> None:
+        self.busy = False
+
+    def prepared(self, fmt: str, stem_format: str = "flac", loop: bool = False) -> bool:
+        return (self.version, fmt, stem_format, bool(loop)) in self._exports
+
+    def prepare_downloads(self, fmt: str = "wav", stem_format: str = "flac", loop: bool = False, reporter: Optional[Reporter] = None) -> dict[str, Path]:
+        """Export the current result to the session's folder with ``studio.export``: the mix
+        in ``fmt``, the stems in ``stem_format``, the manifest, a seamless-loop mix when
+        ``loop``, and the stems zip. Streamed (bounded memory), with progress. Returns paths
+        keyed ``mix``, ``zip``, ``manifest`` (and ``mix_loop``)."""
         from studio.export import export_soundscape
 
         scape = self._require()
+        if fmt not in DOWNLOAD_FORMATS:
+            raise InputError(f"unknown mix format {fmt!r}; choose one of: {', '.join(DOWNLOAD_FORMATS)}")
+        if stem_format not in STEM_FORMATS:
+            raise InputError(f"unknown stem format {stem_format!r}; choose one of: {', '.join(STEM_FORMATS)}")
+        key = (self.version, fmt, stem_format, bool(loop))
+        if key not in self._exports:
+            rep = reporter or NullReporter()
+            out = self.work_dir / f"v{self.version}" / f"export-{fmt}-{stem_format}{'-loop' if loop else ''}"
+            paths = export_soundscape(scape, out, manifest=self.manifest(), mix_format=fmt, stem_format=stem_format,
+                                      zip_name="stems.zip", loop_ready=bool(loop), progress=rep.overall)
+            self._exports[key] = {k: Path(v) for k, v in paths.items() if k in ("mix", "zip", "manifest", "mix_loop")}
+        return self._exports[key]
 
-        def make() -> bytes:
-            out = self.work_dir / "exports" / f"v{self.version}"
-            paths = export_soundscape(scape, out, manifest=self.manifest(), zip_name="soundscape.zip")
-            zip_path = paths.get("zip") or next((p for p in paths.values() if str(p).endswith(".zip")), None)
-            if zip_path is None:
-                raise InputError("the exporter wrote no zip file")
-            return Path(zip_path).read_bytes()
-
-        return self._cached("stems_zip", make)
-
-    def file_stem(self) -> str:
-        """A download file name stem such as ``soundscape-meditation-seed7``."""
-        scape = self._require()
-        return f"soundscape-{scape.plan.style}-seed{scape.plan.seed}"
+    def download_links(self, fmt: str = "wav", stem_format: str = "flac", loop: bool = False) -> Optional[dict[str, tuple[str, str]]]:
+        """``{kind: (url, file name)}`` for the prepared downloads of the current result, named
+        ``<title>-<length>-<style>.*``; None while a render is under way or before
+        :meth:`prepare_downloads`."""
+        if self.busy or not self.prepared(fmt, stem_format, loop):
+            return None
+        paths = self._exports[(self.version, fmt, stem_format, bool(loop))]
+        stem = self.file_stem()
+        names = {"mix": f"{stem}.{fmt}", "zip": f"{stem}-stems.zip", "manifest": f"{stem}-manifest.json", "mix_loop": f"{stem}-loop.{fmt}"}
+        key = ("links", stem, fmt, stem_format, bool(loop))
+        links = self._cache.get((self.version, key))
+        if links is None or any(files.lookup(files.token_of(url)) in ("gone", "unknown") for url, _ in links.values()):
+            links = {kind: (files.download_url(files.offer(path, names[kind])), names[kind]) for kind, path in paths.items()}
+            self._offers.extend(url.split("?")[0] for url, _ in links.values())
+            self._cache[(self.version, key)] = links
+        return links
 
     # ------------------------------------------------------------------ library
 
@@ -412,16 +590,16 @@ class StudioSession:
         return text if len(text) <= 60 else text[:57].rstrip() + "…"
 
     def save_to_library(self, library: Any, *, title: Optional[str] = None, background: bool = False) -> Any:
-        """Save the current result (manifest, FLAC mix, thumbnail). With ``background`` the
-        FLAC encoding runs in a thread and the thread is returned; else the entry.
+        """Save the current result (manifest, FLAC mix, thumbnail) under the project's title.
+        With ``background`` the copy runs in a thread and the thread is returned; else the entry.
 
         Either way :meth:`save_state` follows it, so a save that fails in the background
         (disk full, data folder gone) is reported on the next run instead of being lost."""
         scape = self._require()
         version = self.version
         manifest = self.manifest()
-        samples = self.mix_samples()
-        title = title or self.default_title()
+        mix_path = self.mix_path()  # the 24-bit FLAC already on disk: copied, never re-encoded
+        title = title or self.title
         image = self.image.data if self.image else None
         extra = {
             "integrated_lufs": scape.master.get("integrated_lufs"),
@@ -430,11 +608,7 @@ class StudioSession:
         }
 
         def save() -> Any:
-            import soundfile as sf
-
-            buf = io.BytesIO()
-            sf.write(buf, np.ascontiguousarray(samples.T), scape.sample_rate, format="FLAC", subtype="PCM_24")
-            entry = library.add(manifest, title=title, mix_bytes=buf.getvalue(), mix_format="flac", image=image, extra=extra)
+            entry = library.add(manifest, title=title, mix_file=mix_path, mix_format="flac", image=image, extra=extra)
             self.saves[version] = SAVED
             return entry
 

@@ -18,6 +18,7 @@ from studio.errors import StudioError
 log = logging.getLogger("studio.ui")
 F = TypeVar("F", bound=Callable[..., object])
 
+CURRENT_PAGE, PREVIOUS_PAGE = "nav.current_page", "nav.previous_page"
 UNEXPECTED_MESSAGE = "Something went wrong on our side ({kind}). It has been logged; please try again."
 
 
@@ -49,6 +50,11 @@ def page(fn: F) -> F:
         from studio.ui.navigation import ensure_app
 
         ensure_app()  # a page opened on its own (deep link on a fresh server) reruns via the app
+        import streamlit as st
+
+        # Which page the previous run drew: the Studio puts its settings back after another page.
+        st.session_state[PREVIOUS_PAGE] = st.session_state.get(CURRENT_PAGE)
+        st.session_state[CURRENT_PAGE] = fn.__module__
         with guarded():
             return fn(*args, **kwargs)
         return None

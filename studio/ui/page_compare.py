@@ -1,4 +1,6 @@
-"""The Compare page: 2-4 variants of the session's caption side by side."""
+"""The Compare page: 2-4 variants of the session's caption side by side, mastered with the
+Studio's loudness and fades. "Keep this one" brings back the variant's plan and takes only:
+the Studio's length, loudness, fades and download format stay as they are."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from studio.errors import CancelledError, StudioError
 from studio.ui import widgets
 from studio.ui.compare import AS_PLANNED, MAX_VARIANTS, MIN_VARIANTS, Variant, VariantConfig, matched_previews, render_variant, take_scores
 from studio.ui.scores import show_scores
-from studio.ui.guard import page, show_error
+from studio.ui.guard import guarded, page, show_error
 from studio.ui.navigation import page_path
 from studio.ui.plan_table import plan_rows
 from studio.ui.settings import availability
@@ -44,7 +46,14 @@ def _configs(base_seed: int) -> list[VariantConfig]:
 
 
 def _render_all(configs: list[VariantConfig]) -> None:
+    import shutil
+
+    from studio.ui.page_studio import studio_master
+
     sess = session()
+    master = studio_master()
+    folder = sess.work_dir / "compare"
+    shutil.rmtree(folder, ignore_errors=True)  # the previous comparison's files go with it
     st.button("Cancel", key=K + "cancel", icon=":material/cancel:", help="Stop; the previous comparison is kept",
               on_click=lambda: st.session_state.__setitem__(CANCELLED, True))
     variants: list[Variant] = []
@@ -52,7 +61,8 @@ def _render_all(configs: list[VariantConfig]) -> None:
         st.caption(f"Variant {chr(65 + i)}: {cfg.label}")
         rep = widgets.StreamlitReporter(f"Variant {chr(65 + i)}")
         try:
-            variants.append(render_variant(sess.caption, cfg, captioner=sess.pipeline.captioner, reporter=rep))
+            variants.append(render_variant(sess.caption, cfg, captioner=sess.pipeline.captioner, master=master, reporter=rep,
+                                           folder=folder / chr(65 + i)))
         except CancelledError as exc:
             st.warning(str(exc))
             return
@@ -66,14 +76,31 @@ def _render_all(configs: list[VariantConfig]) -> None:
 
 
 def _keep(variant: Variant) -> None:
-    from studio.ui.page_studio import sync_settings
+    """The variant's plan and takes become the Studio's, arranged over the Studio's length
+    and mastered with its loudness; the Studio's settings other than style, seed and planner
+    (the plan's identity) are left alone."""
+    from studio.ui.page_studio import studio_master, sync_settings
 
     sess = session()
-    sess.adopt(variant.plan, variant.sources, variant.soundscape)
-    sync_settings(sess, variant.plan)
+    rep = widgets.StreamlitReporter("Bringing the variant to the Studio", layer_bar=False)
+    sess.begin_render()
     try:
-        sess.save_to_library(library(), title=f"{sess.default_title()} · {variant.config.label}", background=True)
-        flash(f"Kept variant {variant.config.label}: it is now the Studio's result and saved to the library.")
+        length = sess.soundscape.plan.duration_s if sess.soundscape is not None else (sess.plan.duration_s if sess.plan else None)
+        plan = variant.plan if length is not None else variant.plan.model_copy(update={"master": variant.plan.master.model_copy(update=studio_master())})
+        sess.keep_variant(plan, variant.soundscape, rep)
+    except CancelledError as exc:
+        st.warning(str(exc))
+        return
+    except StudioError as exc:
+        show_error(exc)
+        return
+    finally:
+        rep.clear()
+        sess.end_render()
+    sync_settings(sess, sess.soundscape.plan, length_and_loudness=length is None)
+    try:
+        sess.save_to_library(library(), title=f"{sess.title} · {variant.config.label}", background=True)
+        flash(f"Kept variant {variant.config.label}: its layers and takes are now the Studio's (length and loudness unchanged) and saved to the library.")
     except StudioError as exc:
         flash(f"Kept variant {variant.config.label}; not saved to the library: {exc}", "warning")
     st.switch_page(page_path("studio"))
@@ -87,7 +114,7 @@ def _show(variants: list[Variant]) -> None:
     for i, (col, v) in enumerate(zip(st.columns(len(variants)), variants)):
         with col:
             st.markdown(f"#### {chr(65 + i)} · {v.config.label}")
-            st.audio(previews[i], format="audio/wav")
+            st.audio(widgets.absolute(_offer(previews[i])), format="audio/flac")
             st.caption(f"mastered {v.integrated_lufs:.1f} LUFS · played at {gains[i]:+.1f} dB" if v.integrated_lufs is not None else "loudness not measured")
             st.image(widgets.spectrogram_png(v.samples(), v.soundscape.sample_rate), width="stretch")
             rows = [{k: r[k] for k in ("name", "role", "prompt", "backend", "gain_db")} for r in plan_rows(v.plan)]
@@ -100,8 +127,35 @@ def _show(variants: list[Variant]) -> None:
                 st.caption("No CLAP take scores (the backends used do not score takes).")
             show_scores(v.soundscape, image=getattr(session().image, "image", None), key=f"{K}score.{i}")
             widgets.show_notes(v.notes)
+            with guarded():
+                _variant_download(v, chr(65 + i))
             if st.button("Keep this one", key=f"{K}keep.{i}", type="primary", icon=":material/check:", width="stretch"):
                 _keep(v)
+
+
+def _offer(path) -> str:
+    """One URL per file for the comparison's lifetime (offered again only when new)."""
+    from studio.ui import files
+
+    offers = st.session_state.setdefault(K + "offers", {})
+    if str(path) not in offers:
+        offers[str(path)] = files.offer(path)
+    return offers[str(path)]
+
+
+def _variant_download(v: Variant, letter: str) -> None:
+    """The variant's mix in the Studio's download format (as mastered, not loudness-matched)."""
+    from studio.export import export_mix_bytes
+    from studio.ui import files
+
+    fmt = st.session_state.get("studio.mix_format", "wav")
+    path = v.mix_path.with_name(f"variant.{fmt}")
+    if not path.exists():
+        if not st.button(f"Prepare {fmt.upper()}", key=f"{K}prepare.{letter}", icon=":material/download:", width="stretch"):
+            return
+        path.write_bytes(export_mix_bytes(v.soundscape, fmt=fmt))  # variants are minutes long: fine in memory once
+    name = f"{session().title}-{letter}-{v.config.style}-seed{v.config.seed}.{fmt}"
+    widgets.download_links({"mix": (files.download_url(_offer(path)), name)}, fmt)
 
 
 @page
@@ -114,6 +168,11 @@ def render() -> None:
         st.page_link(page_path("studio"), label="Go to the Studio", icon=":material/graphic_eq:")
         return
     st.caption(f"Caption: {sess.caption.text}")
+    from studio.ui.page_studio import studio_master
+
+    master = studio_master()
+    st.caption(f"Mastered like the Studio: {master['target_lufs']:.1f} LUFS, ceiling {master['ceiling_dbtp']:.1f} dBTP, "
+               f"fades {master['fade_in_s']:g} s / {master['fade_out_s']:g} s. Keeping a variant keeps the Studio's length and loudness.")
     if st.session_state.pop(CANCELLED, False):
         st.warning("Rendering the variants was cancelled; the previous comparison (if any) is unchanged.")
     configs = _configs(int(st.session_state.get("studio.seed", 7)))

@@ -1,5 +1,6 @@
-"""The Library page: every saved render with its thumbnail, caption, style, length and date;
-open it in the Studio, re-render it from its manifest, or delete it."""
+"""The Library page: every saved render with its thumbnail, title, caption, style, length, date
+and size on disk; rename it, open it in the Studio, re-render it from its manifest, or delete
+it. The total size is shown with a clean-up that keeps only the newest entries."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import streamlit as st
 
 from studio.errors import CancelledError, PlanError, StudioError
-from studio.library import LibraryEntry
+from studio.library import LibraryEntry, human_size
 from studio.manifest import plan_from_manifest
 from studio.types import ScenePlan
 from studio.ui import widgets
@@ -25,7 +26,11 @@ CANCELLED = K + "cancelled"
 def _render_plan(plan, label: str) -> StudioSession | None:
     """Render ``plan`` exactly (progress + cancel) in a fresh session object; None if stopped."""
     sess = session()
-    work = StudioSession(pipeline=sess.pipeline, work_dir=sess.work_dir)
+    import shutil
+
+    folder = sess.work_dir / "library-render"  # its own versions, apart from the Studio's
+    shutil.rmtree(folder, ignore_errors=True)
+    work = StudioSession(pipeline=sess.pipeline, work_dir=folder)
     st.button("Cancel", key=K + "cancel", icon=":material/cancel:", on_click=lambda: st.session_state.__setitem__(CANCELLED, True))
     rep = widgets.StreamlitReporter(label)
     try:
@@ -99,7 +104,7 @@ def _entry_card(entry: LibraryEntry) -> None:
                 body.caption(entry.caption)
             lufs = entry.extra.get("integrated_lufs")
             loud = f" · {lufs:.1f} LUFS" if isinstance(lufs, (int, float)) else ""
-            body.caption(f"{entry.style} · {entry.length_label} · {entry.created_at:%Y-%m-%d %H:%M} UTC · seed {entry.seed} · {entry.planner}{loud}")
+            body.caption(f"{entry.style} · {entry.length_label} · {entry.created_at:%Y-%m-%d %H:%M} UTC · seed {entry.seed} · {entry.planner}{loud} · {human_size(entry.size_bytes())}")
             if problem:
                 body.warning(problem, icon=":material/warning:")
             elif st.session_state.get(K + "playing") == entry.id:
@@ -117,6 +122,13 @@ def _entry_card(entry: LibraryEntry) -> None:
                 _rerender(entry.plan(), f"{entry.title} (re-render)")
             if not problem:
                 actions.download_button("Manifest", data=entry.manifest_bytes(), file_name=f"{entry.id}-manifest.json", mime="application/json", key=f"{K}dl.{entry.id}", icon=":material/description:", on_click="ignore", width="stretch")
+        with actions.popover("Rename", icon=":material/edit:", width="stretch"):
+            new_title = st.text_input("Title", value=entry.title, key=f"{K}title.{entry.id}", max_chars=120)
+            if st.button("Save title", key=f"{K}rename.{entry.id}", type="primary"):
+                with guarded():
+                    library().rename(entry.id, new_title)
+                    flash(f"Renamed to “{' '.join(new_title.split())}”.", "info")
+                    st.rerun()
         with actions.popover("Delete", icon=":material/delete:", width="stretch"):
             st.write("Delete this render and its files?")
             if st.button("Delete for good", key=f"{K}delete.{entry.id}", type="primary"):
@@ -126,6 +138,22 @@ def _entry_card(entry: LibraryEntry) -> None:
                         st.session_state.pop(K + "playing")
                     flash(f"Deleted “{entry.title}”.", "info")
                     st.rerun()
+
+
+def _totals(lib, entries: list[LibraryEntry]) -> None:
+    """The library's size on disk and a clean-up keeping the newest entries."""
+    total = sum(e.size_bytes() for e in entries)
+    info, clean = st.columns([3, 2])
+    info.markdown(f"**{len(entries)} entries · {human_size(total)} on disk**")
+    with clean.popover("Clean up", icon=":material/cleaning_services:", width="stretch"):
+        keep = int(st.number_input("Keep the newest", min_value=0, max_value=max(len(entries), 1), value=min(10, len(entries)), step=1, key=K + "keep_newest"))
+        drop = entries[keep:]
+        st.caption(f"Deletes {len(drop)} older entries ({human_size(sum(e.size_bytes() for e in drop))}).")
+        if st.button("Delete older entries", key=K + "clean_up", type="primary", disabled=not drop):
+            with guarded():
+                gone = lib.clean_up(keep)
+                flash(f"Deleted {len(gone)} older entries.", "info")
+                st.rerun()
 
 
 @page
@@ -150,6 +178,8 @@ def render() -> None:
     if not entries:
         st.info("Nothing here yet: every generation in the Studio is saved to the library." if not search else "No entry matches.")
         return
+    if not search:
+        _totals(lib, entries)
     shown = int(st.session_state.get(K + "shown", PAGE_SIZE))
     for entry in entries[:shown]:
         _entry_card(entry)

@@ -21,17 +21,21 @@ import streamlit as st
 from studio.errors import CancelledError, ImageError, StudioError
 from studio.types import ScenePlan
 from studio.ui import gallery, widgets
-from studio.ui.engine import SAVING, ImageInput, StudioSession, change_kind
+from studio.ui.engine import DOWNLOAD_FORMATS, SAVING, STEM_FORMATS, ImageInput, StudioSession, change_kind
 from studio.ui.guard import guarded, page, show_error
 from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
 from studio.ui.scores import show_scores
-from studio.ui.settings import CUSTOM, LENGTH_CHOICES, availability, length_seconds, loudness_presets, master_overrides
+from studio.ui.settings import CUSTOM, LENGTH_CHOICES, STYLE_DEFAULT, availability, length_seconds, loudness_presets, master_overrides
 from studio.ui.state import flash, library, session, show_flashes
 
 log = logging.getLogger("studio.ui")
 
 K = "studio."  # widget key prefix
-SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner", "mix_format", "result_tab")]
+SETTINGS_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "captioner", "planner",
+                                  "mix_format", "stem_format", "loop", "fade_in_s", "fade_out_s", "result_tab")]
+# The settings an undo puts back (the widgets' values from before the change).
+UNDO_KEYS = [K + k for k in ("style", "length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "seed", "planner", "fade_in_s", "fade_out_s")]
+UNDO = K + "undo_requested"
 CANCELLED = K + "cancelled"
 RETRY = K + "retry"  # "Try again" was pressed
 SOURCES = ("upload", "example")
@@ -52,13 +56,26 @@ DEFAULTS: dict[str, Any] = {
     K + "custom_lufs": -18.0,
     K + "custom_ceiling": -1.0,
     K + "seed": 7,
+    K + "fade_in_s": 3.0,
+    K + "fade_out_s": 5.0,
+    K + "mix_format": "wav",
+    K + "stem_format": "flac",
+    K + "loop": False,
 }
 
 
 def _keep_settings() -> None:
     """Defaults go into session state once, and widgets take their value from there (never
-    both). Streamlit drops a widget's value while its page is not shown; re-assigning keeps
-    the choices when the user visits another page and comes back."""
+    both). Streamlit drops a widget's value while its page is not shown, so the Studio's
+    settings are also kept in the session (``sess.ui["widgets"]``, written at the end of every
+    Studio run) and put back when the user returns from another page."""
+    from studio.ui.guard import PREVIOUS_PAGE
+
+    kept = session().ui.get("widgets", {})
+    back = st.session_state.get(PREVIOUS_PAGE) not in (None, __name__)
+    for key in SETTINGS_KEYS:
+        if key in kept and (back or key not in st.session_state):
+            st.session_state[key] = kept[key]
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     for key in SETTINGS_KEYS:
@@ -71,6 +88,20 @@ def _request_cancel() -> None:
 
 
 # --------------------------------------------------------------------------- sidebar
+
+
+def studio_master() -> dict[str, Any]:
+    """The Studio's loudness and fade settings as MasterSpec fields (Compare renders with them).
+    Streamlit forgets a page's widget values while another page is shown, so the Studio keeps
+    its last choice in the session (``sess.ui["master"]``)."""
+    kept = session().ui.get("master")
+    if kept is not None:
+        return dict(kept)
+    ss = st.session_state
+    style = ss.get(K + "style", DEFAULTS[K + "style"])
+    custom = {"custom_lufs": float(ss.get(K + "custom_lufs", -18.0)), "custom_ceiling_dbtp": float(ss.get(K + "custom_ceiling", -1.0))}
+    fades = {k: float(ss.get(K + k, DEFAULTS[K + k])) for k in ("fade_in_s", "fade_out_s")}
+    return {**master_overrides(ss.get(K + "preset", STYLE_DEFAULT), style, **custom), **fades}
 
 
 def _sidebar(sess: StudioSession) -> dict[str, Any]:
@@ -93,6 +124,11 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
             custom["custom_lufs"] = st.number_input("Target LUFS", min_value=-40.0, max_value=-5.0, step=0.5, key=K + "custom_lufs")
             custom["custom_ceiling_dbtp"] = st.number_input("True-peak ceiling (dBTP)", min_value=-12.0, max_value=0.0, step=0.5, key=K + "custom_ceiling")
         seed = int(st.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key=K + "seed", help="the same seed and settings give the same soundscape"))
+        fade_cols = st.columns(2)
+        fades = {
+            "fade_in_s": fade_cols[0].number_input("Fade in (s)", min_value=0.0, max_value=600.0, step=1.0, key=K + "fade_in_s"),
+            "fade_out_s": fade_cols[1].number_input("Fade out (s)", min_value=0.0, max_value=600.0, step=1.0, key=K + "fade_out_s"),
+        }
         with st.expander("Models"):
             captioners = [n for n, _, _ in availability("captioner")]
             planners = [n for n, _, _ in availability("planner")]
@@ -101,11 +137,12 @@ def _sidebar(sess: StudioSession) -> dict[str, Any]:
     sess.pipeline.captioner = captioner
     sess.pipeline.planner = planner
     duration_s = length_seconds(length, custom_s)
+    sess.ui["master"] = {**master_overrides(preset, style, **custom), **fades}
     return {
         "style": style,
         "duration_s": duration_s,
         "seed": seed,
-        "master": master_overrides(preset, style, **custom),
+        "master": {**master_overrides(preset, style, **custom), **fades},
         "captioner": captioner,
         "planner": planner,
     }
@@ -173,6 +210,7 @@ def _use(sess: StudioSession, source: str, loaded: ImageInput) -> None:
         sess.ui["captioned_by"] = sess.pipeline.captioner  # tried with it: wait for a change
         return
     sess.ui.pop("pending", None)  # a new image is in use
+    sess.project.title = ""  # the new image's name, until the user types a title
     _captioned(sess)
 
 
@@ -239,6 +277,15 @@ def _input(sess: StudioSession) -> None:
     sess.ui.pop("example_error", None)
 
 
+def _title(sess: StudioSession) -> None:
+    """The project's title: downloads are named ``<title>-<length>-<style>.*`` and the library
+    lists it. Until typed, it follows the image's name or the caption."""
+    typed = st.text_input("Title", value=sess.title, key=f"{K}title.{sess.ui.get('caption_serial', 0)}", max_chars=120,
+                          help="names the downloads (title-length-style) and the library entry")
+    if typed.strip() and typed.strip() != sess.title:
+        sess.title = typed
+
+
 def _caption(sess: StudioSession) -> None:
     cols = st.columns([1, 3]) if sess.image is not None else [None, st.container()]
     if sess.image is not None:
@@ -261,7 +308,10 @@ def _caption(sess: StudioSession) -> None:
             model = f" · model `{sess.caption.model}`" if sess.caption.model else ""
             st.caption(f"Caption by {who}{model}")
             if sess.caption.cues:
-                st.caption("Cues: " + ", ".join(sess.caption.cues[:12]))
+                from studio.vision.analysis import filename_words
+
+                named = frozenset(filename_words(sess.image.filename)) if sess.image is not None else frozenset()
+                st.caption("Cues: " + ", ".join(widgets.cue_label(c, named) for c in sess.caption.cues[:12]))
             if sess.caption.tags:
                 st.caption("Sound tags: " + ", ".join(f"{t} ({s:.2f})" for t, s in sess.caption.tags[:8]))
 
@@ -270,12 +320,25 @@ def _caption(sess: StudioSession) -> None:
 
 
 def _ensure_plan(sess: StudioSession, settings: dict[str, Any]) -> None:
+    """Re-plan when the caption, style, seed or planner changed. A change of length alone keeps
+    the plan and its takes (a new take of a layer included) and arranges them again over the
+    new length (at once when there is a result)."""
     if sess.caption is None:
         return
     key = (sess.caption.text, sess.caption.source, settings["style"], settings["duration_s"], settings["seed"], settings["planner"])
-    if sess.ui.get("plan_key") != key or sess.plan is None:
-        sess.make_plan(style=settings["style"], duration_s=settings["duration_s"], seed=settings["seed"], master=settings["master"])
+    old = sess.ui.get("plan_key")
+    if old == key and sess.plan is not None:
+        return
+    if sess.plan is not None and old is not None and old[:3] + old[4:] == key[:3] + key[4:]:
+        duration_s = settings["duration_s"]
         sess.ui["plan_key"] = key
+        if sess.soundscape is None:
+            sess.set_length(duration_s)
+            return
+        _run(f"Arranging the takes over {duration_s / 60:g} min", lambda rep: (sess.set_length(duration_s, rep), f"Length changed to {duration_s / 60:g} min; every take kept")[1])
+        return
+    sess.make_plan(style=settings["style"], duration_s=settings["duration_s"], seed=settings["seed"], master=settings["master"])
+    sess.ui["plan_key"] = key
 
 
 def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[ScenePlan]:
@@ -322,11 +385,19 @@ def _plan_editor(sess: StudioSession, settings: dict[str, Any]) -> Optional[Scen
 
 def _run(label: str, work, *, save: bool = False) -> Optional[StudioError]:
     """Run ``work(reporter)`` with progress bars and a Cancel button; rerun on success.
-    Returns the StudioError it showed, if any (None when cancelled)."""
+    Returns the StudioError it showed, if any (None when cancelled).
+
+    While it runs, every download link of the previous result is withdrawn (the server answers
+    410) and disabled buttons say a newer render is under way, so a click never gets a stale
+    file."""
+    sess = session()
     slot = st.container()
     with slot:
         st.button("Cancel", key=K + "cancel", icon=":material/cancel:", on_click=_request_cancel, help="Stop; the previous result is kept")
         reporter = widgets.StreamlitReporter(label)
+        if sess.soundscape is not None:
+            widgets.busy_downloads()
+    sess.begin_render()
     try:
         result = work(reporter)
     except CancelledError as exc:
@@ -337,15 +408,39 @@ def _run(label: str, work, *, save: bool = False) -> Optional[StudioError]:
         reporter.clear()
         show_error(exc)
         return exc
+    finally:
+        sess.end_render()
     reporter.clear()
     if save:
         try:
-            session().save_to_library(library(), background=True)
+            sess.save_to_library(library(), background=True)
         except StudioError as exc:
             flash(f"Not saved to the library: {exc}", "warning")
     if isinstance(result, str) and result:
         flash(result, "success")
     st.rerun()
+
+
+def _request_undo() -> None:
+    st.session_state[UNDO] = True
+
+
+def _undo(sess: StudioSession) -> None:
+    """Undo the last change, settings included (before any widget is drawn)."""
+    if not st.session_state.pop(UNDO, False):
+        return
+    with guarded():
+        what = sess.undo_label()
+        before = sess.undo()
+        for key, value in before.settings.items():
+            st.session_state[key] = value
+        caption = sess.caption
+        if caption is not None and before.settings:
+            ss = st.session_state
+            length = length_seconds(ss[K + "length"], ss.get(K + "custom_s"))
+            sess.ui["plan_key"] = (caption.text, caption.source, ss[K + "style"], length, int(ss[K + "seed"]), ss.get(K + "planner", sess.pipeline.planner))
+        _captioned(sess)
+        flash(f"Undone: {what}.", "info")
 
 
 def _replanned(old: ScenePlan, new: ScenePlan) -> bool:
@@ -359,8 +454,11 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
         st.warning("Generation cancelled; the previous result (if any) is unchanged.")
     if plan is None:
         return
-    cols = st.columns([2, 3, 2, 3])
+    cols = st.columns([2, 2, 2, 3])
     generate = cols[0].button("Generate", type="primary", icon=":material/play_arrow:", key=K + "generate", width="stretch")
+    undo = sess.undo_label()
+    cols[1].button("Undo", icon=":material/undo:", key=K + "undo", disabled=undo is None, width="stretch",
+                   help=f"undo the last change ({undo})" if undo else "nothing to undo yet", on_click=_request_undo)
     names = [l.name for l in plan.layers]
     take_layer = cols[2].selectbox("Layer", names, key=K + "take_layer", label_visibility="collapsed")
     new_take = cols[3].button("New take of this layer", icon=":material/refresh:", key=K + "new_take", help="regenerate only this layer with a new seed; the others keep their audio")
@@ -402,27 +500,26 @@ def _actions(sess: StudioSession, plan: Optional[ScenePlan]) -> None:
 
 
 def _downloads(sess: StudioSession) -> None:
+    """Formats, a seamless-loop option and "Prepare downloads" (an export to the session's
+    folder with progress); then links that stream the files from disk, named
+    ``<title>-<length>-<style>.*``."""
     st.subheader("Downloads")
-    stem = sess.file_stem()
-    cols = st.columns([1, 2, 2, 2, 2])
-    fmt = cols[0].selectbox("Mix format", ["wav", "flac", "mp3"], key=K + "mix_format", label_visibility="collapsed")
-    mimes = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
-    cols[1].download_button(
-        f"Mix ({fmt.upper()})", data=_deferred(lambda: sess.mix_file_bytes(fmt)), file_name=f"{stem}.{fmt}",
-        mime=mimes[fmt], icon=":material/download:", key=K + "dl_mix", on_click="ignore", width="stretch",
-    )
-    cols[2].download_button(
-        "Stems (zip)", data=_deferred(sess.stems_zip_bytes), file_name=f"{stem}-stems.zip", mime="application/zip",
-        icon=":material/folder_zip:", key=K + "dl_stems", on_click="ignore", width="stretch",
-    )
-    cols[3].download_button(
-        "Manifest (JSON)", data=sess.manifest_bytes(), file_name=f"{stem}-manifest.json", mime="application/json",
-        icon=":material/description:", key=K + "dl_manifest", on_click="ignore", width="stretch",
-    )
+    cols = st.columns([2, 2, 2, 3])
+    fmt = cols[0].selectbox("Mix format", list(DOWNLOAD_FORMATS), key=K + "mix_format")
+    stem_format = cols[1].selectbox("Stems", list(STEM_FORMATS), key=K + "stem_format", help="FLAC 24-bit (lossless, smaller) or WAV 32-bit float")
+    loop = cols[2].checkbox("Seamless loop", key=K + "loop", help="also export a version that repeats without a gap")
+    links = sess.download_links(fmt, stem_format, loop)
+    if links is None:
+        with cols[3]:
+            if st.button(f"Prepare downloads ({fmt.upper()})", key=K + "prepare", icon=":material/download:", width="stretch",
+                         help="export the mix, the stems zip and the manifest (progress is shown)"):
+                _prepare(sess, fmt, stem_format, loop)
+    else:
+        widgets.download_links(links, fmt)
     # Generate saves automatically (in the background); a re-mixed or re-taken result is saved
     # when asked. A background save that failed says why and offers the button again.
     state, error = sess.save_state()
-    with cols[4]:
+    with cols[3] if links is not None else st.container():
         # While the save runs, only this fragment is rerun every SAVE_POLL_S (cheap: it reads
         # save_state and draws one button); once it is "saved" or "failed" the fragment reruns
         # the page once, which shows the outcome and, drawing the fragment without
@@ -431,6 +528,22 @@ def _downloads(sess: StudioSession) -> None:
         st.fragment(_save_button, run_every=poll, key=SAVE_FRAGMENT)(sess, state)
     if error:
         st.warning(f"This result is not in the library: {error}", icon=":material/warning:")
+
+
+def _prepare(sess: StudioSession, fmt: str, stem_format: str, loop: bool) -> None:
+    reporter = widgets.StreamlitReporter(f"Preparing {fmt.upper()} and the stems zip", layer_bar=False)
+    try:
+        sess.prepare_downloads(fmt, stem_format, loop, reporter)
+    except CancelledError as exc:
+        reporter.clear()
+        st.warning(str(exc))
+        return
+    except StudioError as exc:
+        reporter.clear()
+        show_error(exc)
+        return
+    reporter.clear()
+    st.rerun()
 
 
 SAVE_LABELS = {"saving": "Saving…", "saved": "Saved", "failed": "Save to library", "unsaved": "Save to library"}
@@ -448,20 +561,6 @@ def _save_button(sess: StudioSession, drawn_as: str) -> None:
             entry = sess.save_to_library(library())
             flash(f"Saved “{entry.title}” to the library.")
             st.rerun()
-
-
-def _deferred(make):
-    """Download data made only when the button is clicked; failures are logged, and an
-    empty file is never offered under a real name (the error text is sent instead)."""
-
-    def call() -> bytes:
-        try:
-            return make()
-        except Exception as exc:  # noqa: BLE001 - runs outside the page; no traceback to the user
-            log.exception("preparing a download failed")
-            return f"download failed: {exc}".encode()
-
-    return call
 
 
 def _results(sess: StudioSession) -> None:
@@ -490,34 +589,52 @@ def _results(sess: StudioSession) -> None:
 def render() -> None:
     _keep_settings()
     st.title("Studio")
-    show_flashes()
     sess = session()
+    _undo(sess)
+    show_flashes()
     settings = _sidebar(sess)
     _input(sess)
     _caption(sess)
+    if sess.caption is not None:
+        _title(sess)
     with guarded():
         _ensure_plan(sess, settings)
-    widgets.show_notes(sess.notes())
+    widgets.show_notes(sess.notes(), sess.layer_facts())
     plan = _plan_editor(sess, settings) if sess.plan is not None else None
     _actions(sess, plan)
     _results(sess)
+    # What an undo of the next change puts back in the sidebar.
+    sess.ui["settings"] = {k: st.session_state[k] for k in UNDO_KEYS if k in st.session_state}
+    sess.ui["widgets"] = {k: st.session_state[k] for k in SETTINGS_KEYS if k in st.session_state}
 
 
-def sync_settings(sess: StudioSession, plan: ScenePlan) -> None:
-    """Point the Studio's settings at ``plan`` (style, length, seed, planner) so opening a
-    Compare variant or a library entry does not re-plan it away."""
+def sync_settings(sess: StudioSession, plan: ScenePlan, *, length_and_loudness: bool = True) -> None:
+    """Point the Studio's settings at ``plan`` (style, seed, planner, and with
+    ``length_and_loudness`` also its length, loudness and fades) so opening a library entry does
+    not re-plan it away. A kept Compare variant passes ``length_and_loudness=False``: the
+    Studio's length, loudness, fades and format stay the user's."""
     st.session_state[K + "style"] = plan.style
-    choice = next((name for name, secs in LENGTH_CHOICES.items() if secs == plan.duration_s), CUSTOM)
-    st.session_state[K + "length"] = choice
-    if choice == CUSTOM:
-        st.session_state[K + "custom_s"] = float(plan.duration_s)
     st.session_state[K + "seed"] = int(plan.seed)
-    st.session_state[K + "preset"] = "custom"
-    st.session_state[K + "custom_lufs"] = float(plan.master.target_lufs)
-    st.session_state[K + "custom_ceiling"] = float(plan.master.ceiling_dbtp)
+    if length_and_loudness:
+        choice = next((name for name, secs in LENGTH_CHOICES.items() if secs == plan.duration_s), CUSTOM)
+        st.session_state[K + "length"] = choice
+        if choice == CUSTOM:
+            st.session_state[K + "custom_s"] = float(plan.duration_s)
+        st.session_state[K + "preset"] = "custom"
+        st.session_state[K + "custom_lufs"] = float(plan.master.target_lufs)
+        st.session_state[K + "custom_ceiling"] = float(plan.master.ceiling_dbtp)
+        st.session_state[K + "fade_in_s"] = float(plan.master.fade_in_s)
+        st.session_state[K + "fade_out_s"] = float(plan.master.fade_out_s)
     planners = [n for n, _, _ in availability("planner")]
     planner = plan.planner if plan.planner in planners else sess.pipeline.planner
     st.session_state[K + "planner"] = planner
+    # What the Studio puts back on arrival (see _keep_settings): only the keys set here (the
+    # other Studio keys in session state may be stale while another page is shown).
+    changed = ["style", "seed", "planner"] + (["length", "custom_s", "preset", "custom_lufs", "custom_ceiling", "fade_in_s", "fade_out_s"] if length_and_loudness else [])
+    widgets_kept = sess.ui.setdefault("widgets", {})
+    for key in (K + name for name in changed):
+        if key in st.session_state:
+            widgets_kept[key] = st.session_state[key]
     if plan.caption is not None:
         sess.caption = plan.caption
     _captioned(sess)

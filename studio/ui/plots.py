@@ -36,6 +36,11 @@ def spectrogram_db(samples: np.ndarray, sample_rate: int, *, columns: int = SPEC
     """
     mono = np.asarray(samples, np.float32)
     mono = mono.mean(axis=0) if mono.ndim == 2 else mono
+    return _spectrogram_from(mono, sample_rate, columns=columns, n_fft=n_fft)
+
+
+def _spectrogram_from(mono, sample_rate: int, *, columns: int = SPEC_COLUMNS, n_fft: int = SPEC_NFFT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`spectrogram_db` of a mono signal given as anything with ``size`` and slices."""
     total = max(1, mono.size // n_fft)
     # Long tracks: analyse at most FRAMES_PER_COLUMN evenly spaced frames per column instead
     # of every frame (a 60-minute track would otherwise need 84k FFTs for 600 columns).
@@ -96,10 +101,13 @@ def _time_axis(ax, duration_s: float) -> None:
 
 def waveform_figure(samples: np.ndarray, sample_rate: int, *, title: str = "", height_in: float = 1.8):
     """A matplotlib Figure of the waveform envelope (amplitude -1..1 over time)."""
+    lo, hi = waveform_envelope(samples)
+    return _waveform_figure(lo, hi, np.asarray(samples).shape[-1] / sample_rate, title, height_in)
+
+
+def _waveform_figure(lo: np.ndarray, hi: np.ndarray, duration: float, title: str, height_in: float):
     from matplotlib.figure import Figure
 
-    lo, hi = waveform_envelope(samples)
-    duration = np.asarray(samples).shape[-1] / sample_rate
     t = np.linspace(0, duration, lo.size)
     fig = Figure(figsize=(8, height_in), dpi=100, layout="constrained")
     ax = fig.subplots()
@@ -115,10 +123,14 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, *, title: str = "", h
 
 def spectrogram_figure(samples: np.ndarray, sample_rate: int, *, title: str = "", height_in: float = 2.4):
     """A matplotlib Figure of the spectrogram, log-frequency 30 Hz .. Nyquist, dBFS colours."""
-    from matplotlib.figure import Figure
 
     times, freqs, power_db = spectrogram_db(samples, sample_rate)
-    duration = np.asarray(samples).shape[-1] / sample_rate
+    return _spectrogram_figure(times, freqs, power_db, np.asarray(samples).shape[-1] / sample_rate, sample_rate, title, height_in)
+
+
+def _spectrogram_figure(times, freqs, power_db, duration: float, sample_rate: int, title: str, height_in: float):
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, height_in), dpi=100, layout="constrained")
     ax = fig.subplots()
     top = float(power_db.max()) if power_db.size else 0.0
@@ -143,3 +155,55 @@ def figure_png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
     return buf.getvalue()
+
+
+class _FileMono:
+    """The mono downmix of an audio file, read on demand: ``size`` frames, ``[a:b]`` slices.
+    :func:`spectrogram_db` only reads the few STFT frames it averages."""
+
+    ndim = 1
+
+    def __init__(self, sf_file) -> None:
+        self._f = sf_file
+        self.size = sf_file.frames
+
+    def __getitem__(self, s: slice) -> np.ndarray:
+        self._f.seek(s.start)
+        return self._f.read(s.stop - s.start, dtype="float32", always_2d=True).mean(axis=1)
+
+    def mean(self, axis: int = 0):  # already mono
+        return self
+
+    def __array__(self, dtype=None, copy=None):  # never materialised
+        raise TypeError("read slices of _FileMono, not the whole file")
+
+
+def file_pngs(path, *, title: str = "mix", block_frames: int = 1 << 18) -> tuple[bytes, bytes]:
+    """Waveform and spectrogram PNGs of an audio file of any length, read in blocks (memory:
+    one block, never the whole track)."""
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        sr, total = f.samplerate, f.frames
+        bins = max(1, min(WAVE_BINS, total))
+        per_bin = total / bins
+        lo = np.full(bins, np.inf, np.float32)
+        hi = np.full(bins, -np.inf, np.float32)
+        start = 0
+        for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+            mono = block.mean(axis=1)
+            idx = np.minimum(((start + np.arange(mono.size)) / per_bin).astype(np.int64), bins - 1)
+            cuts = np.flatnonzero(np.diff(idx)) + 1  # where a new bin starts inside this block
+            heads = np.concatenate(([0], cuts))
+            which = idx[heads]
+            lo[which] = np.minimum(lo[which], np.minimum.reduceat(mono, heads))
+            hi[which] = np.maximum(hi[which], np.maximum.reduceat(mono, heads))
+            start += mono.size
+        lo[~np.isfinite(lo)] = 0.0
+        hi[~np.isfinite(hi)] = 0.0
+        times, freqs, power_db = _spectrogram_from(_FileMono(f), sr)
+    duration = total / sr
+    return (
+        figure_png(_waveform_figure(lo, hi, duration, f"Waveform ({title})", 1.8)),
+        figure_png(_spectrogram_figure(times, freqs, power_db, duration, sr, f"Spectrogram ({title})", 2.4)),
+    )

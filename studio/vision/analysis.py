@@ -246,72 +246,75 @@ def _colour_names(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- words
 
 
+LIGHT_WORDS = {"day": "daylight", "dusk": "dusk light", "night": "the dark of night"}
+
+
 def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]:
-    """The caption text and cue list for an :class:`Analysis` and the file's facts."""
+    """The caption text and cue list for an :class:`Analysis` and the file's facts.
+
+    The text is one short sentence a person would write, built from the strongest cues
+    ("Blue sky above green vegetation in warm daylight, taken in the evening; the file is
+    called "quiet lake dusk"."). Everything measured (regions, light, warmth, colours,
+    texture, date, keywords, file-name words) is in ``cues``, which the studio lists beneath
+    the caption."""
     cues: list[str] = list(analysis.region_cues) + list(analysis.extra_cues)
-    parts: list[str] = []
+    scene = " above ".join(phrase for _, phrase, _ in analysis.regions) if analysis.regions else "an open scene"
 
-    if analysis.regions:
-        parts.append(" above ".join(phrase for _, phrase, _ in analysis.regions))
-    else:
-        parts.append("no clear sky, water or vegetation regions")
-
-    light_phrase = {"day": "daylight", "dusk": "dim dusk light", "night": "dark night-time light"}
     cues.append(analysis.light)
-    feel = [light_phrase[analysis.light]]
+    tone = ""
     if analysis.warmth > 0.08:
         cues.append("warm")
-        feel.append("warm tones")
+        tone = "warm "
     elif analysis.warmth < -0.08:
         cues.append("cool")
-        feel.append("cool tones")
-    else:
-        feel.append("neutral tones")
+        tone = "cool "
     if analysis.saturation < 0.1:
         cues.append("monochrome")
-        feel.append("almost no colour")
     elif analysis.saturation < 0.3:
         cues.append("muted")
-        feel.append("muted colours")
     elif analysis.saturation > 0.55:
         cues.append("vivid")
-        feel.append("vivid colours")
     if analysis.texture < 0.02:
         cues.append("calm")
-        feel.append("smooth and calm")
+        mood = "calm and still"
     elif analysis.texture < 0.07:
         cues.append("textured")
-        feel.append("moderately textured")
+        mood = ""
     else:
         cues.append("busy")
-        feel.append("busy and detailed")
-    parts.append(", ".join(feel))
+        mood = "busy with detail"
+    light = LIGHT_WORDS[analysis.light]
+    sentence = f"{scene} in {tone}{light}" if not light.startswith("the ") else f"{scene} in {light}"
+    if mood:
+        sentence += f", {mood}"
 
     colour_names = [name for name, _ in analysis.colours]
     cues.extend(colour_names)
-    parts.append("dominant colours " + _and_list(colour_names))
 
     when = facts.get("exif_datetime")
     part_of_day = time_of_day(when)
     if part_of_day:
         cues.append(part_of_day)
-        parts.append(f"taken in the {part_of_day} ({when[11:16]}, from the file's date)")
+        sentence += f", taken {'at' if part_of_day in ('dawn', 'midday', 'night') else 'in the'} {part_of_day}"
 
+    extra: list[str] = []
     keywords = [str(k).lower() for k in (facts.get("keywords") or [])][:MAX_KEYWORD_CUES]
     if keywords:
         cues.extend(keywords)
-        parts.append("keywords " + ", ".join(keywords))
+        extra.append("tagged " + _and_list(keywords))
     for key, label in (("title", "titled"), ("description", "described as"), ("alt_text", "alt text")):
         value = facts.get(key)
         if value:
-            parts.append(f'{label} "{value}"')
-
+            extra.append(f'{label} "{value}"')
     words = filename_words(facts.get("filename"))
     if words:
         cues.extend(words)
-        parts.append("file name mentions " + ", ".join(words))
+        extra.append(f'the file is called "{" ".join(words)}"')
 
-    text = "Image analysis: " + "; ".join(parts)
+    text = sentence[:1].upper() + sentence[1:]
+    if extra:
+        text += "; " + "; ".join(extra)
+    text += "."
     if len(text) > 2000:
         text = text[:1997].rstrip() + "..."
     return text, _dedupe(cues)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
@@ -49,23 +48,19 @@ def test_generate_reports_progress_per_stage_and_layer(session):
     assert session.soundscape.frames == 6 * 48_000 and session.version == 1
 
 
-def test_player_bytes_keep_the_mastered_level(session):
-    wav, sr = sf.read(io.BytesIO(session.mix_wav()), dtype="float32", always_2d=True)
-    mix = session.mix_samples()
-    assert sr == 48_000 and np.max(np.abs(wav.T - mix)) <= 1.0 / 32768 + 1e-7
+def test_players_are_files_on_disk_at_the_mastered_level(session):
+    from studio.ui import files
+
+    listening = session.listening()
+    mix = session.read_mix()
+    assert mix.shape == (2, 6 * 48_000)
     # Not peak-normalised: the peak stays where the master left it (below the ceiling).
-    assert np.max(np.abs(wav)) < 10 ** (session.soundscape.plan.master.ceiling_dbtp / 20) + 1e-3
-
-
-def test_stem_bytes_are_reused_when_a_remix_leaves_the_stem_alone(session):
-    plan = session.soundscape.plan
-    first, last = plan.layers[0].name, plan.layers[-1].name
-    before = {l.name: session.stem_wav(l.name)[0] for l in plan.layers}
-    kind = session.apply_plan(plan.replace_layer(first, gain_db=plan.layers[0].gain_db - 3.0))
-    assert kind == "remix" and session.version == 2
-    after = {l.name: session.stem_wav(l.name)[0] for l in session.soundscape.plan.layers}
-    assert after[last] is before[last]
-    assert after[first] is not before[first] and after[first] != before[first]
+    assert np.max(np.abs(mix)) < 10 ** (session.soundscape.plan.master.ceiling_dbtp / 20) + 1e-3
+    reference = session.soundscape.mix_clip().samples
+    assert np.max(np.abs(mix - reference)) <= 1.0 / 2**23 + 1e-7  # 24-bit FLAC of the mastered mix
+    for name, url in listening.stem_urls.items():
+        found = files.lookup(files.token_of(url))
+        assert found.path == listening.stems[name] and sf.info(str(found.path)).frames == 6 * 48_000
 
 
 def test_cancel_leaves_the_previous_result(session):
@@ -91,7 +86,9 @@ def test_errors_before_there_is_a_result():
     with pytest.raises(InputError, match="add an image or type a caption"):
         sess.make_plan(style="meditation", duration_s=10.0, seed=1)
     with pytest.raises(InputError, match="generate a soundscape first"):
-        sess.mix_wav()
+        sess.listening()
+    with pytest.raises(InputError, match="nothing to undo"):
+        sess.undo()
     with pytest.raises(InputError, match="caption is empty"):
         sess.set_caption_text("   ")
 
@@ -104,27 +101,33 @@ def test_layer_facts_say_which_backend_made_each_layer(session):
     assert all(f.get("generator") == l.params.get("type") for f, l in zip(facts, session.soundscape.plan.layers) if l.params.get("type"))
 
 
-def test_long_mix_players_get_lossless_flac(session, monkeypatch):
-    import studio.ui.engine as engine
+def test_downloads_in_every_offered_format_named_after_the_title(session):
+    from studio.ui import files
 
-    data, mime = session.mix_player()
-    assert mime == "audio/wav" and data is session.mix_wav()
-    monkeypatch.setattr(engine, "PLAYER_FLAC_ABOVE_S", 1.0)
-    data, mime = session.mix_player()
-    decoded, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    assert mime == "audio/flac" and sr == 48_000
-    wav, _ = sf.read(io.BytesIO(session.mix_wav()), dtype="float32", always_2d=True)
-    # Lossless 16-bit: at most one step of rounding apart from the WAV (libsndfile scales
-    # float to int slightly differently per container).
-    assert np.max(np.abs(decoded - wav)) <= 1.0 / 32767 + 1e-7
-
-
-def test_mix_downloads_in_every_offered_format(session):
-    for fmt in ("wav", "flac", "mp3"):
-        data = session.mix_file_bytes(fmt)
-        info = sf.info(io.BytesIO(data))
+    session.title = "Misty lake at dawn"
+    for fmt in ("wav", "flac", "mp3", "ogg"):
+        assert session.download_links(fmt) is None  # not prepared yet
+        paths = session.prepare_downloads(fmt)
+        info = sf.info(str(paths["mix"]))
         assert info.samplerate == 48_000 and info.channels == 2
         assert abs(info.duration - 6.0) < 0.06, (fmt, info.duration)
+        links = session.download_links(fmt)
+        assert links["mix"][1] == f"misty-lake-at-dawn-6s-meditation.{fmt}"
+        assert links["zip"][1] == "misty-lake-at-dawn-6s-meditation-stems.zip"
+        assert files.lookup(files.token_of(links["mix"][0].split("?")[0])).path == paths["mix"]
+
+
+def test_a_render_withdraws_the_download_links_until_it_ends(session):
+    from studio.ui import files
+
+    session.prepare_downloads("flac")
+    old = session.download_links("flac")
+    session.begin_render()
+    assert session.download_links("flac") is None
+    assert all(files.lookup(files.token_of(url.split("?")[0])) == "gone" for url, _ in old.values())
+    session.end_render()
+    again = session.download_links("flac")
+    assert again is not None and again["mix"][0] != old["mix"][0]
 
 
 def test_each_session_has_its_own_folder_removed_with_it():
@@ -173,7 +176,7 @@ def test_compare_players_are_matched_in_loudness_and_scores_are_clap_only():
     assert loud.integrated_lufs - quiet.integrated_lufs == pytest.approx(8.0, abs=0.5)
     previews, gains = matched_previews([quiet, loud])
     assert gains[0] == 0.0 and gains[1] == pytest.approx(quiet.integrated_lufs - loud.integrated_lufs)
-    played = [integrated_lufs(sf.read(io.BytesIO(p), dtype="float32", always_2d=True)[0].T, 48_000) for p in previews]
+    played = [integrated_lufs(sf.read(str(p), dtype="float32", always_2d=True)[0].T, 48_000) for p in previews]
     assert played[1] == pytest.approx(played[0], abs=0.2)
 
     # CLAP take scores (what the pipeline records for ranked neural takes) are shown; a

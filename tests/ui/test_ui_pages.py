@@ -3,8 +3,10 @@ planner, procedural backend). Tracks are 10-30 s to keep the suite quick."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -69,6 +71,34 @@ def _wait_library(root, count: int, timeout_s: float = 30.0) -> list:
     return Library(root).entries()
 
 
+LINK = re.compile(r'<a href="([^"]+)" download="([^"]+)"[^>]*>⭳ ([^<]+)</a>')
+
+
+def _links(at: AppTest) -> dict[str, tuple[str, str]]:
+    """The download links on the page: ``{label: (url, file name)}``."""
+    out = {}
+    for m in at.markdown:
+        for url, name, label in LINK.findall(m.value):
+            out[html.unescape(label)] = (html.unescape(url), html.unescape(name))
+    return out
+
+
+def _served(url: str) -> Path:
+    """The file the studio's file route serves for ``url`` (AssertionError when withdrawn)."""
+    from studio.ui import files
+
+    found = files.lookup(files.token_of(url.split("?")[0]))
+    assert isinstance(found, files.Offer), f"{url} is {found}"
+    return found.path
+
+
+def _prepare(at: AppTest, fmt: str = "wav") -> dict[str, tuple[str, str]]:
+    at.selectbox(key="studio.mix_format").set_value(fmt).run()
+    at.button(key="studio.prepare").click().run()
+    _no_errors(at)
+    return _links(at)
+
+
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
@@ -90,8 +120,8 @@ def test_studio_generate_remix_download(data_dir):
     assert any(s.value.startswith("Generated 0.2 min") for s in at.success)
     audio = at.get("audio")
     assert len(audio) == 1 + len(scape.stems)  # the mix and every stem
-    labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Mix (WAV)", "Stems (zip)", "Manifest (JSON)"]
+    assert [b.label for b in at.get("download_button")] == []  # nothing from the in-memory media store
+    assert at.button(key="studio.prepare").label == "Prepare downloads (WAV)"
     assert len(at.get("image")) == 1  # only the uploaded image: the plots tab is not open
     at.session_state["studio.result_tab"] = "Waveform & spectrogram"
     at.run()
@@ -101,10 +131,12 @@ def test_studio_generate_remix_download(data_dir):
     at.session_state["studio.result_tab"] = "Stems"
     at.run()
 
-    # The player gets encoded WAV bytes at the mastered level (not peak-normalised numpy).
-    wav, sr = sf.read(io.BytesIO(sess.mix_wav()), dtype="float32", always_2d=True)
-    assert sr == 48_000 and wav.shape == (10 * 48_000, 2)
-    assert np.allclose(wav.T, sess.mix_samples(), atol=1.5 / 32768)
+    # Players stream 24-bit FLAC files from the session's folder, whole length, at the mastered level.
+    mix, sr = sf.read(str(_served(audio[0].proto.url)), dtype="float32", always_2d=True)
+    assert sr == 48_000 and mix.shape == (10 * 48_000, 2)
+    assert np.max(np.abs(mix)) < 10 ** (scape.plan.master.ceiling_dbtp / 20) + 1e-3
+    for player in audio[1:]:
+        assert sf.info(str(_served(player.proto.url))).frames == 10 * 48_000  # stems: the whole length
 
     # Every render is saved to the library (in a background thread).
     entries = _wait_library(data_dir, 1)
@@ -133,15 +165,19 @@ def test_studio_generate_remix_download(data_dir):
     assert len(saved) == 2 and saved[0].plan() == sess.soundscape.plan and saved[0].title == "Quiet lake forest"
     assert at.button(key="studio.save").disabled
 
-    # Downloads: mix in each format, the stems zip and the manifest.
-    flac, sr = sf.read(io.BytesIO(sess.mix_file_bytes("flac")), always_2d=True)
+    # Downloads: prepared on request, then links named <title>-<length>-<style>.* served from disk.
+    links = _prepare(at, "flac")
+    assert set(links) == {"Mix (FLAC)", "Stems (zip)", "Manifest (JSON)"}
+    assert links["Mix (FLAC)"][1] == "quiet-lake-forest-10s-meditation.flac"
+    flac, sr = sf.read(str(_served(links["Mix (FLAC)"][0])), always_2d=True)
     assert sr == 48_000 and flac.shape == (10 * 48_000, 2)
-    assert sess.mix_file_bytes("wav")[:4] == b"RIFF"
-    with zipfile.ZipFile(io.BytesIO(sess.stems_zip_bytes())) as zf:
+    with zipfile.ZipFile(_served(links["Stems (zip)"][0])) as zf:
         names = zf.namelist()
-    assert sum(n.endswith(".flac") and "stem" in n for n in names) == len(sess.soundscape.stems)
-    manifest = json.loads(sess.manifest_bytes())
+    assert sum(n.endswith(".flac") and n.startswith("stems/") for n in names) == len(sess.soundscape.stems)
+    manifest = json.loads(_served(links["Manifest (JSON)"][0]).read_bytes())
     assert plan_from_manifest(manifest) == sess.soundscape.plan
+    wav = _prepare(at, "wav")["Mix (WAV)"]
+    assert _served(wav[0]).read_bytes()[:4] == b"RIFF" and wav[1].endswith("-10s-meditation.wav")
 
 
 def test_new_take_regenerates_only_that_layer(data_dir):
@@ -254,11 +290,13 @@ def test_compare_two_variants_and_keep_one(data_dir):
     at.button(key="compare.keep.1").click().run()
     _no_errors(at)
     sess = at.session_state[SESSION]
-    assert sess.soundscape is variants[1].soundscape and sess.soundscape.plan.seed == 2
     assert at.title[0].value == "Studio"
     assert any("Kept variant" in s.value for s in at.success)
+    # The variant's plan and takes, at the Studio's length (10 min here: nothing was generated).
+    assert sess.soundscape.plan.seed == 2 and sess.soundscape.duration_s == 600.0
+    assert [sess.sources[l.name] for l in sess.soundscape.plan.layers] == list(variants[1].sources)
     # The kept variant stays the Studio's result (no re-plan on arrival).
-    assert sess.plan.seed == 2 and sess.soundscape.plan.seed == 2
+    assert sess.plan.seed == 2 and at.session_state["studio.length"] == "10 min"
     assert len(_wait_library(data_dir, 1)) == 1
 
 
@@ -274,7 +312,7 @@ def test_compare_variant_with_a_missing_backend_falls_back_with_a_note(data_dir)
     assert {s.backend for s in b.sources} == {"procedural"}
     assert all("musicgen" in s.metadata.get("fallback", "") for s in b.sources)
     assert any("musicgen" in n for n in b.notes) and not any("musicgen" in n for n in a.notes)
-    assert any("musicgen" in i.value for i in at.info)
+    assert any("musicgen" in m.value for m in at.markdown)  # the notes, as plain sentences
 
 
 def test_library_reopen_rerender_delete(data_dir):
@@ -350,7 +388,7 @@ def test_missing_neural_captioner_falls_back_with_a_note(data_dir):
     _no_errors(at)
     sess = at.session_state[SESSION]
     assert sess.caption.source == "analysis"  # the offline default made the caption
-    notes = [i.value for i in at.info]
+    notes = [m.value for m in at.markdown]
     assert any("blip2" in n and "analysis" in n for n in notes), notes
 
 
@@ -390,7 +428,7 @@ def test_library_lists_damaged_entries_and_lets_them_go(data_dir):
     at.switch_page("pages/library.py").run()
     _no_errors(at)
     titles = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert titles == ["**Cut**", "**Garbled**", "**Gone**", "**Good**"]
+    assert titles == ["**4 entries · " + titles[0].split(" · ")[1], "**Cut**", "**Garbled**", "**Gone**", "**Good**"]
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 2
     assert any("“Gone” are gone" in w and "delete the entry" in w for w in warnings)
@@ -450,13 +488,13 @@ def test_loudness_preset_change_remixes_to_the_new_target(data_dir):
     at = _generated_app()
     sess = at.session_state[SESSION]
     sources = dict(sess.sources)
-    before = integrated_lufs(sess.mix_samples(), 48_000)
+    before = integrated_lufs(sess.read_mix(), 48_000)
     at.selectbox(key="studio.preset").set_value("spotify").run()
     _no_errors(at)
     assert any(s.value == "Re-mixed (no regeneration)" for s in at.success)
     assert all(sess.sources[n] is src for n, src in sources.items())
     assert sess.soundscape.plan.master.target_lufs == -14.0
-    after = integrated_lufs(sess.mix_samples(), 48_000)
+    after = integrated_lufs(sess.read_mix(), 48_000)
     assert after == pytest.approx(-14.0, abs=0.5) and after - before > 2.0
 
 
@@ -557,8 +595,8 @@ def test_a_captioner_failure_keeps_the_old_image_and_can_be_retried(data_dir):
     assert len(at.error) == 1 and sess.image is forest and sess.caption is forest_caption
     at.selectbox(key="studio.captioner").set_value("blip").run()
     _no_errors(at)
-    assert sess.image.filename == "lake_again.png" and "lake, again" in sess.caption.text
-    assert any("'blip' unavailable" in i.value for i in at.info)
+    assert sess.image.filename == "lake_again.png" and '"lake again"' in sess.caption.text
+    assert any("'blip' unavailable" in m.value for m in at.markdown)
 
 
 def test_only_the_newest_failed_input_waits_for_a_retry(data_dir):

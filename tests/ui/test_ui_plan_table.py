@@ -59,7 +59,7 @@ def test_prompt_backend_seed_and_bed_density_regenerate_only_that_layer(plan):
     assert change_kind(plan, _edit(plan, "lake", density=0.9)) == ("regenerate", ["lake"])
     assert change_kind(plan, plan.replace_layer("bowl", seed=99)) == ("regenerate", ["bowl"])
     longer = plan.model_copy(update={"duration_s": 60.0})
-    assert change_kind(plan, longer) == ("regenerate", ["lake", "bowl"])
+    assert change_kind(plan, longer) == ("arrange", [])  # a new length re-arranges the kept takes
 
 
 def test_prompt_edit_drops_the_planners_procedural_type_so_the_engine_rematches(plan):

@@ -41,3 +41,33 @@ def png_bytes(width: int = 160, height: int = 120) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def largest_track_objects(root, track_frames: int, skip=()) -> list[str]:
+    """Arrays or bytes reachable from ``root`` as big as a whole stereo float32 track of
+    ``track_frames`` frames / 4 (a 16-bit mono copy would be that large), as descriptions.
+    ``skip`` lists objects not to walk into. Audio that lives on disk leaves this empty."""
+    import gc
+    import types
+
+    limit = track_frames * 2  # bytes of a mono 8-bit copy: anything whole-track is bigger
+    seen = {id(o) for o in skip}
+    stack = [root]
+    found = []
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, types.ModuleType, types.FunctionType)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            if obj.nbytes >= limit:
+                found.append(f"array {obj.shape} {obj.dtype}")
+            continue
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            if len(obj) >= limit:
+                found.append(f"bytes {len(obj)}")
+            continue
+        if isinstance(obj, (str, int, float)):
+            continue
+        stack.extend(gc.get_referents(obj))
+    return found

@@ -25,7 +25,7 @@ def test_analysis_caption_json(capsys, scene_image: Path):
     code, out, err = run_cli(capsys, str(scene_image))
     assert code == 0 and err == ""
     assert out["source"] == "analysis" and out["model"] is None
-    assert out["text"].startswith("Image analysis: blue sky above green vegetation")
+    assert out["text"].startswith("Blue sky above green vegetation")
     assert {"sky", "vegetation", "lake"} <= set(out["cues"])
     assert "tags" not in out
     assert out["image"]["filename"] == scene_image.name and out["image"]["original_size"] == [320, 240]
