@@ -38,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":  # before any work
         raise ExportError(f"--out must name a .png file; got {args.out!r}")
-    if args.tag_model and not args.tagger:
-        args.tagger = "clap"
-    result = imagine(args.audio, style=args.style, tagger=args.tagger, image_maker=args.image_maker,
+    result = imagine(args.audio, style=args.style, tagger=args.tagger, tag_model=args.tag_model, image_maker=args.image_maker,
                      model_id=args.image_model, width=args.width, height=args.height, seed=args.seed, device=args.device)
     save_image(result, out)
     report = {

@@ -84,11 +84,11 @@ def tag_audio(path: str | Path, *, top_k: int = 5, tagger: Optional[str] = None,
 
 
 def imagine(path: str | Path, *, style: Optional[str] = None, tagger: Optional[str] = None,
-            image_maker: Optional[str] = None, model_id: Optional[str] = None, width: int = 768, height: int = 512,
+            tag_model: Optional[str] = None, image_maker: Optional[str] = None, model_id: Optional[str] = None, width: int = 768, height: int = 512,
             seed: int = 0, chat: Any = None, device: str = "auto") -> Imagined:
     """Tags, prompt and image for the audio file ``path``. ``image_maker``: painting, diffusion
     or None (diffusion when its model is here, else the painting); ``model_id`` is the
-    diffusion model; ``chat`` an optional chat generator that refines the prompt."""
+    diffusion model, ``tag_model`` the tagger's; ``chat`` an optional chat generator that refines the prompt."""
     from studio.reverse.diffusion import check_size
     from studio.reverse.intake import load_excerpts, probe_audio
     from studio.reverse.prompt import check_style, image_prompt
@@ -97,7 +97,7 @@ def imagine(path: str | Path, *, style: Optional[str] = None, tagger: Optional[s
     width, height = check_size(width, height)
     info = probe_audio(path)
     excerpts = load_excerpts(path, info=info)
-    tags = tag_audio(path, tagger=tagger, device=device, excerpts=excerpts)
+    tags = tag_audio(path, tagger=tagger, model_id=tag_model, device=device, excerpts=excerpts)
     prompt = image_prompt(tags.tags, style=style, chat=chat, seed=seed)
     notes = list(tags.notes)
     maker = _pick(IMAGE_MAKERS, image_maker, "diffusion", "painting", notes, model_id)
