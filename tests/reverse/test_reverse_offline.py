@@ -116,3 +116,28 @@ def test_sound_painting_follows_the_sound():
         return np.abs(np.diff(img.mean(axis=2), axis=1)).mean()
 
     assert edges(busy) > edges(warm)
+
+
+def test_training_weights_and_domain_standardisation():
+    """Classes weigh the same, real windows take half a class that has both kinds, and the
+    folded real-domain standardisation gives the same probabilities as fitting on
+    per-domain standardised features."""
+    from studio.reverse.classifier import SoftmaxClassifier
+    from studio.reverse.train import L2, fit, sample_weights
+
+    rng = np.random.default_rng(0)
+    Y = np.eye(2)[np.array([0] * 6 + [1] * 4 + [0] * 10 + [1] * 2)]
+    origin = np.array(["real"] * 10 + ["procedural"] * 12)
+    w = sample_weights(Y, origin)
+    assert w[(origin == "real") & (Y[:, 0] > 0)].sum() == pytest.approx(0.5)
+    assert w[(origin != "real") & (Y[:, 0] > 0)].sum() == pytest.approx(0.5)
+    assert w[Y[:, 1] > 0].sum() == pytest.approx(1.0)
+
+    X = rng.standard_normal((22, 4)) + np.where(origin == "real", 5.0, -3.0)[:, None] + Y[:, :1] * 2
+    folded = fit(X, Y, ["a", "b"], w, origin)
+    Xn = X.copy()
+    for rows in (origin == "real", origin != "real"):
+        Xn[rows] = (X[rows] - X[rows].mean(axis=0)) / (X[rows].std(axis=0) + 1e-6)
+    direct = SoftmaxClassifier.fit(Xn, Y, ["a", "b"], l2=L2, sample_weight=w)
+    real = origin == "real"
+    assert np.allclose(folded.predict_proba(X[real]), direct.predict_proba(Xn[real]), atol=1e-6)
