@@ -79,8 +79,7 @@ def tag_audio(path: str | Path, *, top_k: int = 5, tagger: Optional[str] = None,
     tags = impl.tags(excerpts, top_k=top_k)
     audio = {"file": info.path.name, "format": info.format, "sample_rate": info.sample_rate,
              "channels": info.channels, "duration_s": round(info.duration_s, 3)}
-    return TagResult(tags, name, str(getattr(impl, "model_id", getattr(getattr(impl, "scorer", None), "model_id", "shipped weights"))),
-                     audio, notes)
+    return TagResult(tags, name, impl.model_id, audio, notes)
 
 
 def imagine(path: str | Path, *, style: Optional[str] = None, tagger: Optional[str] = None,
