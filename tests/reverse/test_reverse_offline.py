@@ -141,3 +141,25 @@ def test_training_weights_and_domain_standardisation():
     direct = SoftmaxClassifier.fit(Xn, Y, ["a", "b"], l2=L2, sample_weight=w)
     real = origin == "real"
     assert np.allclose(folded.predict_proba(X[real]), direct.predict_proba(Xn[real]), atol=1e-6)
+
+
+def test_imagine_cli_offline_paints_and_labels_it(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from studio.cli import main
+    from studio.reverse import pipeline
+    from studio.sounds.recordings import recording
+
+    monkeypatch.setattr(pipeline, "planner_chat", lambda device="auto": (
+        lambda messages, *, seed: "A crackling fire in a dark stone hearth at night", None))
+    out = tmp_path / "fire.png"
+    rc = main(["imagine", str(recording("fireplace").path), "--out", str(out), "--style", "oil", "--tagger", "features",
+               "--image-maker", "painting", "--width", "160", "--height", "96", "--refine"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["image_maker"] == "painting" and "visualisation" in report["label"]
+    assert report["prompt"].startswith("A crackling fire in a dark stone hearth at night, oil painting")
+    assert report["refined"] == "refined by the LLM" and report["tags"][0]["label"] == "campfire"
+    img = Image.open(out)
+    assert img.size == (160, 96) and img.text["label"] == report["label"] and img.text["prompt"] == report["prompt"]
+    assert main(["imagine", str(recording("fireplace").path), "--out", str(tmp_path / "x.jpg")]) == 2
+    assert "must name a .png" in capsys.readouterr().err
