@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--image-model", default=None, metavar="ID", help="diffusers model id or folder (default stabilityai/sd-turbo)")
     parser.add_argument("--width", type=int, default=768, help="pixels, multiple of 8 (default 768)")
     parser.add_argument("--height", type=int, default=512, help="pixels, multiple of 8 (default 512)")
+    parser.add_argument("--refine", action="store_true", help="let the LLM planner's model rewrite the prompt when it is here")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="image seed (default 0)")
     parser.set_defaults(func=run)
 
@@ -38,16 +39,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":  # before any work
         raise ExportError(f"--out must name a .png file; got {args.out!r}")
-    if args.tag_model and not args.tagger:
-        args.tagger = "clap"
-    result = imagine(args.audio, style=args.style, tagger=args.tagger, image_maker=args.image_maker,
-                     model_id=args.image_model, width=args.width, height=args.height, seed=args.seed, device=args.device)
+    result = imagine(args.audio, style=args.style, tagger=args.tagger, tag_model=args.tag_model, image_maker=args.image_maker,
+                     model_id=args.image_model, width=args.width, height=args.height, seed=args.seed,
+                     refine=args.refine, device=args.device)
     save_image(result, out)
     report = {
         "tags": result.tags.to_json()["tags"],
         "tagger": result.tags.tagger,
         "prompt": result.prompt.text,
         "style": result.prompt.style,
+        **({"refined": result.prompt.refined} if result.prompt.refined else {}),
         "image_maker": result.image_maker,
         "model": result.model,
         "out": str(out),

@@ -17,7 +17,7 @@ The vector (``FEATURE_NAMES`` gives each column's name, ``N_FEATURES`` long):
 - ``zcr_*``: zero-crossing rate;
 - ``stereo_corr`` / ``side_mid_db``: inter-channel correlation and side-to-mid energy.
 
-About 3 ms per 5 s window on one core after resampling.
+About 15–20 ms of CPU per 5 s window after resampling (measured under load).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def window_features(mono: np.ndarray, stereo: np.ndarray | None = None) -> np.nd
     for v in (np.log2(centroid + 1.0), np.log2(bandwidth + 1.0), np.log2(rolloff + 1.0), flatness):
         out.append(np.array([v.mean(), v.std()]))
 
-    # onsets: positive spectral flux, peaks above a local threshold, at least 50 ms apart
+    # onsets: positive spectral flux (dB), peaks above a local threshold, at least 50 ms apart
     flux = np.maximum(np.diff(logmel, axis=0), 0.0).mean(axis=1) if logmel.shape[0] > 1 else np.zeros(1)
     out.append(np.array([flux.mean(), flux.std(), _onset_rate(flux, frame_rate, mono.size / ANALYSIS_RATE)]))
 
@@ -157,7 +157,9 @@ def _onset_rate(flux: np.ndarray, frame_rate: float, duration_s: float) -> float
     k = max(3, int(round(0.25 * frame_rate)))  # local median over ±125 ms
     pad = np.pad(flux, (k, k), mode="edge")
     local = np.median(_frames(pad, 2 * k + 1, 1), axis=1)[: flux.size]
-    thresh = local + 0.5 * flux.std() + 1e-3
+    # an onset stands out from its neighbourhood by at least 2 dB of mean band rise, so the
+    # frame-to-frame jitter of steady noise (about 1 dB) is not counted
+    thresh = local + max(0.5 * float(flux.std()), 2.0)
     peak = (flux[1:-1] > thresh[1:-1]) & (flux[1:-1] >= flux[:-2]) & (flux[1:-1] > flux[2:])
     idx = np.flatnonzero(peak) + 1
     min_gap = max(1, int(round(0.05 * frame_rate)))

@@ -29,10 +29,11 @@ MAX_DURATION_S = 3600.0
 MIN_RATE, MAX_RATE = 4_000, 384_000
 MAX_CHANNELS = 32
 
-# What other common files look like, to say what a refused file is (first bytes -> name).
+# What other common files look like, to say what a refused file is (first bytes -> description).
 _OTHER_MAGIC = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"), (b"FORM", "an AIFF file"),
+    (b"\x89PNG", "a PNG image, not audio"), (b"\xff\xd8\xff", "a JPEG image, not audio"),
+    (b"GIF8", "a GIF image, not audio"), (b"%PDF", "a PDF document, not audio"),
+    (b"PK\x03\x04", "a ZIP archive, not audio"), (b"FORM", "an AIFF file"),
     (b"\x1aE\xdf\xa3", "a Matroska/WebM file"), (b"caff", "a CAF file"), (b".snd", "an AU file"),
 )  # fmt: skip
 
@@ -69,11 +70,8 @@ def _sniff(path: Path, head: bytes) -> str:
         return "MP3"
     what = next((label for magic, label in _OTHER_MAGIC if head.startswith(magic)), None)
     if what is None:
-        text = head[:64]
-        what = "text" if text and all(32 <= b < 127 or b in (9, 10, 13) for b in text) else "not audio"
-        what = "a text file" if what == "text" else "not an audio file"
-    elif what.startswith("a"):
-        what = f"{what}, not audio" if "image" in what or "document" in what or "archive" in what else what
+        printable = all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+        what = "a text file" if printable else "not an audio file"
     raise AudioError(f"{_name(path)} is {what}; expected {ALLOWED} audio")
 
 
@@ -106,7 +104,7 @@ def probe_audio(path: str | Path) -> AudioInfo:
     if not 1 <= channels <= MAX_CHANNELS:
         raise AudioError(f"{_name(p)} has an implausible channel count {channels}; allowed 1..{MAX_CHANNELS}")
     if fmt == "WAV":
-        _check_wav_size(p, info)
+        _check_wav_header(p, info)
     if frames <= 0:
         raise AudioError(f"{_name(p)} holds no audio (0 frames); give at least {MIN_DURATION_S:g} s")
     duration = frames / rate
@@ -117,7 +115,7 @@ def probe_audio(path: str | Path) -> AudioInfo:
     return AudioInfo(p, fmt, rate, channels, frames)
 
 
-def _check_wav_size(p: Path, info) -> None:
+def _check_wav_header(p: Path, info) -> None:
     """What libsndfile lets through in a WAV header: odd sample widths, a block size that does
     not match the channels, a data chunk cut short."""
     import struct

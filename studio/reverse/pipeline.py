@@ -62,6 +62,18 @@ def _pick(registry, name: Optional[str], neural: str, offline: str, notes: list[
     return offline
 
 
+def planner_chat(device: str = "auto") -> tuple[Any, Optional[str]]:
+    """The LLM planner's chat model for prompt refinement when it is on this machine, else
+    ``(None, note)``; it never downloads."""
+    from studio.planning.chat_model import HFChatGenerator, model_in_cache
+    from studio.planning.llm import default_model_id
+
+    model_id = default_model_id()
+    if model_in_cache(model_id) is None:
+        return None, f"prompt not refined: the LLM {model_id!r} is not in the local cache"
+    return HFChatGenerator.from_pretrained(model_id, device=device, max_new_tokens=80), None
+
+
 def tag_audio(path: str | Path, *, top_k: int = 5, tagger: Optional[str] = None, model_id: Optional[str] = None,
               device: str = "auto", excerpts: Optional[list] = None) -> TagResult:
     """Read ``path`` (``studio.reverse.intake``) and tag it. ``tagger``: features, clap, ast or
@@ -79,16 +91,16 @@ def tag_audio(path: str | Path, *, top_k: int = 5, tagger: Optional[str] = None,
     tags = impl.tags(excerpts, top_k=top_k)
     audio = {"file": info.path.name, "format": info.format, "sample_rate": info.sample_rate,
              "channels": info.channels, "duration_s": round(info.duration_s, 3)}
-    return TagResult(tags, name, str(getattr(impl, "model_id", getattr(getattr(impl, "scorer", None), "model_id", "shipped weights"))),
-                     audio, notes)
+    return TagResult(tags, name, impl.model_id, audio, notes)
 
 
 def imagine(path: str | Path, *, style: Optional[str] = None, tagger: Optional[str] = None,
-            image_maker: Optional[str] = None, model_id: Optional[str] = None, width: int = 768, height: int = 512,
-            seed: int = 0, chat: Any = None, device: str = "auto") -> Imagined:
+            tag_model: Optional[str] = None, image_maker: Optional[str] = None, model_id: Optional[str] = None, width: int = 768, height: int = 512,
+            seed: int = 0, chat: Any = None, refine: bool = False, device: str = "auto") -> Imagined:
     """Tags, prompt and image for the audio file ``path``. ``image_maker``: painting, diffusion
     or None (diffusion when its model is here, else the painting); ``model_id`` is the
-    diffusion model; ``chat`` an optional chat generator that refines the prompt."""
+    diffusion model, ``tag_model`` the tagger's; ``chat`` a chat generator that refines the
+    prompt, or ``refine=True`` to use the LLM planner's model when it is here."""
     from studio.reverse.diffusion import check_size
     from studio.reverse.intake import load_excerpts, probe_audio
     from studio.reverse.prompt import check_style, image_prompt
@@ -97,9 +109,12 @@ def imagine(path: str | Path, *, style: Optional[str] = None, tagger: Optional[s
     width, height = check_size(width, height)
     info = probe_audio(path)
     excerpts = load_excerpts(path, info=info)
-    tags = tag_audio(path, tagger=tagger, device=device, excerpts=excerpts)
-    prompt = image_prompt(tags.tags, style=style, chat=chat, seed=seed)
+    tags = tag_audio(path, tagger=tagger, model_id=tag_model, device=device, excerpts=excerpts)
     notes = list(tags.notes)
+    if chat is None and refine:
+        chat, why = planner_chat(device)
+        notes += [why] if why else []
+    prompt = image_prompt(tags.tags, style=style, chat=chat, seed=seed)
     maker = _pick(IMAGE_MAKERS, image_maker, "diffusion", "painting", notes, model_id)
     if maker == "painting":
         from studio.reverse.painting import LABEL, SoundPainter

@@ -52,6 +52,7 @@ class FeatureTagger:
         if not path.is_file():
             raise ModelUnavailableError(f"tagger weights {str(path)!r} are missing; rebuild them with `python -m studio.reverse.train`")
         self.model = SoftmaxClassifier.load(path)
+        self.model_id = f"built-in feature classifier ({path.name})"
 
     @classmethod
     def create(cls, **opts: Any) -> "FeatureTagger":
@@ -94,6 +95,7 @@ class ClapTagger:
 
     def __init__(self, scorer: Any) -> None:
         self.scorer = scorer
+        self.model_id = scorer.model_id
         self.labels, groups = clap_vocabulary()
         flat = [t for g in groups for t in g]
         emb = scorer.embed_text(flat)

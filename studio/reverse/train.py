@@ -8,6 +8,10 @@ Training material (``studio.reverse.dataset``):
 - looped procedural renders of every catalogue type (20 s for seeds 0 and 1), labelled with
   that type.
 
+Each domain (real, procedural) is standardised by its own statistics before fitting (see
+:func:`fit`): without that, the classifier learns "real or synthetic" first and sends every
+unseen real recording to a class that had real training audio.
+
 The classes are the tag labels of ``studio.sounds.labels`` for all catalogue types, plus
 "train". Each class weighs the same; within a class, the real windows together weigh
 ``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
@@ -98,10 +102,24 @@ def sample_weights(Y: np.ndarray, origin: np.ndarray) -> np.ndarray:
     return w
 
 
-def fit(X, Y, classes, weights):
+def fit(X, Y, classes, weights, origin):
+    """Fit with each domain (real, procedural) standardised by its own mean and spread, so
+    the classifier cannot use "sounds synthetic" as a cue; the real domain's standardisation is
+    folded into the saved model, since what users tag is real audio."""
     from studio.reverse.classifier import SoftmaxClassifier
 
-    return SoftmaxClassifier.fit(X, Y, classes, l2=L2, sample_weight=weights)
+    X = np.asarray(X, np.float64).copy()
+    real = origin == "real"
+    stats = {}
+    for name, rows in (("real", real), ("procedural", ~real)):
+        mean, scale = X[rows].mean(axis=0), X[rows].std(axis=0) + 1e-6
+        X[rows] = (X[rows] - mean) / scale
+        stats[name] = (mean, scale)
+    model = SoftmaxClassifier.fit(X, Y, classes, l2=L2, sample_weight=weights)
+    real_mean, real_scale = stats["real"]
+    # ((x - real_mean) / real_scale - m) / s == (x - (real_mean + m * real_scale)) / (real_scale * s)
+    return SoftmaxClassifier(classes, real_mean + model.mean * real_scale, real_scale * model.scale,
+                             model.weights, model.bias)
 
 
 def leave_one_file_out(data, Y, classes, top_k: int = 3) -> dict:
@@ -110,7 +128,7 @@ def leave_one_file_out(data, Y, classes, top_k: int = 3) -> dict:
     for name in sorted(set(data.source[data.origin == "real"])):
         held = (data.source == name) & (data.origin == "real")
         keep = ~held
-        model = fit(data.X[keep], Y[keep], classes, sample_weights(Y[keep], data.origin[keep]))
+        model = fit(data.X[keep], Y[keep], classes, sample_weights(Y[keep], data.origin[keep]), data.origin[keep])
         p = model.predict_proba(data.X[held]).mean(axis=0)
         order = np.argsort(-p)
         top = [classes[i] for i in order[:top_k]]
@@ -131,7 +149,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-lofo", action="store_true", help="skip the leave-one-file-out evaluation")
     args = parser.parse_args(argv)
     data, Y, classes = build_dataset()
-    model = fit(data.X, Y, classes, sample_weights(Y, data.origin))
+    model = fit(data.X, Y, classes, sample_weights(Y, data.origin), data.origin)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)

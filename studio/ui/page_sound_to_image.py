@@ -50,12 +50,13 @@ def render() -> None:
                                help="auto: CLAP when its model is here, else the offline feature classifier")
     maker = cols[2].selectbox("Image", ["auto"] + IMAGE_MAKERS.names(), key=K + "maker",
                               help="auto: sd-turbo when it is here, else the offline sound painting")
+    refine = st.checkbox("Refine the prompt with the planner's LLM (when it is on this machine)", key=K + "refine")
     if st.button("Imagine", type="primary", disabled=path is None, key=K + "go"):
         try:
             with st.spinner("Listening and painting..."):
                 st.session_state[K + "result"] = (str(path), imagine(
                     path, style=style, tagger=None if tagger == "auto" else tagger,
-                    image_maker=None if maker == "auto" else maker))
+                    image_maker=None if maker == "auto" else maker, refine=refine))
         except StudioError as exc:
             st.session_state.pop(K + "result", None)
             st.error(str(exc))
@@ -73,6 +74,8 @@ def render() -> None:
         st.caption(f"tagger: {result.tags.tagger} ({result.tags.model})")
         st.subheader("Prompt")
         st.code(result.prompt.text, language=None)
+        if result.prompt.refined:
+            st.caption(result.prompt.refined)
         if st.button("Use as the bed in the Studio", key=K + "to_studio",
                      help="start a new soundscape in the Studio with this recording as its bed"):
             st.session_state[BED_KEY] = bed_request(rec_path, result.tags)

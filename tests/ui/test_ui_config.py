@@ -24,7 +24,7 @@ def test_every_page_is_a_thin_script_listed_once():
     scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
     assert sorted(p.script for p in PAGES) == scripts
     assert len({p.url_path for p in PAGES}) == len(PAGES) and sum(p.default for p in PAGES) == 1
-    assert [p.title for p in PAGES] == ["Studio", "Compare", "Library", "Models"]  # no placeholder pages
+    assert [p.title for p in PAGES] == ["Studio", "Compare", "Library", "Sound to Image", "Models"]  # no placeholder pages
     for page in PAGES:
         code = [line for line in (ROOT / page.script).read_text().splitlines() if line.strip() and not line.startswith(('"""', "#"))]
         assert len(code) <= 3 and code[0].startswith("from studio.ui.page_"), page.script
