@@ -116,6 +116,6 @@ def test_ray_local_cluster_one_task_per_image(tmp_path, local_ray):
     assert os.getpid() not in pids  # rendered in Ray worker processes
     for r in result.finished:  # files came back from the tasks and were committed
         assert (tmp_path / "out" / r["folder"] / "mix.wav").is_file()
-        assert len(list((tmp_path / "out" / r["folder"] / "stems").glob("*.wav"))) == len(r["layers"])
+        assert len(list((tmp_path / "out" / r["folder"] / "stems").glob("*.flac"))) == len(r["layers"])
     again = FolderRun(tmp_path / "out", items, RenderOptions(duration_s=5.0), ray="auto", progress=None).run()
     assert again.skipped == 2 and again.rendered == 0

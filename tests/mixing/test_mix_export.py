@@ -23,7 +23,7 @@ def test_export_writes_mix_stems_manifest(rendered, tmp_path):
     sc, mix = rendered
     out = tmp_path / "new" / "dir"
     paths = export_soundscape(sc, out, manifest={"plan": json.loads(sc.plan.to_json())}, title="Lake", stem_format="wav")
-    assert _names(out) == ["manifest.json", "mix.wav", "stems", "stems/01-background-rain.wav",
+    assert _names(out) == ["CREDITS.txt", "manifest.json", "mix.wav", "stems", "stems/01-background-rain.wav",
                            "stems/02-background-wind.wav", "stems/03-foreground-owl.wav"]
     info = sf.info(paths["mix"])
     assert (info.samplerate, info.channels, info.frames, info.subtype) == (SR, 2, sc.frames, "PCM_24")
@@ -128,7 +128,7 @@ def test_zip_holds_everything_and_is_deterministic(rendered, tmp_path):
     b = export_soundscape(sc, tmp_path / "b", manifest={}, zip_name="soundscape", stem_format="wav")
     assert a["zip"].name == "soundscape.zip"
     with zipfile.ZipFile(a["zip"]) as zf:
-        assert sorted(zf.namelist()) == ["manifest.json", "mix.wav", "stems/01-background-rain.wav",
+        assert sorted(zf.namelist()) == ["CREDITS.txt", "manifest.json", "mix.wav", "stems/01-background-rain.wav",
                                           "stems/02-background-wind.wav", "stems/03-foreground-owl.wav"]
         assert zf.read("mix.wav") == a["mix"].read_bytes()
     assert a["zip"].read_bytes() == b["zip"].read_bytes()

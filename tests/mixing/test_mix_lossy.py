@@ -71,7 +71,7 @@ def test_lossy_mix_decodes_under_the_ceiling(loud, tmp_path, fmt):
     data, _ = sf.read(paths["mix"], dtype="float32")
     assert integrated_lufs(data.T, SR) == pytest.approx(mix.lufs, abs=0.01)
     # No temp file (the raw mix, discarded attempts) is left behind.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", f"mix-loop.{fmt}", f"mix.{fmt}", "stems"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["CREDITS.txt", "manifest.json", f"mix-loop.{fmt}", f"mix.{fmt}", "stems"]
     assert export_mix_bytes(loud, fmt) == paths["mix"].read_bytes()
 
 
