@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from studio.generation.samples import OUTPUT_RATE, SamplesBackend
-from studio.generation.samples_pack import PACK_LEVEL_LUFS
+from studio.generation.samples_pack import PACK_LEVEL_LUFS, PACK_PEAK_DBFS
 from studio.mixing.loudness import integrated_lufs
 from studio.pipeline import SoundscapePipeline
 from studio.sounds.recordings import RECORDINGS
@@ -67,7 +67,11 @@ def test_pack_recordings_are_levelled_and_never_chained_to_themselves(rec):
     # at most the recording itself: the mixer arranges it, a plain self-loop would recur
     assert clip.frames == pytest.approx(rec.duration_s * OUTPUT_RATE, abs=0.1 * OUTPUT_RATE)
     assert clip.channels == 2 and np.isfinite(clip.samples).all()
-    assert abs(integrated_lufs(clip.samples, OUTPUT_RATE) - PACK_LEVEL_LUFS) < 1.0
+    # levelled to the pack level, or lower when that would lift a peak past the ceiling
+    # (stems are integer PCM: a sample over full scale would be clipped in the stem)
+    level = min(PACK_LEVEL_LUFS, rec.loudness_lufs + PACK_PEAK_DBFS - rec.peak_dbfs)
+    assert abs(integrated_lufs(clip.samples, OUTPUT_RATE) - level) < 1.0
+    assert np.abs(clip.samples).max() <= 10 ** (PACK_PEAK_DBFS / 20) * 1.01
     meta = backend.metadata()
     assert [c["recording"] for c in meta["credits"]] == [rec.name]
     assert meta["chosen"][0]["source"] == "pack"
