@@ -96,7 +96,7 @@ RECORDINGS: tuple[Recording, ...] = (
               ("city_traffic",), "gezortenplotz (edit: Porrumentzio)", "CC BY", _BY,
               "https://freesound.org/people/gezortenplotz/sounds/44796/", 24.7, -27.74, -7.97),
     Recording("train", "train.ogg", "train riding on railway tracks, rhythmic clatter of wheels",
-              (), "SDLx", "CC BY 3.0", _BY3,
+              ("train",), "SDLx", "CC BY 3.0", _BY3,
               "https://freesound.org/people/SDLx/sounds/259988/", 7.2, -35.06, -16.87),
 )  # fmt: skip
 

@@ -173,3 +173,14 @@ def test_synthesised_render_says_it_uses_no_recordings(tmp_path):
     paths = pipe.export(scape, tmp_path / "synth")
     assert paths.manifest["credits"] == []
     assert "no third-party recordings" in (tmp_path / "synth" / "CREDITS.txt").read_text()
+
+
+def test_the_train_recording_stands_in_for_the_train_type():
+    from studio.generation.sources import choose_sources
+
+    plan = SoundscapePipeline(recordings=False).plan("a train riding on railway tracks", duration_s=60, seed=3)
+    train = next(layer for layer in plan.layers if layer.params.get("type") == "train")
+    described = plan.replace_layer(train.name, prompt="train riding on railway tracks, rhythmic clatter of wheels")
+    chosen = next(layer for layer in choose_sources(described).layers if layer.name == train.name)
+    assert chosen.backend == "samples" and chosen.params["recording"] == "train"
+    assert chosen.params["source_fit"] >= 0.5
