@@ -110,6 +110,10 @@ def _model_of(options: dict[str, Any]) -> Optional[str]:
     return options.get("model_id") or options.get("model") or None
 
 
+def _fallback_reason(spec: LayerSpec, backend_name: str) -> str:
+    return f"{spec.backend} unavailable; rendered with {backend_name}"
+
+
 def _record_fallbacks(plan: ScenePlan, sources: list[LayerSource]) -> tuple[ScenePlan, list[LayerSource]]:
     """Write the backend each layer really used into the plan, so the manifest re-renders
     what was heard (not what was asked for) and says why."""
@@ -262,7 +266,7 @@ class SoundscapePipeline:
             meta.setdefault("clamped_from_s", want_s)
         meta.update({"takes": takes, "take_s": clip_s})
         if backend_name != spec.backend:
-            meta["fallback"] = f"{spec.backend} unavailable; rendered with {backend_name}"
+            meta["fallback"] = _fallback_reason(spec, backend_name)
         self._layer_notes(spec, meta)
         model = meta.get("model") or getattr(backend, "model_id", None)
         return LayerSource(spec=spec, clips=tuple(clips), backend=backend_name, model=model, metadata=meta)
@@ -270,8 +274,10 @@ class SoundscapePipeline:
     def _fresh_chain(self, spec: LayerSpec, plan: ScenePlan, backend_name: str, backend: Any,
                      params: dict[str, Any]) -> Optional[LayerSource]:
         """A bed rendered fresh for the whole track (a :class:`TakeChain`), when the backend is
-        cheap enough and the layer is not a steady tone or a user-set loop (``loop_s``)."""
-        if backend_name not in FRESH_BACKENDS or spec.loop_s is not None or backend_name != spec.backend:
+        cheap enough and the layer is not a steady tone or a user-set loop (``loop_s``). A layer
+        that fell back to such a backend is rendered the same way, exactly as the rewritten plan
+        in its manifest (``backend`` = the one used) renders it again."""
+        if backend_name not in FRESH_BACKENDS or spec.loop_s is not None:
             return None
         from studio.mixing.fresh import FRESH_TAKE_S, chain_geometry, fresh_take_count
 
@@ -288,6 +294,8 @@ class SoundscapePipeline:
             chain_params["type"] = generator  # resolved once here, not again in every worker
         chain = TakeChain(backend=backend, prompt=spec.prompt, params=chain_params, seeds=seeds, take_s=FRESH_TAKE_S)
         meta.update({"takes": count, "take_s": FRESH_TAKE_S, "fresh": True})
+        if backend_name != spec.backend:
+            meta["fallback"] = _fallback_reason(spec, backend_name)
         self._layer_notes(spec, meta)
         return LayerSource(spec=spec, clips=(), backend=backend_name, model=None, metadata=meta, chain=chain)
 

@@ -18,6 +18,12 @@ from studio.sounds.recordings import PACK_DIR, RECORDINGS, by_file
 # LUFS for the water, fire and creature types), so swapping synthesis for a recording keeps the
 # plan's bed balance; the recordings themselves range from -23 to -39 LUFS.
 PACK_LEVEL_LUFS = -16.0
+# ... unless that would put a peak above this: a layer's stem is written as integer PCM (FLAC
+# 24-bit by default) before the master gain, so a recording lifted past full scale would be
+# clipped in its stem and the stems would no longer sum to the mix. Recordings with sharp
+# transients (the fireplace's pops, the boat's knocks) therefore sit below PACK_LEVEL_LUFS; the
+# 1 dB margin leaves room for the resampler, crossfades and the distance filter.
+PACK_PEAK_DBFS = -1.0
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +41,13 @@ def pack_index() -> SampleIndex:
     return SampleIndex(PACK_DIR, entries, vectors, signature=_signature(PACK_DIR, scan(PACK_DIR)))
 
 
-def pack_gain(file: str) -> float:
-    """Linear gain that brings a pack file to :data:`PACK_LEVEL_LUFS`."""
+def pack_gain_db(file: str) -> float:
+    """Gain in dB that brings a pack file to :data:`PACK_LEVEL_LUFS`, capped so that its peak
+    stays at or below :data:`PACK_PEAK_DBFS`."""
     rec = by_file()[file]
-    return float(10.0 ** ((PACK_LEVEL_LUFS - rec.loudness_lufs) / 20.0))
+    return min(PACK_LEVEL_LUFS - rec.loudness_lufs, PACK_PEAK_DBFS - rec.peak_dbfs)
+
+
+def pack_gain(file: str) -> float:
+    """Linear :func:`pack_gain_db`."""
+    return float(10.0 ** (pack_gain_db(file) / 20.0))

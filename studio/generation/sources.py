@@ -82,8 +82,12 @@ def _decide(layer: "LayerSpec", type_name: str, synthesis_fit: float, best: Opti
     params = {**layer.params, "source": "synthesis", **fits}
     if best is not None:
         params["source_fit"] = round(source_fit, 3)
-        note = (f"{label.capitalize()} is synthesised: the bundled recording {best.name!r} is a different "
-                f"sound from what the scene asks for (fit {source_fit:.2f} against {synthesis_fit:.2f}).")
+        if source_fit < MIN_FIT:
+            note = (f"{label.capitalize()} is synthesised: the bundled recording {best.name!r} matches the scene "
+                    f"too loosely (fit {source_fit:.2f}; a recording needs {MIN_FIT:.2f}).")
+        else:
+            note = (f"{label.capitalize()} is synthesised: the bundled recording {best.name!r} is a different "
+                    f"sound from what the scene asks for (fit {source_fit:.2f} against {synthesis_fit:.2f}).")
     else:
         note = f"{label.capitalize()} is synthesised: nothing in your samples folder matches it closely."
     return layer.model_copy(update={"params": params}), note

@@ -377,7 +377,10 @@ class RulePlanner:
         """``ranked`` with up to ``style.scene_events`` foreground events: first the caption's
         own events, then the scene's natural ones (bird calls over a forest, gulls over surf,
         distant thunder in rain). A partner that is already a bed becomes the events when
-        another bed carries the scene."""
+        another bed, at least as strongly asked for, carries the scene: the implied birdsong
+        of "a forest in summer" becomes bird calls over the wind in the leaves, but the birds
+        of "birds singing in a spring forest" (named by the caption; the leaves are only
+        implied) stay the bed they were asked for."""
         out = list(ranked)
         have = sum(c.role == "foreground" for c in out)
         for partner in partners:
@@ -387,9 +390,10 @@ class RulePlanner:
                 continue
             index = next((i for i, c in enumerate(out) if c.type == partner.type), None)
             if index is not None:
+                bed = out[index]
                 other_beds = [c for c in out if c.role == "background" and c.type != partner.type]
-                if not other_beds:
-                    continue  # the only bed stays a bed
+                if not any(c.score >= bed.score for c in other_beds):
+                    continue  # the only bed, or the one the caption names, stays a bed
                 out[index] = replace(out[index], role="foreground")
                 say(notes, sentence(f"{sound_name(partner.type)} heard as occasional calls over the scene."),
                     f"{partner.type}: bed -> foreground events (scene_events {style.scene_events})")

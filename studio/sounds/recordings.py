@@ -33,6 +33,7 @@ class Recording:
     source_url: str
     duration_s: float
     loudness_lufs: float  # BS.1770 integrated loudness of the whole file (studio.mixing.loudness)
+    peak_dbfs: float  # sample peak of the file and of it resampled to 48 kHz, the larger, rounded up
 
     @property
     def path(self) -> Path:
@@ -66,37 +67,37 @@ _BY3 = "https://creativecommons.org/licenses/by/3.0/"
 RECORDINGS: tuple[Recording, ...] = (
     Recording("birds", "birds.ogg", "songbirds chirping and singing in a spring forest, birdsong in trees",
               ("songbirds", "dawn_chorus"), "kvgarlic (edit: Porrumentzio)", "CC0", _CC0,
-              "https://freesound.org/people/kvgarlic/sounds/156826/", 129.8, -27.99),
+              "https://freesound.org/people/kvgarlic/sounds/156826/", 129.8, -27.99, -12.41),
     Recording("boat", "boat.ogg", "water lapping against a wooden boat, creaking hull at a calm shore",
               ("lake_lapping",), "Falcet (edit: Porrumentzio)", "CC0", _CC0,
-              "https://freesound.org/people/Falcet/sounds/439365/", 41.6, -30.62),
+              "https://freesound.org/people/Falcet/sounds/439365/", 41.6, -30.62, -6.1),
     Recording("wind", "wind.ogg", "wind blowing outdoors, gusts of moving air",
               ("breeze", "wind_gusty"), "felix.blume (edit: Porrumentzio)", "CC0", _CC0,
-              "https://freesound.org/people/felix.blume/sounds/217506/", 14.8, -27.6),
+              "https://freesound.org/people/felix.blume/sounds/217506/", 14.8, -27.6, -11.04),
     Recording("coffee-shop", "coffee-shop.ogg", "busy coffee shop or restaurant ambience, people talking, cups and plates",
               ("cafe_murmur",), "stephan", "Public Domain", _PD,
-              "https://soundbible.com/1664-Restaurant-Ambiance.html", 16.7, -22.73),
+              "https://soundbible.com/1664-Restaurant-Ambiance.html", 16.7, -22.73, -9.33),
     Recording("fireplace", "fireplace.ogg", "crackling fireplace or campfire, burning wood popping",
               ("campfire",), "ezwa", "Public Domain", _PD,
-              "https://soundbible.com/1543-Fireplace.html", 25.5, -38.8),
+              "https://soundbible.com/1543-Fireplace.html", 25.5, -38.8, -9.26),
     Recording("summer-night", "summer-night.ogg", "crickets chirping on a warm summer night",
               ("crickets",), "Lisa Redfern", "Public Domain", _PD,
-              "https://soundbible.com/2083-Crickets-Chirping-At-Night.html", 49.3, -26.71),
+              "https://soundbible.com/2083-Crickets-Chirping-At-Night.html", 49.3, -26.71, -15.52),
     Recording("rain", "rain.ogg", "steady rain falling on leaves and ground, rainfall outdoors",
               ("rain_light", "rain_heavy"), "alex36917 (edit: Porrumentzio)", "CC BY", _BY,
-              "https://freesound.org/people/alex36917/sounds/524605/", 124.6, -27.14),
+              "https://freesound.org/people/alex36917/sounds/524605/", 124.6, -27.14, -5.8),
     Recording("storm", "storm.ogg", "thunderstorm with heavy rain and rolling thunder",
               ("rain_heavy", "thunder"), "Digifish music (edit: Porrumentzio)", "CC BY", _BY,
-              "https://freesound.org/people/digifishmusic/sounds/41739/", 25.7, -24.93),
+              "https://freesound.org/people/digifishmusic/sounds/41739/", 25.7, -24.93, -6.9),
     Recording("waves", "waves.ogg", "ocean waves breaking on a beach, sea surf washing ashore",
               ("ocean_surf",), "Luftrum (edit: Porrumentzio)", "CC BY", _BY,
-              "https://freesound.org/people/Luftrum/sounds/48412/", 118.0, -25.88),
+              "https://freesound.org/people/Luftrum/sounds/48412/", 118.0, -25.88, -6.29),
     Recording("city", "city.ogg", "city street ambience, traffic and cars passing, urban hum",
               ("city_traffic",), "gezortenplotz (edit: Porrumentzio)", "CC BY", _BY,
-              "https://freesound.org/people/gezortenplotz/sounds/44796/", 24.7, -27.74),
+              "https://freesound.org/people/gezortenplotz/sounds/44796/", 24.7, -27.74, -7.97),
     Recording("train", "train.ogg", "train riding on railway tracks, rhythmic clatter of wheels",
-              (), "SDLx", "CC BY 3.0", _BY3,
-              "https://freesound.org/people/SDLx/sounds/259988/", 7.2, -35.06),
+              ("train",), "SDLx", "CC BY 3.0", _BY3,
+              "https://freesound.org/people/SDLx/sounds/259988/", 7.2, -35.06, -16.87),
 )  # fmt: skip
 
 BY_NAME: dict[str, Recording] = {r.name: r for r in RECORDINGS}

@@ -53,7 +53,10 @@ def test_unavailable_backend_renders_procedurally_and_says_so(pipe):
     source = pipe.generate_layer(neural.layers[0], neural)
     assert source.backend == "procedural"
     assert "musicgen unavailable" in source.metadata["fallback"]
-    assert source.clips[0].channels == 2
+    # rendered like any procedural bed (fresh takes for the whole track), as its manifest re-renders it
+    assert source.chain is not None and source.metadata["fresh"]
+    take = source.chain.take(0)
+    assert take.channels == 2 and np.isfinite(take.samples).all() and np.abs(take.samples).max() > 0
 
 
 def test_a_weak_procedural_match_reaches_the_pipeline_notes():

@@ -1,5 +1,6 @@
 """The bundled recordings pack: every entry's file is there, is what its entry says, and is credited."""
 
+import numpy as np
 import soundfile as sf
 
 from studio.sounds.catalogue import BY_NAME as CATALOGUE_TYPES
@@ -38,3 +39,12 @@ def test_recorded_loudness_matches_the_meter():
     for rec in RECORDINGS:
         data, rate = sf.read(str(rec.path), dtype="float32", always_2d=True)
         assert abs(integrated_lufs(data.T, rate) - rec.loudness_lufs) < 0.05, rec.name
+
+
+def test_recorded_peak_matches_the_file_at_the_studio_rate():
+    from studio.evaluation.clap import resample
+
+    for rec in RECORDINGS:
+        data, rate = sf.read(str(rec.path), dtype="float32", always_2d=True)
+        peak = max(np.abs(data).max(), np.abs(resample(data.T, rate, 48_000)).max())
+        assert rec.peak_dbfs - 0.011 <= 20 * np.log10(peak) <= rec.peak_dbfs, rec.name

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from studio.generation.samples import OUTPUT_RATE, SamplesBackend
-from studio.generation.samples_pack import PACK_LEVEL_LUFS
+from studio.generation.samples_pack import PACK_LEVEL_LUFS, PACK_PEAK_DBFS
 from studio.mixing.loudness import integrated_lufs
 from studio.pipeline import SoundscapePipeline
 from studio.sounds.recordings import RECORDINGS
@@ -67,7 +67,11 @@ def test_pack_recordings_are_levelled_and_never_chained_to_themselves(rec):
     # at most the recording itself: the mixer arranges it, a plain self-loop would recur
     assert clip.frames == pytest.approx(rec.duration_s * OUTPUT_RATE, abs=0.1 * OUTPUT_RATE)
     assert clip.channels == 2 and np.isfinite(clip.samples).all()
-    assert abs(integrated_lufs(clip.samples, OUTPUT_RATE) - PACK_LEVEL_LUFS) < 1.0
+    # levelled to the pack level, or lower when that would lift a peak past the ceiling
+    # (stems are integer PCM: a sample over full scale would be clipped in the stem)
+    level = min(PACK_LEVEL_LUFS, rec.loudness_lufs + PACK_PEAK_DBFS - rec.peak_dbfs)
+    assert abs(integrated_lufs(clip.samples, OUTPUT_RATE) - level) < 1.0
+    assert np.abs(clip.samples).max() <= 10 ** (PACK_PEAK_DBFS / 20) * 1.01
     meta = backend.metadata()
     assert [c["recording"] for c in meta["credits"]] == [rec.name]
     assert meta["chosen"][0]["source"] == "pack"
@@ -169,3 +173,14 @@ def test_synthesised_render_says_it_uses_no_recordings(tmp_path):
     paths = pipe.export(scape, tmp_path / "synth")
     assert paths.manifest["credits"] == []
     assert "no third-party recordings" in (tmp_path / "synth" / "CREDITS.txt").read_text()
+
+
+def test_the_train_recording_stands_in_for_the_train_type():
+    from studio.generation.sources import choose_sources
+
+    plan = SoundscapePipeline(recordings=False).plan("a train riding on railway tracks", duration_s=60, seed=3)
+    train = next(layer for layer in plan.layers if layer.params.get("type") == "train")
+    described = plan.replace_layer(train.name, prompt="train riding on railway tracks, rhythmic clatter of wheels")
+    chosen = next(layer for layer in choose_sources(described).layers if layer.name == train.name)
+    assert chosen.backend == "samples" and chosen.params["recording"] == "train"
+    assert chosen.params["source_fit"] >= 0.5
