@@ -11,7 +11,8 @@ least :data:`POOL_MIN_TAKES` of them (a 60-minute bed is 62 takes: the procedura
 single-threaded, so two processes halve the wall time on a 2-core machine), and spooled to an
 unnamed temp file (float32, channel-planar): a 60-minute bed is 1.4 GB on disk and one chunk
 in memory. Rendering a window reads only the takes under it (``os.pread``). The spool belongs
-to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it.
+to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it; the
+file itself lives as long as a bed reads it (a stem outlives its LayerSource).
 A take renders the same in a worker as in this process (same code, same seed), so the result
 does not depend on whether a pool was used.
 """
@@ -145,8 +146,9 @@ def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
     for i, chain in enumerate(chains):
         entry = _SPOOLS.setdefault(chain, {})
         if (frames, sample_rate) not in entry:
+            # no finalizer on the chain: a rendered stem outlives the LayerSource (and its
+            # chain); the spool's file closes when the last FreshBed using it is collected.
             entry[(frames, sample_rate)] = spools[i]
-            weakref.finalize(chain, spools[i].close)
     return spools  # type: ignore[return-value]
 
 
