@@ -218,3 +218,21 @@ def test_catalogue_audition_files_stay_under_minus_1_dbtp(tmp_path):
         for name in kinds:
             data, _ = sf.read(out["types"][name]["wav"], dtype="float32", always_2d=True)
             assert true_peak_dbtp(data.T) <= -1.0
+
+
+def test_fresh_bed_keeps_its_takes_when_the_length_changes():
+    """A fresh bed rendered for 60 s re-arranged over 150 s: same first take, more takes
+    seeded as the pipeline seeds them (so it equals a bed rendered for 150 s from the start)."""
+    from studio.mixing import remix
+
+    spec = LayerSpec(name="rain", prompt="rain", seed=4, params={"type": "rain_light"})
+    short = render_soundscape(_plan([spec], 60.0), [_fresh_source(spec, "rain_light", 60.0)])
+    longer = remix(short, _plan([spec], 150.0))
+    direct = render_soundscape(_plan([spec], 150.0), [_fresh_source(spec, "rain_light", 150.0)])
+    assert longer.frames == 150 * SR
+    assert longer.stems[0].metadata["fresh_takes"] == 3
+    a, b = longer.stems[0].clip().samples, direct.stems[0].clip().samples
+    assert np.array_equal(a, b)
+    x, y = short.stems[0].clip().samples[:, SR : 50 * SR].ravel(), a[:, SR : 50 * SR].ravel()
+    # same audio (the stem's level may differ by the bed's measured gain)
+    assert float(x @ y) / float(np.sqrt((x @ x) * (y @ y))) > 0.9999
