@@ -185,9 +185,12 @@ def test_binaural_beats_clear_their_critical_band_or_are_flagged(seed):
     t = np.arange(30 * SR) / SR
     carrier, beat = 200.0, 4.0
     tone = 0.1 * np.stack([np.sin(2 * np.pi * (carrier - beat / 2) * t), np.sin(2 * np.pi * (carrier + beat / 2) * t)])
-    bed = LayerSpec(name="rain", prompt="rain", seed=seed)
     results = {}
-    for gain_db in (-22.0, -40.0):  # -40: no lift within the sleep style's -16 dB can save it
+    # The sleep style lets the mixer lift binaural beats up to a gain of -16 dB. At -22 dB over
+    # this bed the tone clears its band; over the bed 10 dB louder even -16 dB cannot (the
+    # layer at -40 dB is lifted to the cap, 24 dB, and still flagged).
+    for gain_db, bed_db in ((-22.0, 0.0), (-40.0, 10.0)):
+        bed = LayerSpec(name="rain", prompt="rain", seed=seed, gain_db=bed_db)
         beats = LayerSpec(name="binaural", prompt="binaural", seed=seed, gain_db=gain_db)
         sources = [LayerSource(bed, (noise_take(rng, 30.0, SR, 2, 1.0),), "synthetic"),
                    LayerSource(beats, (AudioClip(tone.astype(np.float32), SR),), "procedural",
@@ -207,6 +210,7 @@ def test_binaural_beats_clear_their_critical_band_or_are_flagged(seed):
             assert margin >= 2.9 and not sc.master["notes"]
     assert results[-22.0].master["binaural"]["masked"] is False
     assert results[-40.0].master["binaural"]["masked"] is True
+    assert results[-40.0].master["binaural"]["lift_db"] == pytest.approx(24.0)
 
 
 def test_catalogue_audition_files_stay_under_minus_1_dbtp(tmp_path):
