@@ -271,7 +271,9 @@ class SoundscapePipeline:
                      params: dict[str, Any]) -> Optional[LayerSource]:
         """A bed rendered fresh for the whole track (a :class:`TakeChain`), when the backend is
         cheap enough and the layer is not a steady tone or a user-set loop (``loop_s``)."""
-        if backend_name not in FRESH_BACKENDS or spec.loop_s is not None or backend_name != spec.backend:
+        # A fallback to procedural is fresh too: the plan then records procedural, and the
+        # manifest's re-render (procedural asked) must give the same bed.
+        if backend_name not in FRESH_BACKENDS or spec.loop_s is not None:
             return None
         from studio.mixing.fresh import FRESH_TAKE_S, chain_geometry, fresh_take_count
 
@@ -288,6 +290,8 @@ class SoundscapePipeline:
             chain_params["type"] = generator  # resolved once here, not again in every worker
         chain = TakeChain(backend=backend, prompt=spec.prompt, params=chain_params, seeds=seeds, take_s=FRESH_TAKE_S)
         meta.update({"takes": count, "take_s": FRESH_TAKE_S, "fresh": True})
+        if backend_name != spec.backend:
+            meta["fallback"] = f"{spec.backend} unavailable; rendered with {backend_name}"
         self._layer_notes(spec, meta)
         return LayerSource(spec=spec, clips=(), backend=backend_name, model=None, metadata=meta, chain=chain)
 
