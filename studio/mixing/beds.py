@@ -293,7 +293,9 @@ class BedArrangement:
         # a seam's length of margin: uses are tracked by segment ends, which include fades
         window = int((NO_REPEAT_S + XFADE_S + XFADE_SPREAD_S) * sr)
         feats = [_features(t) for t in self.takes]
-        # (take, src_lo, src_hi, dst_end) of every segment placed, for the no-repeat rule.
+        # (take, src_lo, src_hi, offset) of every segment placed, for the no-repeat rule: source
+        # frame p of a segment is heard at p + offset, so two segments sharing source frames
+        # repeat them at a lag of exactly |offset difference|; the rule keeps that >= window.
         used: list[tuple[int, int, int, int]] = []
 
         def seg_min(take: int) -> int:
@@ -319,30 +321,33 @@ class BedArrangement:
             lo = min(xfade_max, int(XFADE_MIN_S * sr))
             return int(rng.integers(lo, max(lo, min(xfade_max, int((XFADE_S + XFADE_SPREAD_S) * sr))) + 1))
 
-        def busy(take: int, dst: int) -> list[tuple[int, int]]:
-            """Source intervals of ``take`` heard within the window before ``dst``."""
+        def clashes(take: int, lo: int, hi: int, off: int, extra=()) -> list[tuple[int, int, int, int]]:
+            """Uses of ``take[lo:hi]`` that would be heard again within the window if placed at
+            ``offset`` (none when the bed is not varied)."""
             if not self.vary:
                 return []
-            return [(lo, hi) for t, lo, hi, end in used if t == take and end > dst - window]
+            return [u for u in list(used) + list(extra)
+                    if u[0] == take and u[1] < hi and lo < u[2] and abs(off - u[3]) < window]
 
-        def free_starts(take: int, need: int, dst: int) -> np.ndarray | None:
-            """CANDIDATES starts drawn evenly from where ``need`` frames of ``take`` are clear
-            of the window before ``dst`` (None when there is no such place)."""
-            ranges, cursor = [], 0
-            for lo, hi in sorted(busy(take, dst)) + [(lengths[take], lengths[take])]:
-                if lo - cursor >= need:
-                    ranges.append((cursor, lo - need))
-                cursor = max(cursor, hi)
+        def free_starts(take: int, need: int, dst_lo: int, dst_hi: int) -> np.ndarray | None:
+            """CANDIDATES starts drawn evenly from where ``need`` frames of ``take`` placed at
+            ``dst_lo..dst_hi`` repeat nothing within the window (None when there is no such place)."""
+            bad = []
+            for t, lo, hi, off in used:
+                if t == take and self.vary:
+                    a, b = max(lo - need + 1, dst_lo - off - window + 1), min(hi, dst_hi - off + window)
+                    if b > a:
+                        bad.append((a, b))  # starts a..b-1 clash
+            ranges, cursor, last_ok = [], 0, lengths[take] - need
+            for a, b in sorted(bad) + [(last_ok + 1, last_ok + 1)]:
+                if a - 1 >= cursor and cursor <= last_ok:
+                    ranges.append((cursor, min(a - 1, last_ok)))
+                cursor = max(cursor, b)
             if not ranges:
                 return None
             sizes = np.array([b - a + 1 for a, b in ranges], np.float64)
             picks = rng.choice(len(ranges), size=CANDIDATES, p=sizes / sizes.sum())
             return np.array([ranges[k][0] + int(rng.integers(0, ranges[k][1] - ranges[k][0] + 1)) for k in picks])
-
-        def gap_s(take: int, lo: int, hi: int, dst: int) -> float:
-            """Seconds since ``take[lo:hi]`` was last heard (inf if never, or not varied)."""
-            ends = [end for t, a, b, end in used if t == take and a < hi and lo < b and self.vary]
-            return math.inf if not ends else (dst - max(ends)) / sr
 
         last: list[int | None] = [None]
         order: list[int] = []
@@ -371,55 +376,69 @@ class BedArrangement:
         min_gap = math.inf
         while True:
             avail = lengths[take] - src
-            if self.frames - pos <= avail:
-                segments.append(Segment(take, src, pos, self.frames - pos, fade_in, 0, corr_in, 0.0, gain, tilt))
-                used.append((take, src, src + self.frames - pos, self.frames))
-                break
-            # The outgoing segment runs no further than the next stretch of its take heard
+            off = pos - src
+            # The segment runs no further than the next stretch of its take it would repeat
             # within the window.
-            limit = min([lo for lo, hi in busy(take, pos) if lo >= src + 1] + [lengths[take]])
+            limit = min([max(lo, src) for _, lo, hi, _ in clashes(take, src, lengths[take], off) if hi > src]
+                        + [lengths[take]])
+            room = limit - src >= 2 * xfade_max + 1  # else the clash cannot be avoided here
+            if self.frames - pos <= avail and (self.frames - pos <= limit - src or not room):
+                segments.append(Segment(take, src, pos, self.frames - pos, fade_in, 0, corr_in, 0.0, gain, tilt))
+                used.append((take, src, src + self.frames - pos, off))
+                break
             min_len = seg_min(take)
-            if limit - src < 2 * xfade_max + 1:
-                limit = lengths[take]  # no room before the busy stretch: the seam needs it
-            limit = min(limit, src + seg_max(take))
+            if not room:
+                limit = lengths[take]  # no room before the clash: the seam needs it (reported)
+            # the seam stays inside the track (the last segment then runs to its end)
+            limit = min(limit, src + seg_max(take), lengths[take], src + self.frames - pos - 1)
             lo_end = src + min(min_len, avail, limit - src)
             ends = rng.integers(lo_end, max(lo_end, limit) + 1, size=CANDIDATES)
-            # The incoming segment: from any take, at a start clear of the window.
-            seam_dst = pos + int(np.min(ends)) - src - xfade
-            # the outgoing segment itself is heard until the seam (at the latest candidate end)
-            used.append((take, src, int(np.max(ends)), pos + int(np.max(ends)) - src))
-            nxt, starts, free = None, None, None
+            # The incoming segment: from any take, at a start that repeats nothing within the
+            # window wherever the seam falls (checked exactly per (end, start) pair below).
+            dst_of = pos - src - xfade  # + end = where the incoming segment starts
+            seam_lo, seam_hi = dst_of + int(np.min(ends)), dst_of + int(np.max(ends))
+            choice = None  # (take, starts, mask of allowed (end, start) pairs)
             for cand in [next_take()] + [t for t in rng.permutation(len(self.takes)).tolist() if t != take]:
-                min_len_next = seg_min(cand)
-                st = free_starts(cand, min_len_next, seam_dst)
+                need = seg_min(cand)
+                st = free_starts(cand, need, seam_lo, seam_hi)
                 if st is None:
-                    st = rng.integers(0, max(0, lengths[cand] - min_len_next) + 1, size=CANDIDATES)
-                gaps = np.array([gap_s(cand, int(a), int(a) + min_len_next, seam_dst) for a in st])
-                ok = gaps * sr >= window
-                if nxt is None or ok.any():
-                    nxt, starts, free = cand, st, ok if ok.any() else gaps >= gaps.max()
+                    st = free_starts(cand, need, seam_lo, seam_lo)
+                if st is None:
+                    st = rng.integers(0, max(0, lengths[cand] - need) + 1, size=CANDIDATES)
+                ok = np.array([[not clashes(cand, int(b), int(b) + need, dst_of + int(e) - int(b),
+                                            [(take, src, int(e), off)]) for b in st] for e in ends])
+                if choice is None or ok.any():
+                    choice = (cand, st, ok)
                 if ok.any():
                     break
-            used.pop()
+            nxt, starts, ok = choice
             last[0] = nxt
-            starts = starts[free]
             costs = seam_costs(feats[take], ends, feats[nxt], starts, xfade)
+            if ok.any():
+                costs = np.where(ok, costs, np.inf)
             i, j = np.unravel_index(int(np.argmin(np.round(costs, 9))), costs.shape)
             end, start = int(ends[i]), int(starts[j])
             tail = self.takes[take][:, end - xfade : end]
-            max_lag = int(min(round(LAG_SEARCH_S * sr), xfade // 4))
             min_len_next = seg_min(nxt)
+            max_lag = int(min(round(LAG_SEARCH_S * sr), xfade // 4))
+            chosen = start
             start += _best_lag(tail, self.takes[nxt], start, xfade, max_lag)
             start = int(min(max(0, start), lengths[nxt] - min(min_len_next, lengths[nxt])))
+            if ok.any() and clashes(nxt, start, start + min_len_next, dst_of + end - start, [(take, src, end, off)]):
+                start = chosen  # the waveform nudge may not break the no-repeat rule
             corr = _correlation(tail, self.takes[nxt][:, start : start + xfade])
             length = end - src
             segments.append(Segment(take, src, pos, length, fade_in, xfade, corr_in, corr, gain, tilt))
-            used.append((take, src, end, pos + length))
+            used.append((take, src, end, off))
             pos += length - xfade
-            min_gap = min(min_gap, gap_s(nxt, start, start + min_len_next, pos))
             take, src, fade_in, corr_in = nxt, start, xfade, corr
             gain, tilt = variation()
             xfade = next_xfade()
+        if self.vary:
+            for x, u in enumerate(used):
+                for v in used[x + 1 :]:
+                    if u[0] == v[0] and u[1] < v[2] and v[1] < u[2]:
+                        min_gap = min(min_gap, abs(u[3] - v[3]) / sr)
         self.min_repeat_gap_s = None if math.isinf(min_gap) else round(min_gap, 3)
         return segments
 

@@ -11,7 +11,8 @@ least :data:`POOL_MIN_TAKES` of them (a 60-minute bed is 62 takes: the procedura
 single-threaded, so two processes halve the wall time on a 2-core machine), and spooled to an
 unnamed temp file (float32, channel-planar): a 60-minute bed is 1.4 GB on disk and one chunk
 in memory. Rendering a window reads only the takes under it (``os.pread``). The spool belongs
-to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it.
+to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it; the
+file itself lives as long as a bed reads it (a stem outlives its LayerSource).
 A take renders the same in a worker as in this process (same code, same seed), so the result
 does not depend on whether a pool was used.
 """
@@ -116,18 +117,36 @@ class _Spool:
         self.file.close()
 
 
+def fitted_chain(chain: TakeChain, frames: int, sample_rate: int) -> TakeChain:
+    """``chain`` with as many takes as a ``frames``-frame track needs. The takes it has are
+    kept (same seeds, so the same audio); more are seeded as the pipeline seeds them
+    (``derive_seed(seeds[0], "take", k)``), fewer drop the last ones. A track whose length
+    changed (the Studio's length control, a kept Compare variant) keeps its bed's takes."""
+    take, xfade = chain_geometry(sample_rate, chain.take_s)
+    count = fresh_take_count(frames, take, xfade)
+    if count == len(chain.seeds):
+        return chain
+    from studio.pipeline import derive_seed
+
+    seeds = chain.seeds[:count] + tuple(derive_seed(chain.seeds[0], "take", k) for k in range(len(chain.seeds), count))
+    return TakeChain(backend=chain.backend, prompt=chain.prompt, params=chain.params, seeds=seeds, take_s=chain.take_s)
+
+
 _SPOOLS: "weakref.WeakKeyDictionary[TakeChain, dict]" = weakref.WeakKeyDictionary()
 
 
 def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
                  progress: Optional[Progress] = None) -> list[_Spool]:
     """The spool of every chain (rendered now unless this chain already has one for this
-    length), all chains' takes sharing one process pool."""
+    length), all chains' takes sharing one process pool. A chain made for another length is
+    fitted to this one first (:func:`fitted_chain`)."""
     cb = progress or no_progress
+    keys = list(chains)  # the cache stays keyed by the caller's chains
+    chains = [fitted_chain(c, frames, sample_rate) for c in chains]
     spools: list[Optional[_Spool]] = []
     todo: list[tuple[int, int]] = []  # (chain index, take)
     for i, chain in enumerate(chains):
-        have = _SPOOLS.get(chain, {}).get((frames, sample_rate))
+        have = _SPOOLS.get(keys[i], {}).get((frames, sample_rate))
         spools.append(have)
         if have is None:
             spools[i] = _Spool(chain, frames, sample_rate)
@@ -142,11 +161,12 @@ def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
         i, k = todo[done]
         spools[i].add(chains[i].take(k))
         cb((done + 1) / total, f"fresh bed material: take {done + 1}/{total}")
-    for i, chain in enumerate(chains):
-        entry = _SPOOLS.setdefault(chain, {})
+    for i, key in enumerate(keys):
+        entry = _SPOOLS.setdefault(key, {})
         if (frames, sample_rate) not in entry:
+            # no finalizer on the chain: a rendered stem outlives the LayerSource (and its
+            # chain); the spool's file closes when the last FreshBed using it is collected.
             entry[(frames, sample_rate)] = spools[i]
-            weakref.finalize(chain, spools[i].close)
     return spools  # type: ignore[return-value]
 
 

@@ -185,9 +185,12 @@ def test_binaural_beats_clear_their_critical_band_or_are_flagged(seed):
     t = np.arange(30 * SR) / SR
     carrier, beat = 200.0, 4.0
     tone = 0.1 * np.stack([np.sin(2 * np.pi * (carrier - beat / 2) * t), np.sin(2 * np.pi * (carrier + beat / 2) * t)])
-    bed = LayerSpec(name="rain", prompt="rain", seed=seed)
     results = {}
-    for gain_db in (-22.0, -40.0):  # -40: no lift within the sleep style's -16 dB can save it
+    # The sleep style lets the mixer lift binaural beats up to a gain of -16 dB. At -22 dB over
+    # this bed the tone clears its band; over the bed 10 dB louder even -16 dB cannot (the
+    # layer at -40 dB is lifted to the cap, 24 dB, and still flagged).
+    for gain_db, bed_db in ((-22.0, 0.0), (-40.0, 10.0)):
+        bed = LayerSpec(name="rain", prompt="rain", seed=seed, gain_db=bed_db)
         beats = LayerSpec(name="binaural", prompt="binaural", seed=seed, gain_db=gain_db)
         sources = [LayerSource(bed, (noise_take(rng, 30.0, SR, 2, 1.0),), "synthetic"),
                    LayerSource(beats, (AudioClip(tone.astype(np.float32), SR),), "procedural",
@@ -207,6 +210,7 @@ def test_binaural_beats_clear_their_critical_band_or_are_flagged(seed):
             assert margin >= 2.9 and not sc.master["notes"]
     assert results[-22.0].master["binaural"]["masked"] is False
     assert results[-40.0].master["binaural"]["masked"] is True
+    assert results[-40.0].master["binaural"]["lift_db"] == pytest.approx(24.0)
 
 
 def test_catalogue_audition_files_stay_under_minus_1_dbtp(tmp_path):
@@ -218,3 +222,21 @@ def test_catalogue_audition_files_stay_under_minus_1_dbtp(tmp_path):
         for name in kinds:
             data, _ = sf.read(out["types"][name]["wav"], dtype="float32", always_2d=True)
             assert true_peak_dbtp(data.T) <= -1.0
+
+
+def test_fresh_bed_keeps_its_takes_when_the_length_changes():
+    """A fresh bed rendered for 60 s re-arranged over 150 s: same first take, more takes
+    seeded as the pipeline seeds them (so it equals a bed rendered for 150 s from the start)."""
+    from studio.mixing import remix
+
+    spec = LayerSpec(name="rain", prompt="rain", seed=4, params={"type": "rain_light"})
+    short = render_soundscape(_plan([spec], 60.0), [_fresh_source(spec, "rain_light", 60.0)])
+    longer = remix(short, _plan([spec], 150.0))
+    direct = render_soundscape(_plan([spec], 150.0), [_fresh_source(spec, "rain_light", 150.0)])
+    assert longer.frames == 150 * SR
+    assert longer.stems[0].metadata["fresh_takes"] == 3
+    a, b = longer.stems[0].clip().samples, direct.stems[0].clip().samples
+    assert np.array_equal(a, b)
+    x, y = short.stems[0].clip().samples[:, SR : 50 * SR].ravel(), a[:, SR : 50 * SR].ravel()
+    # same audio (the stem's level may differ by the bed's measured gain)
+    assert float(x @ y) / float(np.sqrt((x @ x) * (y @ y))) > 0.9999
