@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import zipfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -64,6 +65,7 @@ LOSSY_FORMATS = frozenset({"ogg", "mp3"})  # kept under the ceiling after decodi
 # 0.0 is LAME's best VBR (~250 kb/s), OGG 0.2 is Vorbis ~q8 (~260 kb/s). libsndfile's defaults
 # (~150 kb/s MP3) overshoot the ceiling by more once decoded and sound duller.
 LOSSY_COMPRESSION_LEVEL = {"mp3": 0.0, "ogg": 0.2}
+ENCODE_THREADS = 2  # threads encoding the mix and stems of an export (each file on one)
 # Stems default to FLAC 24-bit (lossless, a third of float WAV's size). Stems are pre-master: with a
 # negative master gain one can exceed full scale, which integer formats clip (reported in the
 # manifest); WAV stems therefore default to 32-bit float, which never clips.
@@ -571,13 +573,44 @@ class _AudioWriter:
         else:
             self.mix_sink = self._open(layout.mix, self.opts.mix, frames, mix_info, self.seed)
             mix_write = self.mix_sink.write
+        # Encoding (FLAC stems, quantising, dither) runs on ENCODE_THREADS worker threads
+        # while the next chunk is rendered and mastered: libsndfile (cffi) and numpy release
+        # the GIL, so on two cores the export takes about the longer of rendering and encoding
+        # instead of their sum. Each file belongs to one thread, which writes its chunks in
+        # order, so every file is byte-identical to writing inline. Every chunk iter_mix yields
+        # is a new array (or a read-only view), so none is overwritten while queued.
+        from concurrent.futures import ThreadPoolExecutor
+
+        writers = [mix_write, *(sink.write for sink in self.stem_sinks)]
+        groups = [writers[g::ENCODE_THREADS] for g in range(ENCODE_THREADS)]
+        groups = [g for g in groups if g]
+
+        def write_group(group: list, chunks: list) -> None:
+            for write, chunk in zip(group, chunks):
+                write(chunk)
+
+        pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-encode") for _ in groups]
+        pending: deque = deque()
         done = 0
-        for mix, stems in sc.iter_mix(with_stems=True):
-            mix_write(mix)
-            for sink, chunk in zip(self.stem_sinks, stems):
-                sink.write(chunk)
-            done += mix.shape[1]
-            self.progress(0.9 * done / max(1, frames), "writing mix and stems")
+        try:
+            for mix, stems in sc.iter_mix(with_stems=True):
+                chunks = [mix, *stems]
+                pending.append([pool.submit(write_group, group, chunks[g::ENCODE_THREADS])
+                                for g, (pool, group) in enumerate(zip(pools, groups))])
+                if len(pending) > 2:
+                    for fut in pending.popleft():
+                        fut.result()
+                done += mix.shape[1]
+                self.progress(0.9 * done / max(1, frames), "writing mix and stems")
+            while pending:
+                for fut in pending.popleft():
+                    fut.result()
+        finally:
+            for futs in pending:
+                for fut in futs:
+                    fut.cancel()
+            for pool in pools:
+                pool.shutdown(wait=True)
         if lossy:
             self.progress(0.9, f"encoding {mix_fmt} under the ceiling")
             self.mix_sink, mix_report = _encode_lossy(sc, layout.mix, *self.opts.mix, self.seed, self.raw.chunks, frames, mix_info)

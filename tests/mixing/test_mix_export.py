@@ -57,6 +57,19 @@ def test_reexport_is_byte_identical(rendered, tmp_path):
         assert export_mix_bytes(sc, fmt) == export_mix_bytes(sc, fmt) == e["mix"].read_bytes()
 
 
+def test_export_bytes_do_not_depend_on_the_encoder_threads(rendered, tmp_path, monkeypatch):
+    import studio.export as export
+
+    sc, _ = rendered
+    outs = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(export, "ENCODE_THREADS", threads)
+        outs[threads] = export_soundscape(sc, tmp_path / f"t{threads}", manifest={}, mix_format="flac", stem_format="flac")
+    assert len(outs[1]) >= 4
+    for key in outs[1]:
+        assert outs[1][key].read_bytes() == outs[2][key].read_bytes() == outs[3][key].read_bytes(), key
+
+
 @pytest.mark.parametrize("fmt, subtype", [("wav", "PCM_16"), ("wav", "FLOAT"), ("flac", None), ("ogg", None), ("mp3", None)])
 def test_mix_formats(rendered, tmp_path, fmt, subtype):
     sc, mix = rendered
