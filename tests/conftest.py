@@ -12,6 +12,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Vocabulary embeddings cached on disk go to a folder of this run, not the user's cache.
+if "STUDIO_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["STUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="studio-test-cache-")
 
 
 @pytest.fixture
