@@ -125,6 +125,19 @@ def download_links(links: dict[str, tuple[str, str]], fmt: str) -> None:
                      unsafe_allow_html=True)
 
 
+def show_credits(scape: Any) -> None:
+    """The credits of the real recordings ``scape`` used (the manifest's ``credits``, the same
+    list as CREDITS.txt in the export), one line each with licence and source links; nothing
+    when every layer was synthesised or generated."""
+    from studio.credits import collect_credits, credit_markdown
+
+    credits = collect_credits(stem.metadata for stem in scape.stems)
+    if not credits:
+        return
+    st.markdown("**Credits** · field recordings in this mix (keep these with it when you publish; also in CREDITS.txt)")
+    st.markdown("\n".join(f"- {credit_markdown(c)}" for c in credits))
+
+
 def absolute(url: str) -> str:
     """``st.audio`` plays a URL only when it is absolute: the file route on the host the
     browser uses (``http://localhost`` when there is no browser, as in AppTest)."""
