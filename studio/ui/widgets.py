@@ -121,7 +121,7 @@ def download_links(links: dict[str, tuple[str, str]], fmt: str) -> None:
     for col, kind in zip(st.columns(len(kinds)), kinds):
         url, name = links[kind]
         label = LINK_LABELS[kind].format(fmt=fmt.upper())
-        col.markdown(f'<a href="{escape(url)}" download="{escape(name)}" title="{escape(name)}" style="{LINK_STYLE}">⭳ {escape(label)}</a>',
+        col.markdown(f'<a href="{escape(url)}" download="{escape(name)}" title="{escape(name)}" style="{LINK_STYLE}">↓ {escape(label)}</a>',
                      unsafe_allow_html=True)
 
 
