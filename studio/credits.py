@@ -27,6 +27,21 @@ def credit_line(credit: Mapping[str, str]) -> str:
             f" ({credit['licence_url']}), {credit['source_url']}")
 
 
+def _md(text: str) -> str:
+    """``text`` with Markdown's special characters escaped (author names like ``_jdk_``)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>|~$" else ch for ch in str(text))
+
+
+def credit_markdown(credit: Mapping[str, str]) -> str:
+    """One credit for the page: ``"rain" by alex36917, [CC BY 4.0](licence URL) · [source](URL)``
+    (the same facts as :func:`credit_line`, with the links clickable)."""
+    licence = _md(credit["licence"])
+    if credit.get("licence_url"):
+        licence = f"[{licence}]({credit['licence_url']})"
+    source = f" · [source]({credit['source_url']})" if credit.get("source_url") else ""
+    return f"\"{_md(credit['recording'])}\" by {_md(credit['author'])}, {licence}{source}"
+
+
 def credits_text(credits: list[Mapping[str, str]], *, title: str = "") -> str:
     """The text of CREDITS.txt: one line per recording, or a sentence saying none was used."""
     head = f"Credits for {title}" if title else "Credits"

@@ -127,6 +127,7 @@ def _show(variants: list[Variant]) -> None:
                 st.caption("No CLAP take scores (the backends used do not score takes).")
             show_scores(v.soundscape, image=getattr(session().image, "image", None), key=f"{K}score.{i}")
             widgets.show_notes(v.notes)
+            widgets.show_credits(v.soundscape)
             with guarded():
                 _variant_download(v, chr(65 + i))
             if st.button("Keep this one", key=f"{K}keep.{i}", type="primary", icon=":material/check:", width="stretch"):

@@ -144,7 +144,7 @@ def _totals(lib, entries: list[LibraryEntry]) -> None:
     """The library's size on disk and a clean-up keeping the newest entries."""
     total = sum(e.size_bytes() for e in entries)
     info, clean = st.columns([3, 2])
-    info.markdown(f"**{len(entries)} entries · {human_size(total)} on disk**")
+    info.markdown(f"**{len(entries)} {'entry' if len(entries) == 1 else 'entries'} · {human_size(total)} on disk**")
     with clean.popover("Clean up", icon=":material/cleaning_services:", width="stretch"):
         keep = int(st.number_input("Keep the newest", min_value=0, max_value=max(len(entries), 1), value=min(10, len(entries)), step=1, key=K + "keep_newest"))
         drop = entries[keep:]

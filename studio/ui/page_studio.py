@@ -528,6 +528,7 @@ def _downloads(sess: StudioSession) -> None:
         st.fragment(_save_button, run_every=poll, key=SAVE_FRAGMENT)(sess, state)
     if error:
         st.warning(f"This result is not in the library: {error}", icon=":material/warning:")
+    widgets.show_credits(sess.soundscape)
 
 
 def _prepare(sess: StudioSession, fmt: str, stem_format: str, loop: bool) -> None:

@@ -121,8 +121,21 @@ def download_links(links: dict[str, tuple[str, str]], fmt: str) -> None:
     for col, kind in zip(st.columns(len(kinds)), kinds):
         url, name = links[kind]
         label = LINK_LABELS[kind].format(fmt=fmt.upper())
-        col.markdown(f'<a href="{escape(url)}" download="{escape(name)}" title="{escape(name)}" style="{LINK_STYLE}">⭳ {escape(label)}</a>',
+        col.markdown(f'<a href="{escape(url)}" download="{escape(name)}" title="{escape(name)}" style="{LINK_STYLE}">↓ {escape(label)}</a>',
                      unsafe_allow_html=True)
+
+
+def show_credits(scape: Any) -> None:
+    """The credits of the real recordings ``scape`` used (the manifest's ``credits``, the same
+    list as CREDITS.txt in the export), one line each with licence and source links; nothing
+    when every layer was synthesised or generated."""
+    from studio.credits import collect_credits, credit_markdown
+
+    credits = collect_credits(stem.metadata for stem in scape.stems)
+    if not credits:
+        return
+    st.markdown("**Credits** · field recordings in this mix (keep these with it when you publish; also in CREDITS.txt)")
+    st.markdown("\n".join(f"- {credit_markdown(c)}" for c in credits))
 
 
 def absolute(url: str) -> str:

@@ -71,7 +71,7 @@ def _wait_library(root, count: int, timeout_s: float = 30.0) -> list:
     return Library(root).entries()
 
 
-LINK = re.compile(r'<a href="([^"]+)" download="([^"]+)"[^>]*>⭳ ([^<]+)</a>')
+LINK = re.compile(r'<a href="([^"]+)" download="([^"]+)"[^>]*>↓ ([^<]+)</a>')
 
 
 def _links(at: AppTest) -> dict[str, tuple[str, str]]:
