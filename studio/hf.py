@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from studio.errors import ModelUnavailableError, first_line
 
@@ -115,6 +115,32 @@ def load_error(model_id: str, *, what: str, exc: BaseException, hint: str = "") 
         how += " (offline mode is on: HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)"
     extra = f"; {hint}" if hint else ""
     return ModelUnavailableError(f"{what} model {model_id!r} could not be loaded ({reason}); {how}{extra}")
+
+
+def load_model_and_processor(model_class: str, processor_class: str, model_id: str, *, what: str,
+                             device: str = "auto", needs: str = "") -> tuple[Any, Any, str]:
+    """``(model, processor, device)`` for a transformers model class and its processor (or
+    feature extractor) class, named as strings so nothing is imported until a model is asked
+    for: the model in eval mode on the picked device (fp32), loaded from the local cache, a
+    folder, or the hub when online. A missing library, a missing model and a broken folder each
+    give a ModelUnavailableError that names ``what`` and how to get it."""
+    from studio.devices import pick_device
+
+    try:
+        import transformers
+
+        model_cls, processor_cls = getattr(transformers, model_class), getattr(transformers, processor_class)
+    except (ImportError, AttributeError) as exc:
+        missing = getattr(exc, "name", None) or "transformers"
+        raise ModelUnavailableError(f"{needs or what} needs {missing}; run `pip install -r requirements.txt`") from None
+    resolved = pick_device(device)
+    path = require_model(model_id, what=what)
+    try:
+        model = model_cls.from_pretrained(path).to(resolved).eval()
+        processor = processor_cls.from_pretrained(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise load_error(model_id, what=what, exc=exc) from None
+    return model, processor, resolved
 
 
 def model_file(path: str, filename: str) -> Optional[Path]:

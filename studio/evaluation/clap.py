@@ -89,20 +89,10 @@ class ClapScorer(LocalModelScorer):
     def from_pretrained(cls, model_id: str = DEFAULT_MODEL_ID, *, device: str = "auto") -> "ClapScorer":
         """Load from the local HF cache or a folder (or the hub when online). fp32 on every
         device: the model is small and scores should not depend on the device's precision."""
-        from studio.devices import pick_device
-        from studio.hf import load_error, require_model
+        from studio.hf import load_model_and_processor
 
-        try:
-            from transformers import ClapModel, ClapProcessor
-        except ImportError as exc:
-            raise ModelUnavailableError(f"CLAP scoring needs {exc.name}; run `pip install -r requirements.txt`") from None
-        resolved = pick_device(device)
-        path = require_model(model_id, what="CLAP")
-        try:
-            model = ClapModel.from_pretrained(path).to(resolved).eval()
-            processor = ClapProcessor.from_pretrained(path)
-        except (OSError, ValueError, KeyError) as exc:
-            raise load_error(model_id, what="CLAP", exc=exc) from None
+        model, processor, resolved = load_model_and_processor("ClapModel", "ClapProcessor", model_id, what="CLAP",
+                                                              device=device, needs="CLAP scoring")
         return cls(model, processor, model_id=model_id, device=resolved)
 
     # -- embeddings ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InputError, ModelUnavailableError
+from studio.errors import InputError
 from studio.evaluation.clap import ClapScorer, LocalModelScorer, _normalise
 
 DEFAULT_MODEL_ID = "openai/clip-vit-large-patch14"
@@ -35,20 +35,10 @@ class ClipScorer(LocalModelScorer):
     def from_pretrained(cls, model_id: str = DEFAULT_MODEL_ID, *, device: str = "auto") -> "ClipScorer":
         """Load from the local HF cache or a folder (or the hub when online), fp32 so a score
         does not depend on the device's precision."""
-        from studio.devices import pick_device
-        from studio.hf import load_error, require_model
+        from studio.hf import load_model_and_processor
 
-        try:
-            from transformers import CLIPModel, CLIPProcessor
-        except ImportError as exc:
-            raise ModelUnavailableError(f"CLIP scoring needs {exc.name}; run `pip install -r requirements.txt`") from None
-        resolved = pick_device(device)
-        path = require_model(model_id, what="CLIP")
-        try:
-            model = CLIPModel.from_pretrained(path).to(resolved).eval()
-            processor = CLIPProcessor.from_pretrained(path)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise load_error(model_id, what="CLIP", exc=exc) from None
+        model, processor, resolved = load_model_and_processor("CLIPModel", "CLIPProcessor", model_id, what="CLIP",
+                                                              device=device, needs="CLIP scoring")
         return cls(model, processor, model_id=model_id, device=resolved)
 
     def embed_image(self, image: Any) -> np.ndarray:

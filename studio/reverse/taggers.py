@@ -152,20 +152,10 @@ class AstTagger:
 
     @classmethod
     def from_pretrained(cls, model_id: str = default_model_id, *, device: str = "auto") -> "AstTagger":
-        from studio.devices import pick_device
-        from studio.hf import load_error, require_model
+        from studio.hf import load_model_and_processor
 
-        try:
-            from transformers import ASTFeatureExtractor, ASTForAudioClassification
-        except ImportError as exc:
-            raise ModelUnavailableError(f"the AST tagger needs {exc.name}; run `pip install -r requirements.txt`") from None
-        resolved = pick_device(device)
-        path = require_model(model_id, what="AST audio tagger")
-        try:
-            model = ASTForAudioClassification.from_pretrained(path).to(resolved).eval()
-            fe = ASTFeatureExtractor.from_pretrained(path)
-        except (OSError, ValueError, KeyError) as exc:
-            raise load_error(model_id, what="AST audio tagger", exc=exc) from None
+        model, fe, resolved = load_model_and_processor("ASTForAudioClassification", "ASTFeatureExtractor", model_id,
+                                                       what="AST audio tagger", device=device, needs="the AST tagger")
         return cls(model, fe, model_id=model_id, device=resolved)
 
     @classmethod
