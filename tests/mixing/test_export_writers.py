@@ -1,0 +1,43 @@
+"""The export's writer helpers: files shared over the encoding threads, WAV bytes without copies."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from studio.export_writers import _balanced_groups, _encode_cost
+from studio.mixing.wav import WavWriter, encode_array, encode_frames
+
+
+def test_balanced_groups_cover_every_file_once_and_even_out_the_cost():
+    # mix (WAV) + 5 FLAC stems over two threads: round robin would give 3 FLAC to one thread.
+    costs = [1.0] + [6.0] * 5
+    groups = _balanced_groups(costs, 2)
+    assert sorted(i for g in groups for i in g) == list(range(6))
+    loads = sorted(sum(costs[i] for i in g) for g in groups)
+    assert loads == [13.0, 18.0]
+    assert all(g == sorted(g) for g in groups)
+    assert _balanced_groups(costs, 2) == groups  # deterministic
+    assert _balanced_groups([1.0, 1.0], 3) == [[0], [1]]  # no empty group
+    assert _balanced_groups([2.0, 1.0], 1) == [[0, 1]]
+
+
+def test_encode_cost_ranks_flac_above_wav():
+    assert _encode_cost(("flac", "FLAC", "PCM_24")) > _encode_cost(("wav", "WAV", "FLOAT"))
+
+
+@pytest.mark.parametrize("subtype", ["PCM_24", "PCM_16", "FLOAT"])
+def test_wav_writer_bytes_equal_the_encoded_frames(subtype):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((2, 1001)) * 0.3).astype(np.float32)
+    assert encode_array(x, subtype, 5, 9).tobytes() == encode_frames(x, subtype, 5, 9)
+    buf = io.BytesIO()
+    w = WavWriter(buf, 48000, 2, 2002, subtype, dither_seed=9)
+    w.write(x)
+    w.write(x[:, ::-1].copy())
+    w.close()
+    data = buf.getvalue()
+    body = encode_frames(x, subtype, 0, 9) + encode_frames(x[:, ::-1].copy(), subtype, 1001, 9)
+    assert data.endswith(body) or data[: -1].endswith(body)
