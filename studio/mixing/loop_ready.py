@@ -42,11 +42,16 @@ def _pre_loop(soundscape: Soundscape, start: int, n: int) -> np.ndarray:
     run = mix_state(soundscape).run
     x_frames = loop_xfade(soundscape.frames, soundscape.sample_rate)
     length = soundscape.frames - x_frames
+    ride = mix_state(soundscape).settings.ride
     x = run.dry_wet(start, n)
+    if ride is not None:  # the master's slow gain riding, at the track frames this loop frame plays
+        x *= ride.gain(start, n)
     if start < x_frames:
         k = min(n, x_frames - start)
         fade_out, fade_in = crossfade_gains(x_frames, 0.0, start, start + k)
         tail = run.dry_wet(length + start, k)
+        if ride is not None:
+            tail = tail * ride.gain(length + start, k)
         x[:, :k] = x[:, :k] * fade_in + tail * fade_out
     return x
 

@@ -8,7 +8,11 @@ Signal chain for every frame ``n`` (float32 throughout)::
     mono_bass= ``sum`` with its side signal high-passed at 120 Hz (:mod:`studio.mixing.bass`)
     sided    = mid + side_gain * side of ``mono_bass`` (mono guard; side_gain is 1 unless needed)
     pre      = sided * fade(n)                      (fade in, fade out, optional sleep fade)
-    mix      = limiter(pre * 10^(gain_db / 20))     (true-peak limiter at ceiling - 0.1 dB)
+    mix      = limiter(pre * ride(n) * 10^(gain_db / 20))  (true-peak limiter at ceiling - 0.1 dB)
+
+``ride(n)`` is the slow bed-keyed gain riding that keeps the style's loudness-range ceiling
+(:mod:`studio.mixing.ride`; 1 when the track is already under it or the style has none). It is
+planned from the first pass's hop energies, before ``gain_db`` is set.
 
 ``gain_db`` is found by measuring the BS.1770 loudness of ``pre`` in one chunked pass, then
 checked by a second pass that measures the limited output; if the limiter pulled the loudness
@@ -44,6 +48,7 @@ from studio.mixing.fades import fade_envelope
 from studio.mixing.limiter import TruePeakLimiter, apply_recorded
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult
 from studio.mixing.passes import CACHE_LIMIT_FRAMES, OutputMeter, PreCache
+from studio.mixing.ride import Ride, body_hops, plan_ride, ride_report
 from studio.types import MasterSpec, Progress, no_progress
 
 CHUNK_FRAMES = 192_000  # 4 s at 48 kHz, a whole number of 100 ms loudness hops
@@ -66,6 +71,7 @@ class MasterSettings:
     side_gain: float
     threshold_dbtp: float
     spec: MasterSpec
+    ride: Optional[Ride] = None  # compared by identity
 
     @property
     def gain(self) -> np.float32:
@@ -94,6 +100,7 @@ class MasterRun:
         self.frames = arrangement.frames
         self.sr = arrangement.sample_rate
         self.recorded: Optional[tuple[MasterSettings, dict]] = None
+        self.ride_info: dict[str, Any] = {}
         self.reverb = None
         if spec.reverb_send_db is not None:
             from studio.mixing.reverb import ReverbSend
@@ -123,16 +130,29 @@ class MasterRun:
                 stems_out.append(stems)
             yield x
 
+    @staticmethod
+    def _gained(source: Iterator[np.ndarray], settings: MasterSettings) -> Iterator[np.ndarray]:
+        """``pre * ride * gain`` chunk by chunk (the ride's gains depend on the frame index only)."""
+        gain = settings.gain
+        ride = settings.ride
+        if ride is None:
+            yield from (c * gain for c in source)
+            return
+        pos = 0
+        for c in source:
+            n = c.shape[1]
+            yield c * (ride.gain(pos, n) * gain)
+            pos += n
+
     def mastered(self, settings: MasterSettings, pre: Optional[Iterator[np.ndarray]] = None,
                  limiter: Optional[TruePeakLimiter] = None) -> Iterator[np.ndarray]:
         source = pre if pre is not None else self.pre_chunks(settings.side_gain)
-        gain = settings.gain
         if limiter is None and self.recorded is not None and self.recorded[0] == settings:
             # Replay the final mastering pass's limiter gains instead of detecting peaks again.
-            return apply_recorded((c * gain for c in source), self.recorded[1])
+            return apply_recorded(self._gained(source, settings), self.recorded[1])
         # Export passes only need the samples; the true peak was measured when mastering.
         limiter = limiter or TruePeakLimiter(settings.threshold, self.sr, measure_peak=False)
-        return limiter.process(c * gain for c in source)
+        return limiter.process(self._gained(source, settings))
 
     def iter_mix(self, settings: MasterSettings, chunk_frames: Optional[int] = None,
                  with_stems: bool = False) -> Iterator[Any]:
@@ -183,6 +203,15 @@ class MasterRun:
                 "the mix is silent (every layer muted, soloed away or silent); unmute at least one "
                 "audible layer so it can be mastered"
             )
+        ride, self.ride_info = plan_ride(pre, self.arr, self.spec, self.sr, self.frames)
+        if ride is not None:
+            # What the ride does to the hop energies: the gain, the mono guard and the output
+            # meter's shortcut all start from the ridden pre-master.
+            from studio.mixing.loudness import LoudnessResult, blocks_from_hops, gated_loudness
+
+            hops = pre.hop_energy * ride.hop_gain2(pre.hop_energy.shape[1])
+            pre = LoudnessResult(gated_loudness(blocks_from_hops(hops[0] + hops[1], pre.hop_frames)),
+                                 gated_loudness(blocks_from_hops(hops[2], pre.hop_frames)), hops, pre.hop_frames)
         side_gain = self._mono_guard(pre)
         if side_gain != 1.0:
             # The cached chunks were faded before the side scaling; re-render in chain order so
@@ -198,7 +227,7 @@ class MasterRun:
         history: list[tuple[float, float]] = []
         while True:
             passes += 1
-            settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec)
+            settings = MasterSettings(gain_db, side_gain, threshold_dbtp, self.spec, ride)
             limiter = TruePeakLimiter(settings.threshold, self.sr, record_limit=GAIN_RECORD_FRAMES)
             out_meter = OutputMeter(self.sr, self.chunk, pre if side_gain == 1.0 else None, settings.gain)
             source = iter(cache) if cache is not None else self.pre_chunks(side_gain)
@@ -250,10 +279,7 @@ class MasterRun:
         would otherwise count as swings): what the style's ``lra_max_lu`` limits."""
         from studio.mixing.loudness import loudness_range
 
-        hop_s = out.hop_frames / self.sr
-        tail_s = max(self.spec.fade_out_s, self.spec.sleep_fade_s or 0.0)
-        a = int(math.ceil(self.spec.fade_in_s / hop_s))
-        b = out.hop_energy.shape[1] - int(math.ceil(tail_s / hop_s))
+        a, b = body_hops(self.spec, self.sr, out.hop_frames, out.hop_energy.shape[1])
         if b - a < 30:
             return out.loudness_range_lu
         return loudness_range(out.hop_energy[0, a:b] + out.hop_energy[1, a:b], out.hop_frames)
@@ -263,8 +289,10 @@ class MasterRun:
         notes = []
         lra, ceiling = self._body_lra(out), self.arr.style.lra_max_lu
         if ceiling is not None and lra > ceiling + 0.05:
+            from studio.mixing.ride import ride_shortfall
+
             notes.append(f"loudness range {lra:.1f} LU is over the {self.arr.plan.style} style's {ceiling:g} LU "
-                         "ceiling; lower the event levels or use fewer, steadier beds")
+                         f"ceiling: {ride_shortfall(self.ride_info, ceiling)}")
         if self.arr.binaural is not None and self.arr.binaural["masked"]:
             notes.append(self.arr.binaural["note"])
         return notes
@@ -300,6 +328,8 @@ class MasterRun:
             "loudness_range_lu": num(out.loudness_range_lu, 2),
             "loudness_range_body_lu": num(self._body_lra(out), 2),
             "lra_max_lu": self.arr.style.lra_max_lu,
+            "bed_ride_db_max": round(settings.ride.db_max, 2) if settings.ride is not None else 0.0,
+            "bed_ride": ride_report(settings.ride, self.ride_info),
             "binaural": None if self.arr.binaural is None else {
                 k: v for k, v in self.arr.binaural.items() if k != "layer_index"},
             "notes": self._notes(out),
