@@ -170,6 +170,12 @@ class Project:
     title: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     version: int = 0
+    # An undo point's soundscape is dropped (its takes are parked on disk, its audio files stay
+    # under v<version>/): this is the plan it had, to mix it again when the user undoes.
+    parked_plan: Optional[ScenePlan] = None
+
+    def has_result(self) -> bool:
+        return self.soundscape is not None or self.parked_plan is not None
 
 
 def _project_field(name: str) -> property:
@@ -206,6 +212,7 @@ class StudioSession:
     _exports: dict[tuple, dict[str, Path]] = field(default_factory=dict, repr=False)
     _offers: list[str] = field(default_factory=list, repr=False)  # download URLs on offer
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _takes: Any = field(default=None, repr=False)  # the undo point's parked takes (parking.TakeStore)
 
     image = _project_field("image")
     caption = _project_field("caption")
@@ -221,6 +228,9 @@ class StudioSession:
         if self.work_dir is None:
             self.work_dir = Path(tempfile.mkdtemp(prefix="studio-session-"))
             weakref.finalize(self, _clean_dir, str(self.work_dir))
+        from studio.ui.parking import TakeStore
+
+        self._takes = TakeStore(self.work_dir / "takes")
 
     # ------------------------------------------------------------------ input
 
@@ -405,7 +415,23 @@ class StudioSession:
         """Remember the project as it is now, so :meth:`undo` can bring it back (one step)."""
         if self.project.caption is None and self.project.soundscape is None:
             return  # nothing worth undoing yet
-        self.undo_point = (what, replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+        self.undo_point = (what, self._parked(self.project))
+
+    def _parked(self, project: Project) -> Project:
+        """``project`` as an undo point holds it: takes on disk (memory-mapped), no soundscape
+        (only the plan to mix it again), and the page's settings of now."""
+        return replace(project, sources=self._takes.park_all(project.sources), soundscape=None,
+                       parked_plan=project.soundscape.plan if project.soundscape is not None else project.parked_plan,
+                       settings=dict(self.ui.get("settings", {})))
+
+    def _unparked(self, project: Project) -> Project:
+        """A parked project with its soundscape mixed again from the parked takes (the same
+        samples as before: mixing is deterministic; its audio files were kept on disk)."""
+        if project.parked_plan is None:
+            return project
+        plan = project.parked_plan
+        scape = self.pipeline.mix(plan, [project.sources[l.name] for l in plan.layers])
+        return replace(project, soundscape=scape, parked_plan=None)
 
     def undo(self) -> Project:
         """Undo the last change (a generation, re-mix, new take, length change, kept variant or
@@ -414,11 +440,14 @@ class StudioSession:
         if self.undo_point is None:
             raise InputError("there is nothing to undo")
         what, before = self.undo_point
-        self.undo_point = ("undo", replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+        before = self._unparked(before)
+        self.undo_point = ("undo", self._parked(self.project))
         self.project = before
         self.version = before.version if before.soundscape is not None else self.version
         self.plan_serial += 1
         self.ui.pop("failed_remix", None)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] == self.version}
+        self._takes.prune([*self.project.sources.values(), *self.undo_point[1].sources.values()])
         return before
 
     def undo_label(self) -> Optional[str]:
@@ -471,8 +500,12 @@ class StudioSession:
     def _prune(self) -> None:
         """Keep the files of the current result and of the undo snapshot only."""
         keep = {self.version}
-        if self.undo_point is not None and self.undo_point[1].soundscape is not None:
-            keep.add(self.undo_point[1].version)
+        kept_sources = list(self.project.sources.values())
+        if self.undo_point is not None:
+            kept_sources += self.undo_point[1].sources.values()
+            if self.undo_point[1].has_result():
+                keep.add(self.undo_point[1].version)
+        self._takes.prune(kept_sources)
         for version in [v for v in self._listening if v not in keep]:
             gone = self._listening.pop(version)
             files.withdraw([gone.mix_url, *gone.stem_urls.values()])
