@@ -40,6 +40,7 @@ from studio.errors import InputError, StudioError
 from studio.mixing.remix import MIX_FIELDS, REGENERATE_EVENT_FIELDS, REGENERATE_FIELDS
 from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape, slugify
 from studio.ui import files
+from studio.ui.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,17 @@ class StudioSession:
     caption = _project_field("caption")
     plan = _project_field("plan")
     sources = _project_field("sources")
-    soundscape = _project_field("soundscape")
+
+    @property
+    def soundscape(self) -> Optional[Soundscape]:
+        """The current result; a parked one (see :meth:`generate`) is mixed again on first use."""
+        if self.project.soundscape is None and self.project.parked_plan is not None:
+            self.project = self._unparked(self.project)
+        return self.project.soundscape
+
+    @soundscape.setter
+    def soundscape(self, value: Optional[Soundscape]) -> None:
+        self.project = replace(self.project, soundscape=value, parked_plan=None)
 
     def __post_init__(self) -> None:
         if self.pipeline is None:
@@ -292,6 +303,11 @@ class StudioSession:
 
         rep = reporter or NullReporter()
         plan = resolve_events(plan)
+        # Nothing of the current result is used by a new generation: park it (takes to disk,
+        # soundscape dropped) so the two are never in memory together. Its files still play;
+        # should this run fail, the first use of ``soundscape`` mixes it again.
+        self.project = self._parked(self.project, settings=self.project.settings)
+        release_free_memory()
         sources = self._generate_layers(plan, [l.name for l in plan.layers], {}, rep)
         scape = self._mix(plan, sources, rep)
         self._commit(plan, sources, scape, rep, "generate")
@@ -401,6 +417,7 @@ class StudioSession:
         self.version = self.last_version = version
         self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
         self._prune()
+        release_free_memory()
         rep.overall(1.0, "done")
 
     def adopt(self, plan: ScenePlan, sources: Sequence[LayerSource], scape: Soundscape) -> None:
@@ -413,16 +430,17 @@ class StudioSession:
 
     def _checkpoint(self, what: str) -> None:
         """Remember the project as it is now, so :meth:`undo` can bring it back (one step)."""
-        if self.project.caption is None and self.project.soundscape is None:
+        if self.project.caption is None and not self.project.has_result():
             return  # nothing worth undoing yet
         self.undo_point = (what, self._parked(self.project))
 
-    def _parked(self, project: Project) -> Project:
-        """``project`` as an undo point holds it: takes on disk (memory-mapped), no soundscape
-        (only the plan to mix it again), and the page's settings of now."""
+    def _parked(self, project: Project, settings: Optional[dict[str, Any]] = None) -> Project:
+        """``project`` with its takes on disk (memory-mapped) and no soundscape (only the plan
+        to mix it again), with ``settings`` (default: the page's settings of now, as an undo
+        point keeps them)."""
         return replace(project, sources=self._takes.park_all(project.sources), soundscape=None,
                        parked_plan=project.soundscape.plan if project.soundscape is not None else project.parked_plan,
-                       settings=dict(self.ui.get("settings", {})))
+                       settings=dict(self.ui.get("settings", {}) if settings is None else settings))
 
     def _unparked(self, project: Project) -> Project:
         """A parked project with its soundscape mixed again from the parked takes (the same

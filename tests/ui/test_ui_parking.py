@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 
 import numpy as np
+import pytest
 
 from studio.types import AudioClip, LayerSource
 from studio.ui.engine import StudioSession
@@ -88,3 +89,28 @@ def test_parking_twice_writes_nothing_and_prune_deletes_only_unread_files(tmp_pa
     assert sorted((tmp_path / "takes").iterdir()) == files
     store.prune([])
     assert list((tmp_path / "takes").iterdir()) == []
+
+
+def test_a_new_generation_parks_the_current_result_and_a_cancelled_one_brings_it_back():
+    from studio.errors import CancelledError
+
+    sess = _session()
+    version, plan, mix = sess.version, sess.soundscape.plan, sess.read_mix()
+    seen = []
+    real = sess.pipeline.generate_layer
+
+    def watching(spec, plan_, progress):
+        seen.append(sess.project.soundscape)  # what the session holds while a layer renders
+        if len(seen) == 2:
+            raise CancelledError("generation cancelled")
+        return real(spec, plan_, progress)
+
+    sess.pipeline.generate_layer = watching
+    with pytest.raises(CancelledError):
+        sess.generate(sess.make_plan(style="meditation", duration_s=8.0, seed=9))
+    assert seen == [None, None]  # the current result was parked, not held, during the run
+    assert _in_memory_bytes(sess.project.sources) < 64_000
+    scape = sess.soundscape  # mixed again on first use
+    assert sess.version == version and scape.plan == plan and sess.listening().mix.is_file()
+    again = np.concatenate(list(scape.iter_mix()), axis=1)
+    assert np.max(np.abs(again - mix)) <= 1.0 / 2**23 + 1e-7
