@@ -14,5 +14,7 @@ if __name__ == "__main__":
     run_app()
 else:
     from studio.ui.files import routes
+    from studio.ui.memory import tune_allocator
 
+    tune_allocator()  # the server's heap gives freed audio back (docs/ui.md, "Memory")
     app = st.App(__file__, routes=routes())

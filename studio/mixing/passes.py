@@ -8,7 +8,10 @@ import numpy as np
 
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult, blocks_from_hops, gated_loudness
 
-CACHE_LIMIT_FRAMES = 48_000 * 60 * 20
+# In memory up to 2 minutes (46 MB); longer tracks spill. A 10-minute track in memory was 230 MB
+# at the peak of every render in the studio's server process (issue 21); the temp file costs
+# one sequential write and read per pass.
+CACHE_LIMIT_FRAMES = 48_000 * 60 * 2
 
 
 class PreCache:

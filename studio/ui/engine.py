@@ -40,6 +40,7 @@ from studio.errors import InputError, StudioError
 from studio.mixing.remix import MIX_FIELDS, REGENERATE_EVENT_FIELDS, REGENERATE_FIELDS
 from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape, slugify
 from studio.ui import files
+from studio.ui.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,12 @@ class Project:
     title: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     version: int = 0
+    # An undo point's soundscape is dropped (its takes are parked on disk, its audio files stay
+    # under v<version>/): this is the plan it had, to mix it again when the user undoes.
+    parked_plan: Optional[ScenePlan] = None
+
+    def has_result(self) -> bool:
+        return self.soundscape is not None or self.parked_plan is not None
 
 
 def _project_field(name: str) -> property:
@@ -206,12 +213,23 @@ class StudioSession:
     _exports: dict[tuple, dict[str, Path]] = field(default_factory=dict, repr=False)
     _offers: list[str] = field(default_factory=list, repr=False)  # download URLs on offer
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _takes: Any = field(default=None, repr=False)  # the undo point's parked takes (parking.TakeStore)
 
     image = _project_field("image")
     caption = _project_field("caption")
     plan = _project_field("plan")
     sources = _project_field("sources")
-    soundscape = _project_field("soundscape")
+
+    @property
+    def soundscape(self) -> Optional[Soundscape]:
+        """The current result; a parked one (see :meth:`generate`) is mixed again on first use."""
+        if self.project.soundscape is None and self.project.parked_plan is not None:
+            self.project = self._unparked(self.project)
+        return self.project.soundscape
+
+    @soundscape.setter
+    def soundscape(self, value: Optional[Soundscape]) -> None:
+        self.project = replace(self.project, soundscape=value, parked_plan=None)
 
     def __post_init__(self) -> None:
         if self.pipeline is None:
@@ -221,6 +239,9 @@ class StudioSession:
         if self.work_dir is None:
             self.work_dir = Path(tempfile.mkdtemp(prefix="studio-session-"))
             weakref.finalize(self, _clean_dir, str(self.work_dir))
+        from studio.ui.parking import TakeStore
+
+        self._takes = TakeStore(self.work_dir / "takes")
 
     # ------------------------------------------------------------------ input
 
@@ -282,6 +303,11 @@ class StudioSession:
 
         rep = reporter or NullReporter()
         plan = resolve_events(plan)
+        # Nothing of the current result is used by a new generation: park it (takes to disk,
+        # soundscape dropped) so the two are never in memory together. Its files still play;
+        # should this run fail, the first use of ``soundscape`` mixes it again.
+        self.project = self._parked(self.project, settings=self.project.settings)
+        release_free_memory()
         sources = self._generate_layers(plan, [l.name for l in plan.layers], {}, rep)
         scape = self._mix(plan, sources, rep)
         self._commit(plan, sources, scape, rep, "generate")
@@ -391,6 +417,7 @@ class StudioSession:
         self.version = self.last_version = version
         self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
         self._prune()
+        release_free_memory()
         rep.overall(1.0, "done")
 
     def adopt(self, plan: ScenePlan, sources: Sequence[LayerSource], scape: Soundscape) -> None:
@@ -403,9 +430,26 @@ class StudioSession:
 
     def _checkpoint(self, what: str) -> None:
         """Remember the project as it is now, so :meth:`undo` can bring it back (one step)."""
-        if self.project.caption is None and self.project.soundscape is None:
+        if self.project.caption is None and not self.project.has_result():
             return  # nothing worth undoing yet
-        self.undo_point = (what, replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+        self.undo_point = (what, self._parked(self.project))
+
+    def _parked(self, project: Project, settings: Optional[dict[str, Any]] = None) -> Project:
+        """``project`` with its takes on disk (memory-mapped) and no soundscape (only the plan
+        to mix it again), with ``settings`` (default: the page's settings of now, as an undo
+        point keeps them)."""
+        return replace(project, sources=self._takes.park_all(project.sources), soundscape=None,
+                       parked_plan=project.soundscape.plan if project.soundscape is not None else project.parked_plan,
+                       settings=dict(self.ui.get("settings", {}) if settings is None else settings))
+
+    def _unparked(self, project: Project) -> Project:
+        """A parked project with its soundscape mixed again from the parked takes (the same
+        samples as before: mixing is deterministic; its audio files were kept on disk)."""
+        if project.parked_plan is None:
+            return project
+        plan = project.parked_plan
+        scape = self.pipeline.mix(plan, [project.sources[l.name] for l in plan.layers])
+        return replace(project, soundscape=scape, parked_plan=None)
 
     def undo(self) -> Project:
         """Undo the last change (a generation, re-mix, new take, length change, kept variant or
@@ -414,11 +458,14 @@ class StudioSession:
         if self.undo_point is None:
             raise InputError("there is nothing to undo")
         what, before = self.undo_point
-        self.undo_point = ("undo", replace(self.project, sources=dict(self.project.sources), settings=dict(self.ui.get("settings", {}))))
+        before = self._unparked(before)
+        self.undo_point = ("undo", self._parked(self.project))
         self.project = before
         self.version = before.version if before.soundscape is not None else self.version
         self.plan_serial += 1
         self.ui.pop("failed_remix", None)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] == self.version}
+        self._takes.prune([*self.project.sources.values(), *self.undo_point[1].sources.values()])
         return before
 
     def undo_label(self) -> Optional[str]:
@@ -471,8 +518,12 @@ class StudioSession:
     def _prune(self) -> None:
         """Keep the files of the current result and of the undo snapshot only."""
         keep = {self.version}
-        if self.undo_point is not None and self.undo_point[1].soundscape is not None:
-            keep.add(self.undo_point[1].version)
+        kept_sources = list(self.project.sources.values())
+        if self.undo_point is not None:
+            kept_sources += self.undo_point[1].sources.values()
+            if self.undo_point[1].has_result():
+                keep.add(self.undo_point[1].version)
+        self._takes.prune(kept_sources)
         for version in [v for v in self._listening if v not in keep]:
             gone = self._listening.pop(version)
             files.withdraw([gone.mix_url, *gone.stem_urls.values()])

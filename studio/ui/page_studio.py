@@ -431,7 +431,8 @@ def _undo(sess: StudioSession) -> None:
         return
     with guarded():
         what = sess.undo_label()
-        before = sess.undo()
+        with st.spinner(f"Undoing {what}…"):
+            before = sess.undo()  # a parked result is mixed again from its takes on disk
         for key, value in before.settings.items():
             st.session_state[key] = value
         caption = sess.caption

@@ -275,7 +275,7 @@ def test_limited_master_replays_identically_at_any_chunk_size():
 
 
 def test_long_tracks_spill_the_master_cache_to_disk_with_identical_results(monkeypatch):
-    """Past CACHE_LIMIT_FRAMES (20 minutes) the pre-master cache goes to a temp file: same bytes."""
+    """Past CACHE_LIMIT_FRAMES (2 minutes) the pre-master cache goes to a temp file: same bytes."""
     import studio.mixing.master as master
 
     plan = simple_plan(duration_s=9.0, target_lufs=-14.0, ceiling_dbtp=-5.0)  # limited: 2+ passes
