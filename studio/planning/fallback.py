@@ -61,41 +61,62 @@ class FallbackMatch:
     recording: Optional[str] = None
 
 
-def _covered(text: str) -> list[tuple[int, int]]:
+def _covered(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans the lexicon reads as sounds or scenes, and spans that only set a scene fact
+    (a context such as "club" or "crowded", a modifier such as "distant")."""
     spans = []
     for cues in (lx.SOUND_WORDS, lx.SCENE_WORDS, lx.GENERIC_WORDS):
         for cue in cues:
             spans += [m.span() for m in cue.pattern.finditer(text)]
-    for pattern in (*lx.CONTEXTS.values(), *_MODIFIERS, lx.RAIN_ON_SURFACE):
-        spans += [m.span() for m in pattern.finditer(text)]
+    spans += [m.span() for m in lx.RAIN_ON_SURFACE.finditer(text)]
     spans += [m.span() for m in re.finditer(r"\bwinds?\b", text)]
-    return spans
+    facts = []
+    for pattern in (*lx.CONTEXTS.values(), *_MODIFIERS):
+        facts += [m.span() for m in pattern.finditer(text)]
+    return spans, facts
+
+
+def _is_verb(word: str) -> bool:
+    return word.endswith("ing") and len(word) > 5
 
 
 def unknown_phrases(clause: str) -> list[str]:
-    """Runs of content words in ``clause`` that no lexicon pattern covers.
+    """Runs of content words in ``clause`` that no lexicon pattern covers, as noun phrases.
 
-    ``"a steam train crossing a viaduct"`` -> ``["steam train crossing", "viaduct"]``;
-    ``"a crowded train station hall"`` -> ``["train"]`` (station and hall are known).
+    - A word that only sets a scene fact (a context: "club", "crowded"; a modifier) stays in
+      the phrase when the phrase has an unknown word: "smoky jazz club" is read whole, but a
+      phrase of fact words only ("kitchen", "busy office") is not matched.
+    - A verb ("crossing", "ringing") starts a new phrase that keeps the word before it as its
+      subject: "steam train crossing" -> "steam train", "train crossing"; "church bells
+      ringing" -> "church bells", "bells ringing" (a bare "ringing" would be a telephone).
+
+    ``"a steam train crossing a viaduct"`` -> ``["steam train", "train crossing", "viaduct"]``;
+    ``"a crowded train station hall"`` -> ``["crowded train"]`` (station and hall are known).
     """
     text = clause.lower()
-    spans = _covered(text)
+    spans, facts = _covered(text)
     phrases: list[str] = []
-    run: list[str] = []
+    run: list[tuple[str, bool]] = []  # (word, unknown)
+
+    def flush() -> None:
+        if any(unknown for _, unknown in run):
+            phrases.append(" ".join(w for w, _ in run))
+        run.clear()
+
     for match in _WORD.finditer(text):
         word = match.group(0).strip("'-")
-        known = any(s <= match.start() < e for s, e in spans)
+        pos = match.start()
+        known = any(s <= pos < e for s, e in spans)
+        fact = any(s <= pos < e for s, e in facts)
         if known or not word or word in _STOP or len(word) < 3:
-            if run:
-                phrases.append(" ".join(run))
-            run = []
-        else:
-            if run and word.endswith("ing") and len(word) > 5:  # "steam train | crossing": a verb starts a new phrase
-                phrases.append(" ".join(run))
-                run = []
-            run.append(word)
-    if run:
-        phrases.append(" ".join(run))
+            flush()
+            continue
+        if _is_verb(word) and run and any(u for _, u in run):
+            subject = run[-1][0]
+            flush()
+            run.append((subject, True))
+        run.append((word, not fact))
+    flush()
     return list(dict.fromkeys(phrases))
 
 

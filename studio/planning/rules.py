@@ -49,9 +49,9 @@ PREFERRED_BONUS = 0.05
 _CONTEXT_WORDS = {
     "frozen": "frozen", "cold": "cold", "arid": "dry", "asleep": "sleeping", "indoor": "indoor",
     "night": "night-time", "day": "daytime", "wet": "rainy", "urban": "city", "cave": "cave",
-    "space": "space", "lake": "lake", "sea": "sea", "water": "waterside",
+    "space": "space", "lake": "lake", "sea": "sea", "water": "waterside", "underwater": "underwater",
 }  # fmt: skip
-WIND_WORD = re.compile(r"\bwinds?\b")
+WIND_WORD = re.compile(r"\bwinds?\b(?!\s*-?\s*chimes?)")  # wind chimes are an instrument, not the weather
 TREE_WORD = re.compile(r"\b(?:trees?|leaves|forest|woods|branches|pines?|canopy)\b")
 
 
@@ -221,7 +221,7 @@ class RulePlanner:
                 kind = CATALOGUE[index]
                 # Instruments are chosen on purpose, not because "wind" resembles "wind chimes".
                 needed = self.similarity_threshold + (TONAL_EXTRA if kind.category == "tonal" else 0.0)
-                if row[index] >= needed:
+                if row[index] >= needed and self._context_allows(kind.name, out.contexts):
                     propose(kind.name, float(row[index]), "similar", clause)
         for label, score in caption.tags:
             if label in BY_NAME and score >= TAG_MIN_SCORE:
@@ -272,6 +272,13 @@ class RulePlanner:
                     propose(match.type, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase)
                     out.notes.add(f"No {match.label} sound on this machine yet, so {sound_name(match.type)} stands in.",
                                   f"{detail}{wanted}; missing, nearest {match.type} ({match.nearest_similarity:.2f})")
+
+    @staticmethod
+    def _context_allows(type_name: str, contexts: set[str]) -> bool:
+        """A type only a resemblance suggests needs the scene fact it depends on: rain and
+        thunder need a wet scene (a roof or a window pane is not rain)."""
+        need = lx.SIMILAR_NEEDS.get(type_name)
+        return need is None or need in contexts
 
     @staticmethod
     def _partners(out: Analysis) -> None:
@@ -422,6 +429,7 @@ class RulePlanner:
                 or kind.name in analysis.negated
                 or kind.name in analysis.excluded
                 or kind.category == "tonal"
+                or not RulePlanner._context_allows(kind.name, analysis.contexts)
             )
 
         best: Optional[tuple[float, str]] = None
