@@ -152,7 +152,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "asleep": r"sleep\w*|asleep|nursery|crib|cot|bedtime|lullaby|napping|nap|slumber\w*|baby|infant|newborn",
         "indoor": r"indoors?|inside|rooms?|bedroom|nursery|kitchen|library|office|study|halls?|hallways?|corridors?|staircase|"
         r"house|home|apartment|attic|"
-        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studios?|under the covers|clubs?|nightclubs?|pubs?|shops?|stores?|boutiques?|bakery|factory|factories|warehouses?|workshops?|museums?|galler(?:y|ies)|theat(?:re|er)s?|cinemas?|gym|cellars?|basements?|garages?|laundr\w*|greenhouses?|control room|cockpit|windows?|window ?panes?",
+        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studios?|under the covers|clubs?|nightclubs?|pubs?|shops?|stores?|boutiques?|bakery|factory|factories|warehouses?|workshops?|museums?|galler(?:y|ies)|theat(?:re|er)s?|cinemas?|gym|cellars?|basements?|garages?|laundr\w*|greenhouses?|control room|cockpit|windows?|window ?panes?|window ?sills?",
         "night": r"night|nights|nighttime|night-time|tonight|midnight|moon\w*|starry|stars|nocturnal|after dark",
         "day": r"day|daytime|daylight|noon|midday|sunny|sunlit|afternoon|morning|sunshine|bright sun",
         "lake": r"lakes?|lakeside|loch|ponds?|lagoon|reservoir",
@@ -177,6 +177,8 @@ EXCLUDES: dict[str, tuple[str, ...]] = {
     "night": tuple("songbirds dawn_chorus seagulls cicadas insect_hum".split()),
     "underwater": tuple(f"{BIRDS} {INSECTS} frogs {RAIN} thunder breeze wind_gusty wind_leaves city_traffic cafe_murmur footsteps_gravel campfire".split()),
     "day": ("owl",),
+    # Open sea water breaks, it does not lap like a lake (a caption saying "lapping" still gets it).
+    "sea": ("lake_lapping",),
     "wet": ("crickets", "cicadas", "insect_hum"),  # insects fall quiet in the rain
     "urban": ("frogs", "owl", "crickets", "cicadas", "insect_hum"),
     "space": tuple(f"{BIRDS} {INSECTS} frogs {LIQUID} {RAIN} breeze wind_gusty wind_leaves campfire city_traffic cafe_murmur".split()),
@@ -237,7 +239,7 @@ RAIN_ON_SURFACE = re.compile(
 )
 
 # Clause modifiers: how strong, how far, how frequent.
-SOFT = re.compile(r"\b(?:gentle|gently|soft\w*|light|lightly|quiet\w*|calm|faint\w*|subtle|slow|low|still|tranquil|peaceful|mellow|hushed|drizzl\w*|whisper\w*)\b")
+SOFT = re.compile(r"\b(?:gentle|gently|soft\w*|light|lightly|quiet\w*|silent\w*|silence|calm|faint\w*|subtle|slow|low|still|tranquil|peaceful|mellow|hushed|drizzl\w*|whisper\w*)\b")
 STRONG = re.compile(r"\b(?:heavy|loud|strong|roaring|pounding|crashing|howling|wild|raging|intense|busy|thunderous|torrential|violent|fierce|booming)\b")
 FAR = re.compile(r"\b(?:distant|far|faraway|far-off|far off|remote|in the distance|across the \w+|muffled|faint)\b")
 NEAR = re.compile(r"\b(?:close|close-up|near|nearby|right next|overhead|up close|intimate)\b")
