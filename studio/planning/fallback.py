@@ -31,6 +31,7 @@ SINGLE_WORD_THRESHOLD = 0.66  # one bare word carries less context: ask for more
 LABEL_MATCH = 0.9  # a phrase this close to an entry's label names it
 NEAREST_MIN = 0.45  # a missing sound's nearest catalogue type must be at least this close
 FALLBACK_SCORE = 0.75  # candidate score: above a vague word, below an implied scene sound
+LABEL_SCORE = 0.9  # a phrase that names an entry ("ferry", "church bells"): above an implied scene sound
 
 # Function words and fillers that end a noun phrase (a run of the other words is a phrase).
 _STOP = set(
@@ -41,7 +42,9 @@ _STOP = set(
     is are was were be been being has have had do does did can could will would may might
     there here where when who which what whose how very quite just only also full lots lot
     one two three four five six seven eight nine ten several many few much more most late
-    early before after during against photo picture image view scene shot close-up closeup""".split()
+    early before after during against photo picture image view scene shot close-up closeup
+    old new big small large little huge tiny young empty open wide long tall beautiful lovely
+    nice pretty""".split()
 )
 _WORD = re.compile(r"[a-z][a-z'-]*")
 # Words that only say how a sound is (already read by lexicon.clause_modifiers).
@@ -59,43 +62,67 @@ class FallbackMatch:
     nearest_similarity: float  # how close ``type`` is to the sound (1.0 when not missing)
     wanted: tuple[str, ...] = ()  # the entry's own types (may name types not in the catalogue yet)
     recording: Optional[str] = None
+    named: bool = False  # the phrase says the entry's label (cosine >= LABEL_MATCH): the caption names it
 
 
-def _covered(text: str) -> list[tuple[int, int]]:
+def _covered(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans the lexicon reads as sounds or scenes, and spans that only set a scene fact
+    (a context such as "club" or "crowded", a modifier such as "distant")."""
     spans = []
     for cues in (lx.SOUND_WORDS, lx.SCENE_WORDS, lx.GENERIC_WORDS):
         for cue in cues:
             spans += [m.span() for m in cue.pattern.finditer(text)]
-    for pattern in (*lx.CONTEXTS.values(), *_MODIFIERS, lx.RAIN_ON_SURFACE):
-        spans += [m.span() for m in pattern.finditer(text)]
+    spans += [m.span() for m in lx.RAIN_ON_SURFACE.finditer(text)]
     spans += [m.span() for m in re.finditer(r"\bwinds?\b", text)]
-    return spans
+    facts = []
+    for pattern in (*lx.CONTEXTS.values(), *_MODIFIERS):
+        facts += [m.span() for m in pattern.finditer(text)]
+    return spans, facts
+
+
+def _is_verb(word: str) -> bool:
+    return word.endswith("ing") and len(word) > 5
 
 
 def unknown_phrases(clause: str) -> list[str]:
-    """Runs of content words in ``clause`` that no lexicon pattern covers.
+    """Runs of content words in ``clause`` that no lexicon pattern covers, as noun phrases.
 
-    ``"a steam train crossing a viaduct"`` -> ``["steam train crossing", "viaduct"]``;
-    ``"a crowded train station hall"`` -> ``["train"]`` (station and hall are known).
+    - A word that only sets a scene fact (a context: "club", "crowded"; a modifier) stays in
+      the phrase when the phrase has an unknown word: "smoky jazz club" is read whole, but a
+      phrase of fact words only ("kitchen", "busy office") is not matched.
+    - A verb ("crossing", "ringing") starts a new phrase that keeps the word before it as its
+      subject: "steam train crossing" -> "steam train", "train crossing"; "church bells
+      ringing" -> "church bells", "bells ringing" (a bare "ringing" would be a telephone).
+
+    ``"a steam train crossing a viaduct"`` -> ``["steam train", "train crossing", "viaduct"]``;
+    ``"a crowded train station hall"`` -> ``["crowded train"]`` (station and hall are known).
     """
     text = clause.lower()
-    spans = _covered(text)
+    spans, facts = _covered(text)
     phrases: list[str] = []
-    run: list[str] = []
+    run: list[tuple[str, bool]] = []  # (word, unknown)
+
+    def flush() -> None:
+        if any(unknown for _, unknown in run):
+            phrases.append(" ".join(w for w, _ in run))
+        run.clear()
+
     for match in _WORD.finditer(text):
         word = match.group(0).strip("'-")
-        known = any(s <= match.start() < e for s, e in spans)
+        pos = match.start()
+        known = any(s <= pos < e for s, e in spans)
+        fact = any(s <= pos < e for s, e in facts)
         if known or not word or word in _STOP or len(word) < 3:
-            if run:
-                phrases.append(" ".join(run))
-            run = []
-        else:
-            if run and word.endswith("ing") and len(word) > 5:  # "steam train | crossing": a verb starts a new phrase
-                phrases.append(" ".join(run))
-                run = []
-            run.append(word)
-    if run:
-        phrases.append(" ".join(run))
+            flush()
+            continue
+        if _is_verb(word) and run and any(u for _, u in run):
+            subject = run[-1][0]
+            flush()
+            if not fact:
+                phrases.append(word)  # alone it counts only when it names a sound ("bubbling")
+            run.append((subject, True))
+        run.append((word, not fact))
+    flush()
     return list(dict.fromkeys(phrases))
 
 
@@ -143,17 +170,24 @@ def match_phrases(phrases: Sequence[str], threshold: float = FALLBACK_THRESHOLD)
     labels, texts = both[:, : len(vocab)], both[:, len(vocab):]
     # A label counts only when the phrase says it ("train", "rush hour"); otherwise the phrase
     # must resemble the description ("bowl" is not "singing bowl", "road" is not "highway").
-    sims = np.maximum(np.where(labels >= LABEL_MATCH, labels, 0.0), texts)
+    named = np.where(labels >= LABEL_MATCH, labels, 0.0)
+    sims = np.maximum(named, texts)
     out: list[FallbackMatch] = []
-    for phrase, row in zip(phrases, sims):
+    for phrase, row, named_row in zip(phrases, sims, named):
+        single = " " not in phrase
+        if single and _is_verb(phrase):
+            # A bare verb says little ("ringing" is not a telephone): only a label it says counts.
+            row, needed = named_row, LABEL_MATCH
+        else:
+            needed = SINGLE_WORD_THRESHOLD if single else threshold
         best = int(np.argmax(row))
-        needed = SINGLE_WORD_THRESHOLD if " " not in phrase else threshold
         if row[best] < needed:
             continue
         entry = vocab[best]
         type_name, missing, near = _resolve(entry)
         out.append(
-            FallbackMatch(phrase, entry.label, entry.kind, float(row[best]), type_name, missing, near, entry.types, entry.recording)
+            FallbackMatch(phrase, entry.label, entry.kind, float(row[best]), type_name, missing, near, entry.types,
+                          entry.recording, named=bool(named_row[best] >= LABEL_MATCH))
         )
     return out
 

@@ -49,7 +49,7 @@ LIQUID = "lake_lapping stream river waterfall ocean_surf cave_drips"
 # The caption names the sound (explicit).
 SOUND_WORDS: tuple[Cue, ...] = (
     _cue(r"rain|rains|raining|rainy|rainfall|rainwater|drizzl\w*|showers?|raindrops?", "rain_light"),
-    _cue(r"downpours?|torrential|pouring|heavy rain|rainstorms?|monsoon|cloudburst", "rain_heavy"),
+    _cue(r"downpours?|torrential|pouring rain|pouring down|rain pouring|heavy rain|rainstorms?|monsoon|cloudburst", "rain_heavy"),
     _cue(r"thunder\w*|lightning", "thunder"),
     _cue(r"storms?|stormy|tempest|thunderstorms?|thundershowers?|hailstorms?", "rain_heavy thunder wind_gusty", IMPLIED_SCORE),
     _cue(r"surf|breakers|ocean waves|sea waves|crashing waves", "ocean_surf"),
@@ -58,9 +58,9 @@ SOUND_WORDS: tuple[Cue, ...] = (
     _cue(r"rivers?|rapids|flowing water|rushing water", "river"),
     _cue(r"waterfalls?|cascad\w*", "waterfall"),
     _cue(r"drips?|dripping|droplets?", "cave_drips"),
-    _cue(r"breeze\w*|light wind|gentle wind|soft wind|calm wind|zephyr", "breeze"),
-    _cue(r"gusts?|gusty|gales?|howling wind|strong wind|windy|windswept|blizzards?|windstorms?|snowstorms?", "wind_gusty"),
-    _cue(r"rustl\w*|leaves in the wind|wind in the trees|wind through the trees", "wind_leaves"),
+    _cue(r"breeze\w*|breezy|light wind|gentle wind|soft wind|calm wind|zephyr", "breeze"),
+    _cue(r"gusts?|gusty|gales?|howling wind|strong wind|windy|windswept|blizzards?|windstorms?|snowstorms?|sandstorms?|dust ?storms?", "wind_gusty"),
+    _cue(r"rustl\w*|swaying|sways|leaves in the wind|wind in the trees|wind through the trees", "wind_leaves"),
     _cue(r"campfires?|bonfires?|fireplaces?|fire|fires|hearth|fireside|embers|crackl\w*|wood ?stove|log burner", "campfire"),
     _cue(r"birds?|birdsong|songbirds?|warbl\w*|robins?|sparrows?|finch\w*|thrush\w*|blackbirds?|nightingales?", "songbirds"),
     _cue(r"dawn chorus|birds at dawn|morning chorus", "dawn_chorus"),
@@ -80,7 +80,7 @@ SOUND_WORDS: tuple[Cue, ...] = (
     _cue(r"chimes?|wind chimes?", "wind_chimes"),
     _cue(r"kalimbas?|handpans?|hang drums?|music box|thumb piano", "kalimba"),
     _cue(r"binaural\w*|brainwaves?|entrainment", "binaural_beats"),
-    _cue(r"white noise|static|hiss", "white_noise"),
+    _cue(r"white noise|static|hiss|hissing|hisses", "white_noise"),
     _cue(r"pink noise", "pink_noise"),
     _cue(r"brown noise|brownian noise|red noise", "brown_noise"),
 )
@@ -95,7 +95,7 @@ SCENE_WORDS: tuple[Cue, ...] = (
     _cue(r"ponds?|marsh\w*|swamps?|bogs?|wetlands?|bayou|reeds", "frogs", IMPLIED_SCORE, "!day"),
     _cue(r"marsh\w*|swamps?|bogs?|wetlands?|bayou", "frogs", IMPLIED_SCORE),
     _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|orchard", "wind_leaves", IMPLIED_SCORE),
-    _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|garden|park|orchard|hedges?", "songbirds", IMPLIED_SCORE, "!night"),
+    _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|garden|park|orchard|hedges?|hedgerows?|country lanes?|countryside|villages?|farmland|rural", "songbirds", IMPLIED_SCORE, "!night"),
     _cue(r"forests?|woods|woodland|trees|grove|barn", "owl", IMPLIED_SCORE, "night"),
     _cue(r"jungle|rainforest|tropical", "insect_hum cicadas", IMPLIED_SCORE),
     _cue(r"rainforest", "rain_light", IMPLIED_SCORE),
@@ -152,7 +152,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "asleep": r"sleep\w*|asleep|nursery|crib|cot|bedtime|lullaby|napping|nap|slumber\w*|baby|infant|newborn",
         "indoor": r"indoors?|inside|rooms?|bedroom|nursery|kitchen|library|office|study|halls?|hallways?|corridors?|staircase|"
         r"house|home|apartment|attic|"
-        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studio|under the covers|windows?|window ?panes?",
+        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studios?|under the covers|clubs?|nightclubs?|pubs?|shops?|stores?|boutiques?|bakery|factory|factories|warehouses?|workshops?|museums?|galler(?:y|ies)|theat(?:re|er)s?|cinemas?|gym|cellars?|basements?|garages?|laundr\w*|greenhouses?|control room|cockpit|windows?|window ?panes?|window ?sills?",
         "night": r"night|nights|nighttime|night-time|tonight|midnight|moon\w*|starry|stars|nocturnal|after dark",
         "day": r"day|daytime|daylight|noon|midday|sunny|sunlit|afternoon|morning|sunshine|bright sun",
         "lake": r"lakes?|lakeside|loch|ponds?|lagoon|reservoir",
@@ -160,6 +160,7 @@ CONTEXTS: dict[str, re.Pattern] = {
         "water": r"water|lakes?|oceans?|seas?|beach|rivers?",
         "urban": r"city|cities|streets?|urban|downtown|traffic|markets?|bazaars?|crowded|crowds?|stations?|airports?|terminals?|subway|metro",
         "cave": r"caves?|caverns?|grottos?|underground",
+    "underwater": r"underwater|under water|under the sea|scuba|snorkel\w*|divers?|diving|seabed|sea floor|seafloor|submarines?|aquariums?",
     "wet": r"rain|rains|raining|rainy|rainfall|drizzl\w*|downpours?|storms?|stormy|thunderstorms?|monsoon",
     "space": r"outer space|spaceship|space station|nebula|galaxy|orbit",
     }.items()
@@ -174,11 +175,19 @@ EXCLUDES: dict[str, tuple[str, ...]] = {
     "indoor": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf waterfall river stream wind_gusty wind_leaves footsteps_gravel".split()),
     "cave": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf lake_lapping waterfall wind_gusty wind_leaves breeze city_traffic {RAIN}".split()),
     "night": tuple("songbirds dawn_chorus seagulls cicadas insect_hum".split()),
+    "underwater": tuple(f"{BIRDS} {INSECTS} frogs {RAIN} thunder breeze wind_gusty wind_leaves city_traffic cafe_murmur footsteps_gravel campfire".split()),
     "day": ("owl",),
+    # Open sea water breaks, it does not lap like a lake (a caption saying "lapping" still gets it).
+    "sea": ("lake_lapping",),
     "wet": ("crickets", "cicadas", "insect_hum"),  # insects fall quiet in the rain
     "urban": ("frogs", "owl", "crickets", "cicadas", "insect_hum"),
     "space": tuple(f"{BIRDS} {INSECTS} frogs {LIQUID} {RAIN} breeze wind_gusty wind_leaves campfire city_traffic cafe_murmur".split()),
 }
+
+# Types that a mere resemblance (a clause or the whole caption close to the description) may
+# only suggest when a scene fact holds: "rooftops" or "a window" resemble rain on a roof, but
+# without rain in the scene there is none.
+SIMILAR_NEEDS: dict[str, str] = {"rain_light": "wet", "rain_heavy": "wet", "rain_on_roof": "wet", "thunder": "wet"}
 
 # Layer types that do not belong together: keep the best-scoring member of each group.
 CONFLICTS: tuple[tuple[str, ...], ...] = (
@@ -230,7 +239,7 @@ RAIN_ON_SURFACE = re.compile(
 )
 
 # Clause modifiers: how strong, how far, how frequent.
-SOFT = re.compile(r"\b(?:gentle|gently|soft\w*|light|lightly|quiet\w*|calm|faint\w*|subtle|slow|low|still|tranquil|peaceful|mellow|hushed|drizzl\w*|whisper\w*)\b")
+SOFT = re.compile(r"\b(?:gentle|gently|soft\w*|light|lightly|quiet\w*|silent\w*|silence|calm|faint\w*|subtle|slow|low|still|tranquil|peaceful|mellow|hushed|drizzl\w*|whisper\w*)\b")
 STRONG = re.compile(r"\b(?:heavy|loud|strong|roaring|pounding|crashing|howling|wild|raging|intense|busy|thunderous|torrential|violent|fierce|booming)\b")
 FAR = re.compile(r"\b(?:distant|far|faraway|far-off|far off|remote|in the distance|across the \w+|muffled|faint)\b")
 NEAR = re.compile(r"\b(?:close|close-up|near|nearby|right next|overhead|up close|intimate)\b")

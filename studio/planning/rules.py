@@ -49,9 +49,9 @@ PREFERRED_BONUS = 0.05
 _CONTEXT_WORDS = {
     "frozen": "frozen", "cold": "cold", "arid": "dry", "asleep": "sleeping", "indoor": "indoor",
     "night": "night-time", "day": "daytime", "wet": "rainy", "urban": "city", "cave": "cave",
-    "space": "space", "lake": "lake", "sea": "sea", "water": "waterside",
+    "space": "space", "lake": "lake", "sea": "sea", "water": "waterside", "underwater": "underwater",
 }  # fmt: skip
-WIND_WORD = re.compile(r"\bwinds?\b")
+WIND_WORD = re.compile(r"\bwinds?\b(?!\s*-?\s*chimes?)")  # wind chimes are an instrument, not the weather
 TREE_WORD = re.compile(r"\b(?:trees?|leaves|forest|woods|branches|pines?|canopy)\b")
 
 
@@ -221,7 +221,7 @@ class RulePlanner:
                 kind = CATALOGUE[index]
                 # Instruments are chosen on purpose, not because "wind" resembles "wind chimes".
                 needed = self.similarity_threshold + (TONAL_EXTRA if kind.category == "tonal" else 0.0)
-                if row[index] >= needed:
+                if row[index] >= needed and self._context_allows(kind.name, out.contexts):
                     propose(kind.name, float(row[index]), "similar", clause)
         for label, score in caption.tags:
             if label in BY_NAME and score >= TAG_MIN_SCORE:
@@ -249,29 +249,41 @@ class RulePlanner:
     def _fallback(self, out: Analysis, propose) -> None:
         """Caption phrases the lexicon does not know, matched by MiniLM against the sound
         vocabulary (:mod:`studio.planning.fallback`)."""
+        noted: set[str] = set()
         for clause in out.clauses:
             for match in fb.match_phrases(fb.unknown_phrases(clause), self.fallback_threshold):
+                if match.label in noted:  # "steam train" and "train crossing": one sound, one note
+                    continue
+                noted.add(match.label)
                 out.fallback.append(match)
+                score = fb.LABEL_SCORE if match.named and not match.missing else fb.FALLBACK_SCORE
                 where = f"{match.kind} label {match.label!r}" + (f" (recording {match.recording!r} in the pack)" if match.recording else "")
                 detail = f"fallback: {match.phrase!r} -> {where}, cosine {match.similarity:.2f}"
                 if not match.missing:
-                    propose(match.type, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase)
+                    propose(match.type, score, "fallback", clause, sound=match.phrase)
                     out.notes.add(f"Heard “{match.phrase}” as {sound_name(match.type)}.", f"{detail} -> {match.type}")
                     continue
                 wanted = f"; wants {', '.join(match.wanted)} (not in the catalogue yet)" if match.wanted else ""
                 backend = fb.installed_neural_backend() if self.missing_backend == "auto" else self.missing_backend
                 if backend:
                     stand_in = match.type or "pink_noise"
-                    propose(stand_in, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase, backend=backend)
+                    propose(stand_in, score, "fallback", clause, sound=match.phrase, backend=backend)
                     out.notes.add(f"No {match.label} sound is built in, so the {backend} model will make “{match.phrase}”.",
                                   f"{detail}{wanted}; missing offline, rendered by {backend} (type {stand_in} for limits)")
                 elif match.type is None:
                     out.notes.add(f"No {match.label} sound on this machine, and nothing close enough, so it is left out.",
                                   f"{detail}{wanted}; missing, nearest catalogue type below {fb.NEAREST_MIN}")
                 else:
-                    propose(match.type, fb.FALLBACK_SCORE, "fallback", clause, sound=match.phrase)
+                    propose(match.type, score, "fallback", clause, sound=match.phrase)
                     out.notes.add(f"No {match.label} sound on this machine yet, so {sound_name(match.type)} stands in.",
                                   f"{detail}{wanted}; missing, nearest {match.type} ({match.nearest_similarity:.2f})")
+
+    @staticmethod
+    def _context_allows(type_name: str, contexts: set[str]) -> bool:
+        """A type only a resemblance suggests needs the scene fact it depends on: rain and
+        thunder need a wet scene (a roof or a window pane is not rain)."""
+        need = lx.SIMILAR_NEEDS.get(type_name)
+        return need is None or need in contexts
 
     @staticmethod
     def _partners(out: Analysis) -> None:
@@ -336,10 +348,10 @@ class RulePlanner:
     def choose(self, analysis: Analysis, style: "Style", notes: list) -> list[LayerChoice]:
         """Ranked candidates plus the scene's natural events, through the style's limits, with
         a bed filled in when none is left."""
-        ranked = sorted(
+        ranked = self._varied(sorted(
             analysis.candidates.values(),
             key=lambda c: (-(c.score + (PREFERRED_BONUS if c.type in style.preferred_types else 0.0)), c.type),
-        )
+        ), style)
         ranked = self._with_events(ranked, analysis.partners, style, notes)
         excluded = analysis.excluded | analysis.negated
 
@@ -371,6 +383,29 @@ class RulePlanner:
                 f"nothing that fits the scene is allowed by style {style.name!r}; added {filler.type}")
             chosen = enforce([filler])
         return chosen
+
+    @staticmethod
+    def _varied(ranked: list[LayerChoice], style: "Style") -> list[LayerChoice]:
+        """Among equally strong candidates, a kind of sound the plan does not have yet comes
+        before a second one of a kind it has: "a tropical lagoon" keeps its water before a
+        second insect bed when the style has room for three beds."""
+        out: list[LayerChoice] = []
+        categories: set[str] = set()
+        i = 0
+        while i < len(ranked):
+            score = ranked[i].score + (PREFERRED_BONUS if ranked[i].type in style.preferred_types else 0.0)
+            tier = [c for c in ranked[i:] if abs(c.score + (PREFERRED_BONUS if c.type in style.preferred_types else 0.0) - score) < 1e-9]
+            i += len(tier)
+            new = [c for c in tier if BY_NAME[c.type].category not in categories]
+            fresh: list[LayerChoice] = []
+            seen: set[str] = set()
+            for c in new:  # one per new category first, in the tier's order
+                if BY_NAME[c.type].category not in seen:
+                    seen.add(BY_NAME[c.type].category)
+                    fresh.append(c)
+            out += fresh + [c for c in tier if c not in fresh]
+            categories |= {BY_NAME[c.type].category for c in tier}
+        return out
 
     @staticmethod
     def _with_events(ranked: list[LayerChoice], partners: list[LayerChoice], style: "Style", notes: list) -> list[LayerChoice]:
@@ -422,6 +457,7 @@ class RulePlanner:
                 or kind.name in analysis.negated
                 or kind.name in analysis.excluded
                 or kind.category == "tonal"
+                or not RulePlanner._context_allows(kind.name, analysis.contexts)
             )
 
         best: Optional[tuple[float, str]] = None

@@ -68,6 +68,16 @@ typing | fingers typing on a computer keyboard |
 writing | a pen or pencil scratching on paper |
 page turning | pages of a book or newspaper turning | page_turns
 knitting | knitting needles clicking softly |
+picnic | a family picnic on the grass, people chatting and children laughing | cafe_murmur
+party | a party with many people talking and laughing | cafe_murmur
+audience | an audience murmuring before a show | cafe_murmur
+tourists | tourists talking and strolling around a square | cafe_murmur
+passengers | passengers waiting and talking, announcements | cafe_murmur
+classroom | a classroom of pupils talking and chairs scraping | children_playing ~ cafe_murmur
+reading | someone reading quietly, turning the pages of a book | page_turns
+newspaper | a newspaper's pages rustling as someone reads it | page_turns
+book | the pages of a book turning | page_turns
+studying | a student studying in silence, pages turning and a pen scratching | page_turns
 # --- domestic and indoor ---
 room tone | the quiet hum of an empty room, indoor room tone | room_tone ~ brown_noise
 air conditioner | an air conditioner humming steadily | room_tone ~ brown_noise
@@ -101,6 +111,13 @@ grandfather clock | a grandfather clock ticking and chiming | clock_ticking
 alarm clock | an alarm clock ringing |
 telephone ringing | a telephone ringing |
 television | a television playing in another room |
+hot tub | a hot tub bubbling and churning | stream
+jacuzzi | a jacuzzi's jets bubbling | stream
+aquarium | an aquarium filter bubbling softly | stream
+coffee machine | an espresso machine hissing and steaming | ~ white_noise
+server room | rows of computer servers humming in a cool room | room_tone ~ white_noise
+hospital | a hospital ward with beeping monitors and quiet voices | room_tone ~ brown_noise
+hotel lobby | a hotel lobby with quiet voices and footsteps | cafe_murmur
 radio | a radio playing quietly |
 computer fan | a computer fan whirring | ~ white_noise
 printer | a printer printing pages |
@@ -157,7 +174,15 @@ airport | an airport terminal with announcements and crowds | cafe_murmur
 propeller plane | a small propeller plane droning |
 boat engine | a motor boat engine chugging on water |
 ship horn | a ship's foghorn sounding |
-ferry | a ferry crossing the water with engine rumble and waves |
+ferry | a ferry crossing the water with engine rumble and waves | ~ lake_lapping
+gondola | a gondola gliding along a canal, an oar dipping | rowing_oars ~ lake_lapping
+kayak | a kayak paddle dipping into water | rowing_oars ~ lake_lapping
+railway | a train passing on the railway tracks | train ~ city_traffic
+freight train | a long freight train rumbling past | train ~ city_traffic
+locomotive | a locomotive engine chugging along | train ~ city_traffic
+scooter | a motor scooter buzzing past in the street | city_traffic
+traffic jam | cars idling in a traffic jam, horns honking | city_traffic
+car park | cars starting and doors shutting in a car park | city_traffic
 rowing | oars splashing and creaking as a boat is rowed | rowing_oars ~ lake_lapping
 sailing | a sailboat with flapping sails and water against the hull | lake_lapping
 canoe paddling | a paddle dipping into calm water | rowing_oars ~ lake_lapping
@@ -184,6 +209,10 @@ bubbling | water bubbling and gurgling | stream
 splashing | water splashing | stream
 underwater | muffled underwater rumble, heard below the surface | ~ brown_noise
 hot spring | a hot spring bubbling and steaming | stream
+sprinkler | a garden sprinkler spraying water | ~ rain_light
+puddles | puddles and dripping gutters after the rain | cave_drips
+geyser | a geyser hissing and erupting | ~ river
+meltwater | melting snow and ice dripping and trickling | cave_drips stream
 ice cracking | ice creaking and cracking on a frozen lake |
 # --- weather ---
 rain | rain falling steadily | rain_light
@@ -275,6 +304,12 @@ generator | an electric generator humming | ~ brown_noise
 electrical hum | electrical mains hum | ~ brown_noise
 spaceship | a spaceship interior hum | ~ brown_noise
 space station | the steady hum of a space station's life support | room_tone ~ brown_noise
+submarine | the steady hum inside a submarine | room_tone ~ brown_noise
+engine room | a ship's engine room, heavy machinery throbbing | ~ brown_noise
+laboratory | a laboratory with humming equipment | room_tone ~ brown_noise
+volcano | a volcano erupting, deep rumbling and hissing lava | ~ brown_noise
+lava | molten lava hissing and bubbling | ~ brown_noise
+earthquake | a deep rumble of the ground shaking | ~ brown_noise
 gears | clockwork gears ticking | clock_ticking
 sewing machine | a sewing machine whirring |
 # --- music and tonal ---
