@@ -11,7 +11,9 @@ recording is cropped at a seeded offset; short ones are chained (further seeded 
 same top matches, never the same file twice in a row when there is a choice) with short
 equal-power crossfades so the joins do not click.
 
-Pack recordings are levelled to :data:`~studio.generation.samples_pack.PACK_LEVEL_LUFS`; a
+Pack recordings are levelled to :data:`~studio.generation.samples_pack.PACK_LEVEL_LUFS`, those
+with transients over the peak cap through a once-per-process limiter
+(:mod:`studio.generation.pack_limiter`; ``metadata()["chosen"][i]["level"]`` says what it did); a
 ``distance`` parameter above 0.5 darkens the clip (a low-pass from 16 kHz at 0.5 down to 4 kHz
 at 1.0), as distance does outdoors. Output is at 48 kHz, stereo when any chosen file has two or
 more channels (more than two are folded to stereo: even channels left, odd right), mono
@@ -37,7 +39,8 @@ import numpy as np
 from studio.errors import AudioError, InputError, StudioError
 from studio.generation.neural_base import check_request
 from studio.generation.samples_index import SampleEntry, SampleIndex, read_audio
-from studio.generation.samples_pack import pack_gain, pack_index
+from studio.generation.pack_limiter import limited_pack_audio, needs_limiter
+from studio.generation.samples_pack import pack_gain, pack_gain_db, pack_index
 from studio.types import AudioClip, Progress, no_progress
 
 OUTPUT_RATE = 48_000
@@ -193,6 +196,8 @@ class SamplesBackend:
                 continue
             chosen.append({"file": entry.path, "similarity": round(sim, 4), "offset_s": round(offset_s, 3),
                            "text": entry.text, "source": "pack" if index is pack_index() else "folder"})
+            if index is pack_index():
+                chosen[-1]["level"] = _pack_level(entry.path)
             overlap = min(fade, have, audio.shape[1]) if pieces else 0  # as _join will overlap
             pieces.append(audio)
             have += audio.shape[1] - overlap
@@ -223,6 +228,8 @@ class SamplesBackend:
         from studio.evaluation.clap import resample
 
         path = index.absolute(entry)
+        if index is pack_index() and needs_limiter(entry.path):
+            return self._load_limited(entry.path, need, rng)
         gain = np.float32(pack_gain(entry.path)) if index is pack_index() else np.float32(1.0)
         rate, total = entry.sample_rate, entry.frames
         ratio = Fraction(OUTPUT_RATE, rate).limit_denominator(10_000)  # as resample() uses
@@ -239,6 +246,17 @@ class SamplesBackend:
         out = resample(data, rate, OUTPUT_RATE)
         lead = out_offset - start * up // down  # exact: start is a multiple of down
         return _at_most_stereo(out[:, lead:lead + need]) * gain, out_offset / OUTPUT_RATE
+
+    @staticmethod
+    def _load_limited(file: str, need: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """As :meth:`_load`, from a pack recording that is levelled with its transients limited
+        (:func:`~studio.generation.pack_limiter.limited_pack_audio`, computed once per process)."""
+        full, _ = limited_pack_audio(file)
+        total_out = full.shape[1]
+        if total_out <= need:
+            return full.copy(), 0.0
+        out_offset = int(rng.integers(0, total_out - need + 1))
+        return full[:, out_offset:out_offset + need].copy(), out_offset / OUTPUT_RATE
 
     @staticmethod
     def _join(pieces: list[np.ndarray], fade: int) -> np.ndarray:
@@ -304,6 +322,14 @@ def _distance_filter(samples: np.ndarray, distance: Any) -> np.ndarray:
     corner = NEAR_HZ * (FAR_HZ / NEAR_HZ) ** min(1.0, (d - 0.5) / 0.5)
     sos = butter(2, corner, btype="low", fs=OUTPUT_RATE, output="sos")
     return sosfilt(sos, samples, axis=-1).astype(np.float32)
+
+
+def _pack_level(file: str) -> dict[str, Any]:
+    """How a pack recording was levelled, for ``metadata()["chosen"]``: the gain, and for
+    recordings whose transients were limited on load, what the limiter did."""
+    if needs_limiter(file):
+        return limited_pack_audio(file)[1].as_dict()
+    return {"limited": False, "gain_db": round(pack_gain_db(file), 4)}
 
 
 def _at_most_stereo(samples: np.ndarray) -> np.ndarray:

@@ -18,11 +18,12 @@ from studio.sounds.recordings import PACK_DIR, RECORDINGS, by_file
 # LUFS for the water, fire and creature types), so swapping synthesis for a recording keeps the
 # plan's bed balance; the recordings themselves range from -23 to -39 LUFS.
 PACK_LEVEL_LUFS = -16.0
-# ... unless that would put a peak above this: a layer's stem is written as integer PCM (FLAC
-# 24-bit by default) before the master gain, so a recording lifted past full scale would be
-# clipped in its stem and the stems would no longer sum to the mix. Recordings with sharp
-# transients (the fireplace's pops, the boat's knocks) therefore sit below PACK_LEVEL_LUFS; the
-# 1 dB margin leaves room for the resampler, crossfades and the distance filter.
+# No peak may go above this: a layer's stem is written as integer PCM (FLAC 24-bit by default)
+# before the master gain, so a recording lifted past full scale would be clipped in its stem and
+# the stems would no longer sum to the mix. Recordings with sharp transients (the fireplace's
+# pops, the boat's knocks) reach PACK_LEVEL_LUFS anyway: their transients are limited once, on
+# load (studio.generation.pack_limiter). The 1 dB margin leaves room for crossfades and the
+# distance filter.
 PACK_PEAK_DBFS = -1.0
 
 
@@ -42,8 +43,11 @@ def pack_index() -> SampleIndex:
 
 
 def pack_gain_db(file: str) -> float:
-    """Gain in dB that brings a pack file to :data:`PACK_LEVEL_LUFS`, capped so that its peak
-    stays at or below :data:`PACK_PEAK_DBFS`."""
+    """Gain in dB that brings a pack file to :data:`PACK_LEVEL_LUFS`, for files whose peak then
+    stays at or below :data:`PACK_PEAK_DBFS`. Files that would exceed it
+    (:func:`~studio.generation.pack_limiter.needs_limiter`) are levelled and limited by
+    :func:`~studio.generation.pack_limiter.limited_pack_audio` instead; for those this is the
+    peak-capped gain (what they would get without the limiter)."""
     rec = by_file()[file]
     return min(PACK_LEVEL_LUFS - rec.loudness_lufs, PACK_PEAK_DBFS - rec.peak_dbfs)
 

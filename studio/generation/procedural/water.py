@@ -2,9 +2,9 @@
 drips, rowing oars.
 
 Recipes (after Farnell, *Designing Sound*, and van den Doel's liquid-sound work):
-- rain = a Poisson field of drop impacts (short band-passed noise bursts, some with a
-  Minnaert bubble chirp) at random pans over a pink-ish wash; heavier rain = more drops,
-  more wash, a low body;
+- rain = a Poisson field of drop impacts (short band-passed noise bursts, a third with a
+  bubble chirp of its own pitch) at random pans over a pink-ish wash; heavier rain = more
+  drops, more wash, a low body;
 - roof rain = every drop a small modal impact: four of a panel's 14 modes, each detuned per
   drop and damped within milliseconds (no fixed ring), over a low drumming wash;
 - surf = wave envelopes (slow rise, crash, long wash) on a low roar, a mid crash band and a
@@ -24,21 +24,34 @@ from studio.generation.procedural import bubbles, dsp
 from studio.generation.procedural.base import Ctx, generator
 
 
+DROP_S = 0.02  # length of one drop's impact (and its bubble)
+BUBBLE_SHARE = 0.35  # about a third of drops ring a bubble
+BUBBLE_HZ = (1800.0, 4500.0)  # their pitch range (log-uniform, drawn per drop)
+
+
 def _drops(ctx: Ctx, rate_hz, bank: np.ndarray, spread: float = 0.9, sigma: float = 0.6) -> np.ndarray:
+    """Drop impacts at ``rate_hz``: a noise burst from ``bank`` each, and for
+    :data:`BUBBLE_SHARE` of them a bubble chirp of its own pitch. The bubbles are made per drop,
+    not drawn from a bank: a handful of fixed bubble pitches repeated hundreds of times a
+    minute add up to steady spectral lines (the 2.2 kHz whistle of the old recipe)."""
     rng = ctx.rng
     onsets = dsp.poisson_times(rng, ctx.n, rate_hz, ctx.sr)
     amps = rng.lognormal(0.0, sigma, len(onsets))
     idx = rng.integers(0, len(bank), len(onsets))
     gains = dsp.pan_gains(rng.uniform(-spread, spread, len(onsets))) * amps
-    return dsp.overlap_add_bank(ctx.n, onsets, bank, idx, gains)
+    out = dsp.overlap_add_bank(ctx.n, onsets, bank, idx, gains)
+    ring = np.flatnonzero(rng.random(len(onsets)) < BUBBLE_SHARE)
+    for part in np.array_split(ring, max(1, -(-len(ring) // 4096))):  # bounded memory
+        if len(part):
+            chirps = dsp.chirp_bank(rng, len(part), bank.shape[1], *BUBBLE_HZ, (0.1, 0.5), (0.002, 0.006), ctx.sr)
+            out += dsp.overlap_add_bank(ctx.n, onsets[part], chirps, np.arange(len(part)), 0.6 * gains[:, part])
+    return out
 
 
 def _rain_bank(rng, k: int, sr: int, bright: float) -> np.ndarray:
-    length = int(0.02 * sr)
-    bursts = dsp.burst_bank(rng, k, length, (1200 + 1500 * bright, 3000 + 2000 * bright), (7000, 14000), (0.0015, 0.005), sr)
-    bubbles = dsp.chirp_bank(rng, k, length, 1800, 4500, (0.1, 0.5), (0.002, 0.006), sr)
-    mix = rng.random(k)[:, None] < 0.35  # about a third of drops ring a bubble
-    return bursts + mix * 0.6 * bubbles
+    """``k`` drop impacts: short band-passed noise bursts (broadband, so reusing them adds no line)."""
+    length = int(DROP_S * sr)
+    return dsp.burst_bank(rng, k, length, (1200 + 1500 * bright, 3000 + 2000 * bright), (7000, 14000), (0.0015, 0.005), sr)
 
 
 def _wash(ctx: Ctx, lo: float, hi: float, exponent: float = 1.0, shared: float = 0.2) -> np.ndarray:
@@ -187,6 +200,9 @@ def lake_lapping(ctx: Ctx):
     return dsp.normalise_rms(slosh, 1.0) + (0.25 + 0.2 * i) * dsp.normalise_rms(trickle, 1.0) + still_gain * still
 
 
+FLOW_BUBBLES = 1024  # distinct bubbles in a stream's, river's or waterfall's population
+
+
 def _flow(ctx: Ctx, *, r_mm: tuple[float, float], gamma: float, rate_hz: float, base_exponent: float, base_lo: float, base_hi: float, bubble_gain: float, surge_db: float, surge_hz: float, body: float = 0.0) -> np.ndarray:
     """Moving water: a Minnaert bubble population (radii ``r_mm``, power law ``gamma``,
     ``rate_hz`` births a second, babbling with the surges) over a turbulent base falling at
@@ -199,10 +215,11 @@ def _flow(ctx: Ctx, *, r_mm: tuple[float, float], gamma: float, rate_hz: float, 
     if body:
         parts.append((body, dsp.band_mag(25, 200, 2.0)))
     base = dsp.spectral_noise(ctx.rng, n, dsp.mix_mag(*parts), shared=0.3) * dsp.upsample(level, n, sr)
-    k = 96
-    r = bubbles.radii(ctx.fixed_rng("radii"), k, *r_mm, gamma)
-    banks = bubbles.bank(ctx.fixed_rng("bubbles"), r, sr)
     rate = rate_hz * level.mean(axis=0) ** 2  # more bubbles in a surge: the babble
+    # a big population: a bank of only ~100 radii repeats its pitches into spectral lines
+    k = FLOW_BUBBLES
+    r = bubbles.radii(ctx.fixed_rng("radii"), k, *r_mm, gamma)
+    banks = bubbles.bank(ctx.fixed_rng("bubbles"), r, sr, classes=8)
     bub = dsp.normalise_rms(bubbles.field(ctx.rng, n, rate, banks, k), 1.0)
     return base + (bubble_gain / np.sqrt(1.0 + body**2)) * bub  # relative to the rush, not its body
 
@@ -236,6 +253,9 @@ def rowing_event(ctx: Ctx):
     return dsp.stereo_reverb(out, ctx.fixed_rng("lake"), rt60_s=min(1.0, 0.3 * ctx.duration_s), wet=0.3, damping_hz=4000.0)
 
 
+OAR_BUBBLES = 256  # distinct bubbles per population (32 recurred into lines at 0.5-0.8 kHz)
+
+
 def _strokes(ctx: Ctx, times: np.ndarray) -> np.ndarray:
     """Oar strokes at ``times`` (s), both oars together: the blade's catch (a splash of
     small bubbles and an entry plop), the drive (a gurgling swirl of larger bubbles behind
@@ -258,11 +278,12 @@ def _strokes(ctx: Ctx, times: np.ndarray) -> np.ndarray:
         drips += np.where((rel >= 0) & (rel < 2.5), np.exp(-np.clip(rel, 0.0, None) / 0.5), 0.0)
         knocks += [t0 - 0.03, t0 + drive]
         knock_gain += [1.0, 0.6]
-    small = bubbles.radii(ctx.fixed_rng("small"), 32, 0.5, 3.0, 2.0)
-    large = bubbles.radii(ctx.fixed_rng("large"), 32, 2.0, 12.0, 1.8)
-    out = bubbles.field(rng, n, 2000.0 * splash, bubbles.bank(ctx.fixed_rng("sb"), small, sr), 32, spread=0.5)
-    out += 0.8 * bubbles.field(rng, n, 150.0 * swirl, bubbles.bank(ctx.fixed_rng("lb"), large, sr), 32, spread=0.6)
-    out += 0.6 * bubbles.field(rng, n, 25.0 * drips, bubbles.bank(ctx.fixed_rng("db"), small, sr), 32, spread=0.6)
+    k = OAR_BUBBLES
+    small = bubbles.radii(ctx.fixed_rng("small"), k, 0.5, 3.0, 2.0)
+    large = bubbles.radii(ctx.fixed_rng("large"), k, 2.0, 12.0, 1.8)
+    out = bubbles.field(rng, n, 2000.0 * splash, bubbles.bank(ctx.fixed_rng("sb"), small, sr), k, spread=0.5)
+    out += 0.8 * bubbles.field(rng, n, 150.0 * swirl, bubbles.bank(ctx.fixed_rng("lb"), large, sr), k, spread=0.6)
+    out += 0.6 * bubbles.field(rng, n, 25.0 * drips, bubbles.bank(ctx.fixed_rng("db"), small, sr), k, spread=0.6)
     # the blade entering: a short burst of spray noise
     spray = dsp.spectral_noise(rng, n, dsp.band_mag(600, 9000, 0.5), shared=0.2) * dsp.upsample(splash, n, sr) ** 2
     out += 0.4 * spray
