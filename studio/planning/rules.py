@@ -253,7 +253,7 @@ class RulePlanner:
         noted: set[str] = set()
         for clause in out.clauses:
             for match in fb.match_phrases(fb.unknown_phrases(clause), self.fallback_threshold):
-                key = match.type or match.label
+                key = match.label if match.missing or match.type is None else match.type
                 if key in noted:  # "church bells" and "bells ringing": one sound, one layer, one note
                     continue
                 noted.add(key)
