@@ -2,7 +2,7 @@
 
 Prints one JSON object:
 ``{"captions": N, "recall": ..., "precision": ..., "contradictions": ..., "baseline": {...},
-"tuned_blip": {...}, "unseen": {...}, "goals_met": {...}, "model_load_s": ...,
+"tuned_blip": {...}, "dev2": {...}, "unseen": {...}, "goals_met": {...}, "model_load_s": ...,
 "vocabulary_embed_s": ..., "unseen_plan_ms": {"mean": ..., "p95": ..., "max": ...}}``
 
 Three tables, scored separately:
@@ -10,6 +10,8 @@ Three tables, scored separately:
 - top level: ``tests/planning/captions.toml``, written alongside the planner (tuned on);
 - ``tuned_blip``: ``tests/planning/captions_blip_tuned.toml``, BLIP-2-style captions that were
   used to extend the lexicon (it was once called "held-out"; it measures regressions);
+- ``dev2``: ``tests/planning/captions_dev2.toml``, 68 captions written for the second round of
+  issue 16 and USED FOR TUNING the general mechanisms (phrases, fallback vocabulary, thresholds);
 - ``unseen``: ``tests/planning/captions_unseen.toml``, 68 captions written once before the
   issue-16 changes and never used to change anything: the honest estimate for new captions.
 
@@ -46,6 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--table", default=str(TABLES / "captions.toml"))
     parser.add_argument("--tuned", default=str(TABLES / "captions_blip_tuned.toml"))
+    parser.add_argument("--dev2", default=str(TABLES / "captions_dev2.toml"))
     parser.add_argument("--unseen", default=str(TABLES / "captions_unseen.toml"))
     parser.add_argument("--verbose", action="store_true", help="also print each row's misses to stderr")
     args = parser.parse_args()
@@ -58,7 +61,8 @@ def main() -> int:
     from studio.planning.styles import load_style
     from studio.sounds.catalogue import CATALOGUE
 
-    tables = {"main": load_table(args.table), "tuned_blip": load_table(args.tuned), "unseen": load_table(args.unseen)}
+    tables = {"main": load_table(args.table), "tuned_blip": load_table(args.tuned), "dev2": load_table(args.dev2),
+              "unseen": load_table(args.unseen)}
     planner = RulePlanner()
     start = time.perf_counter()
     embedding.embed_texts(["warm up"])  # loads MiniLM once

@@ -51,6 +51,7 @@ _CONTEXT_WORDS = {
     "night": "night-time", "day": "daytime", "wet": "rainy", "urban": "city", "cave": "cave",
     "space": "space", "lake": "lake", "sea": "sea", "water": "waterside", "underwater": "underwater",
 }  # fmt: skip
+INSIDE = {"indoor", "space", "cave", "underwater"}  # contexts with no open air
 WIND_WORD = re.compile(r"\bwinds?\b(?!\s*-?\s*chimes?)")  # wind chimes are an instrument, not the weather
 TREE_WORD = re.compile(r"\b(?:trees?|leaves|forest|woods|branches|pines?|canopy)\b")
 
@@ -252,9 +253,10 @@ class RulePlanner:
         noted: set[str] = set()
         for clause in out.clauses:
             for match in fb.match_phrases(fb.unknown_phrases(clause), self.fallback_threshold):
-                if match.label in noted:  # "steam train" and "train crossing": one sound, one note
+                key = match.label if match.missing or match.type is None else match.type
+                if key in noted:  # "church bells" and "bells ringing": one sound, one layer, one note
                     continue
-                noted.add(match.label)
+                noted.add(key)
                 out.fallback.append(match)
                 score = fb.LABEL_SCORE if match.named and not match.missing else fb.FALLBACK_SCORE
                 where = f"{match.kind} label {match.label!r}" + (f" (recording {match.recording!r} in the pack)" if match.recording else "")
@@ -458,6 +460,8 @@ class RulePlanner:
                 or kind.name in analysis.excluded
                 or kind.category == "tonal"
                 or not RulePlanner._context_allows(kind.name, analysis.contexts)
+                # Nothing named the air outside, so an indoor scene is not filled with a breeze.
+                or (kind.category == "air" and bool(analysis.contexts & INSIDE))
             )
 
         best: Optional[tuple[float, str]] = None
@@ -471,7 +475,7 @@ class RulePlanner:
         if relaxed:
             return LayerChoice(best[1], BY_NAME[best[1]].default_role, score=best[0], source="similar", intensity=0.4)
         if role == "background" and best[0] < NEUTRAL_FILLER_BELOW:
-            inside = analysis.contexts & {"indoor", "space", "cave", "asleep"}
+            inside = analysis.contexts & (INSIDE | {"asleep"})
             for neutral in ("brown_noise", "pink_noise") if inside else ("breeze", "pink_noise"):
                 if allowed(BY_NAME[neutral]):
                     return LayerChoice(neutral, role, score=best[0], source="similar", intensity=0.4)

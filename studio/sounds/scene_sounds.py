@@ -74,10 +74,6 @@ audience | an audience murmuring before a show | cafe_murmur
 tourists | tourists talking and strolling around a square | cafe_murmur
 passengers | passengers waiting and talking, announcements | cafe_murmur
 classroom | a classroom of pupils talking and chairs scraping | children_playing ~ cafe_murmur
-reading | someone reading quietly, turning the pages of a book | page_turns
-newspaper | a newspaper's pages rustling as someone reads it | page_turns
-book | the pages of a book turning | page_turns
-studying | a student studying in silence, pages turning and a pen scratching | page_turns
 # --- domestic and indoor ---
 room tone | the quiet hum of an empty room, indoor room tone | room_tone ~ brown_noise
 air conditioner | an air conditioner humming steadily | room_tone ~ brown_noise

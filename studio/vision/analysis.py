@@ -23,6 +23,13 @@ import numpy as np
 from studio.types import Caption
 
 ANALYSIS_SIDE_PX = 128
+# "Indoors under warm artificial light" (set on the cafe example and synthetic frames): no
+# outdoor region at all, mean R-B at least INDOOR_MIN_WARMTH, warm hues over at least
+# INDOOR_MIN_WARM_SHARE of the frame, lit (luma >= INDOOR_MIN_LUMA) and not a flat wash.
+INDOOR_MIN_WARMTH = 0.2
+INDOOR_MIN_WARM_SHARE = 0.5
+INDOOR_MIN_LUMA = 0.16
+INDOOR_MIN_TEXTURE = 0.02
 MAX_FILENAME_WORDS = 6
 MAX_KEYWORD_CUES = 8
 
@@ -47,6 +54,11 @@ class Analysis:
     texture: float  # mean absolute luma step between neighbouring pixels
     regions: list[tuple[str, str, float]] = field(default_factory=list)  # (cue, phrase, centre_y)
     extra_cues: list[str] = field(default_factory=list)
+    indoor_light: bool = False  # no sky, land or water, lit warm and not dark: lamplight indoors
+
+    @property
+    def looks_indoor(self) -> bool:
+        return self.indoor_light
 
     @property
     def region_cues(self) -> list[str]:
@@ -185,13 +197,27 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
         regions.append(("fire", "bright orange firelight in the dark", centre(flame)))
     regions.sort(key=lambda r: r[2])
 
+    # No sky, water, vegetation, snow, sand or fire, yet lit and clearly warm with surfaces of
+    # some texture: what a photo under lamps or bulbs looks like (a cafe table, a living room).
+    # Daylight outdoors is neutral or cool unless the sun is low, and a low sun shows a sky.
+    # It says where the light comes from, not what is in the room.
+    indoor_light = (
+        not regions
+        and lum >= INDOOR_MIN_LUMA
+        and warmth >= INDOOR_MIN_WARMTH
+        and texture >= INDOOR_MIN_TEXTURE
+        and share(warm_px | (h_deg < 50) & (sat >= 0.25) & (val >= 0.16), rows >= 0) >= INDOOR_MIN_WARM_SHARE
+    )
+    if indoor_light:
+        extra.append("indoor")
+
     if lum < 0.16:
         light = "night"
     elif lum < 0.35 or (sunset and lum < 0.55):
         light = "dusk"
     else:
         light = "day"
-    return Analysis(colours, lum, light, warmth, saturation, texture, regions, extra)
+    return Analysis(colours, lum, light, warmth, saturation, texture, regions, extra, indoor_light)
 
 
 def _has_horizon(rgb: np.ndarray) -> bool:
@@ -247,6 +273,9 @@ def _colour_names(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 LIGHT_WORDS = {"day": "daylight", "dusk": "dusk light", "night": "the dark of night"}
+# With no region to name, the sentence starts from the light alone (never "an open scene":
+# nothing says the place is open).
+NO_REGION = {"day": "a scene", "dusk": "a scene", "night": "a dark scene"}
 
 
 def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]:
@@ -258,10 +287,13 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
     texture, date, keywords, file-name words) is in ``cues``, which the studio lists beneath
     the caption."""
     cues: list[str] = list(analysis.region_cues) + list(analysis.extra_cues)
-    scene = " above ".join(phrase for _, phrase, _ in analysis.regions) if analysis.regions else "an open scene"
+    scene = " above ".join(phrase for _, phrase, _ in analysis.regions) if analysis.regions else NO_REGION[analysis.light]
 
-    cues.append(analysis.light)
     tone = ""
+    if analysis.looks_indoor:
+        cues.append("artificial light")
+    else:
+        cues.append(analysis.light)
     if analysis.warmth > 0.08:
         cues.append("warm")
         tone = "warm "
@@ -284,9 +316,16 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
         cues.append("busy")
         mood = "busy with detail"
     light = LIGHT_WORDS[analysis.light]
-    sentence = f"{scene} in {tone}{light}" if not light.startswith("the ") else f"{scene} in {light}"
-    if mood:
-        sentence += f", {mood}"
+    if analysis.looks_indoor:
+        detail = {"": "textured surfaces", "busy with detail": "many details, a cluttered view"}.get(mood, "textured surfaces")
+        sentence = f"probably indoors, in warm artificial light, with {detail}"
+    else:
+        if not analysis.regions and analysis.light == "night":
+            sentence = "a dark scene at night"
+        else:
+            sentence = f"{scene} in {tone}{light}" if not light.startswith("the ") else f"{scene} in {light}"
+        if mood:
+            sentence += f", {mood}"
 
     colour_names = [name for name, _ in analysis.colours]
     cues.extend(colour_names)
