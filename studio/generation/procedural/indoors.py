@@ -85,7 +85,7 @@ def room_tone(ctx: Ctx):
     i, d = ctx.u("intensity"), ctx.u("density")
     frng = ctx.fixed_rng("room")
     # ventilation: intensity is how hard the air handling runs (more duct hump, more hum)
-    air = dsp.spectral_noise(rng, n, dsp.mix_mag((1.0, dsp.band_mag(30, 8000, 1.7)), (0.3 + 0.7 * i, dsp.band_mag(90, 350, 0.0))), shared=0.3)
+    air = dsp.spectral_noise(rng, n, dsp.mix_mag((1.0, dsp.band_mag(30, 8000, 1.7)), (1.0 + 1.0 * i, dsp.band_mag(90, 350, 0.0))), shared=0.3)
     mains = 50.0 if frng.random() < 0.5 else 60.0
     t0 = int(round(ctx.t0_s * sr))
     t = (t0 + np.arange(n)) / sr  # absolute time: the hum is continuous across chunks
@@ -95,4 +95,4 @@ def room_tone(ctx: Ctx):
     m = dsp.ctrl_len(n, sr)
     far = (0.3 + np.clip(dsp.smooth_random(rng, m, 0.1)[0], 0.0, None) ** 2) * d
     life = dsp.spectral_noise(rng, n, dsp.band_mag(40, 1500, 1.5), shared=0.5) * dsp.upsample(far, n, sr)
-    return air + hum[None, :] * np.float32(0.9) + 0.6 * life
+    return air + hum[None, :] * np.float32(0.9) + 1.2 * life  # (0.6 before the mix_mag fix made the air a slope like it)

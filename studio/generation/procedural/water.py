@@ -159,13 +159,15 @@ def ocean_surf(ctx: Ctx):
         g = dsp.pan_gains(pan)
         env_lo += size * body * g
         env_hi += size * crash * g
-    roar = _wash(ctx, 30, 700, 2.0, shared=0.3)
+    # the roar of the surf is a low-mid rush (the beach recording peaks at 0.5-1 kHz and is
+    # 15 dB down at 63 Hz): no sub-bass
+    roar = _wash(ctx, 90, 900, 1.2, shared=0.3)
     # the crash and the fizzing foam after it: one noise, its level flickering with bubbles
     crash = dsp.spectral_noise(rng, n, dsp.mix_mag((0.5 + 0.4 * i, dsp.band_mag(300, 9000, 1.0)), (0.35, dsp.band_mag(2000, 14000, 0.3))), shared=0.1)
     fizz = np.float32(0.6) + np.float32(0.4) * dsp.upsample(np.abs(dsp.smooth_random(rng, m, 40.0, 2)), n, sr)
     lo = dsp.upsample(env_lo + 0.08, n, sr)
     hi = dsp.upsample(env_hi + 0.06, n, sr)  # some foam fizz is always there
-    return (1.2 - 0.6 * i) * roar * lo + crash * hi * fizz  # bigger waves: more crash over the roar
+    return (0.8 - 0.4 * i) * roar * lo + crash * hi * fizz  # bigger waves: more crash over the roar
 
 
 def _lap_envelope(rng: np.random.Generator, m: int, duration_s: float, per_min: float, start_s: float = -3.0) -> np.ndarray:
