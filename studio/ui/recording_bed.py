@@ -5,7 +5,8 @@ under ``BED_KEY`` and switches to the Studio. :func:`start_from_request` (called
 page once its settings are read) takes that request exactly once and starts a new project:
 the tags' caption, a plan from it with the user's recording as the bed
 (:func:`studio.reverse.handoff.plan_from_recording`) for the Studio's style, length and seed,
-and no image. The plan is the one the table shows; Generate renders it.
+and no image. The plan is the one the table shows; Generate renders it. As after a new image,
+the previous result stays playable (and Undo brings the previous project back) until then.
 """
 
 from __future__ import annotations
@@ -43,5 +44,5 @@ def start_from_request(sess: StudioSession, settings: dict[str, Any]) -> bool:
     sess.ui["plan_key"] = (plan.caption.text, plan.caption.source, settings["style"], settings["duration_s"],
                            settings["seed"], settings["planner"])
     st.info(f"New project from your recording: it is the bed ({len(plan.layers) - 1} more layers from its tags). "
-          "Press Generate to hear it.")
+            "Press Generate to hear it.")
     return True
