@@ -40,7 +40,7 @@ from studio.errors import AudioError, InputError, StudioError
 from studio.generation.neural_base import check_request
 from studio.generation.samples_index import SampleEntry, SampleIndex, read_audio
 from studio.generation.pack_limiter import limited_pack_audio, needs_limiter
-from studio.generation.samples_pack import pack_gain, pack_gain_db, pack_index
+from studio.generation.samples_pack import PACK_LEVEL_LUFS, PACK_PEAK_DBFS, pack_gain, pack_gain_db, pack_index
 from studio.types import AudioClip, Progress, no_progress
 
 OUTPUT_RATE = 48_000
@@ -153,12 +153,17 @@ class SamplesBackend:
         float32 ``(channels, frames)`` at 48 kHz; the same seed gives the same choice.
         ``params``: ``top_k`` (how many best matches to choose among, default 3);
         ``recording`` (a pack recording's name: that recording only, at most its own length,
-        never chained to itself: the mixer arranges it over the track); ``distance`` (0..1).
-        The same seed gives the same choice."""
+        never chained to itself: the mixer arranges it over the track); ``file`` (the absolute
+        path of one of the user's recordings, used the same way: "use my recording as the
+        bed"); ``distance`` (0..1). The same seed gives the same choice."""
         check_request(prompt, duration_s, seed)
         cb = progress or no_progress
         duration_s = min(float(duration_s), self.max_clip_s)
         frames = max(1, int(round(duration_s * OUTPUT_RATE)))
+        if params.get("file"):
+            out = _distance_filter(self._user_file(Path(str(params["file"])), frames), params.get("distance"))
+            cb(1.0, "samples: your recording")
+            return AudioClip(np.ascontiguousarray(out), OUTPUT_RATE)
         self.refresh()
         top = self._top(prompt, params)
         if params.get("recording"):
@@ -209,6 +214,28 @@ class SamplesBackend:
         self._last_choice = chosen
         self._last_skipped = [{k: v for k, v in item.items() if k != "path"} for item in skipped]
         return AudioClip(np.ascontiguousarray(out[:, :frames]), OUTPUT_RATE)
+
+    def _user_file(self, path: Path, frames: int) -> np.ndarray:
+        """The start of the user's recording ``path`` (at most ``frames`` at 48 kHz, at most
+        stereo), levelled like the pack (:data:`PACK_LEVEL_LUFS`, peak at most
+        :data:`PACK_PEAK_DBFS`). Only that stretch is read."""
+        from studio.evaluation.clap import resample
+        from studio.generation.samples_index import probe
+        from studio.mixing.loudness import integrated_lufs
+
+        total, rate, _channels, error = probe(path)
+        if error:
+            raise AudioError(f"cannot use your recording {str(path)!r} as the bed: {error}")
+        need = min(total, -(-frames * rate // OUTPUT_RATE) + RESAMPLE_MARGIN)
+        data, rate = read_audio(path, 0, need)
+        out = _at_most_stereo(resample(data, rate, OUTPUT_RATE)[:, :frames])
+        lufs = integrated_lufs(out, OUTPUT_RATE)
+        peak_db = 20.0 * np.log10(float(np.abs(out).max()) + 1e-12)
+        gain_db = min(PACK_LEVEL_LUFS - lufs, PACK_PEAK_DBFS - peak_db) if np.isfinite(lufs) else 0.0
+        self._last_choice = [{"file": path.name, "similarity": 1.0, "offset_s": 0.0, "text": "your recording",
+                              "source": "user file"}]
+        self._last_skipped = []
+        return (out * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
 
     @staticmethod
     def _pick(rng: np.random.Generator, weights: np.ndarray, last: int) -> int:
@@ -283,7 +310,7 @@ class SamplesBackend:
         folders = (["bundled recordings"] if self.pack else []) + ([str(self.folder)] if self.folder else [])
         meta: dict[str, Any] = {"backend": self.name, "folder": " + ".join(folders),
                                 "files_indexed": sum(len(i) for i in self._indexes())}
-        if prompt:
+        if prompt and not params.get("file"):
             meta["matches"] = [{"file": e.path, "similarity": round(s, 4)} for (_, e), s in self._top(prompt, params)]
         if self._last_choice:
             meta["chosen"] = list(self._last_choice)
@@ -292,7 +319,7 @@ class SamplesBackend:
                 meta["credits"] = [by_file()[f].credit() for f in pack_files]
             meta["licence"] = "; ".join(
                 ([f"{by_file()[f].licence} ({by_file()[f].author})" for f in pack_files])
-                + (["the user's own recordings"] if any(c.get("source") == "folder" for c in self._last_choice) else [])
+                + (["the user's own recordings"] if any(c.get("source") in ("folder", "user file") for c in self._last_choice) else [])
             )
         skipped = [{"file": path, "reason": reason} for path, reason in (self.index.skipped if self.index else [])]
         skipped += [s for s in self._last_skipped if s["file"] not in {k["file"] for k in skipped}]

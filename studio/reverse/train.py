@@ -20,7 +20,8 @@ It writes ``studio/reverse/data/tagger.npz`` (the weights, no pickle) and
 ``studio/reverse/data/tagger.json`` (what it was trained on and the leave-one-file-out
 accuracy: for each recording, a model trained without any window of that file, scored on
 that file's windows; a file counts as a top-3 hit when one of its labels is among the three
-most probable tags of its averaged windows). Deterministic: the same code gives the same file.
+most probable tags of its averaged windows; ``rank`` is where the best of its labels came
+among all classes, 1 = first). Deterministic: the same code gives the same file.
 """
 
 from __future__ import annotations
@@ -133,12 +134,15 @@ def leave_one_file_out(data, Y, classes, top_k: int = 3) -> dict:
         order = np.argsort(-p)
         top = [classes[i] for i in order[:top_k]]
         want = recording_labels(name)
+        rank = 1 + min(int(np.flatnonzero(order == classes.index(w))[0]) for w in want)
         files[name] = {"labels": want, "top": top, "top1": top[0] in want, "hit": bool(set(want) & set(top)),
+                       "rank": rank,
                        "trainable": any((Y[keep][:, classes.index(w)] > 0).any() for w in want)}
     n = len(files)
     return {
         f"top{top_k}_accuracy": round(sum(f["hit"] for f in files.values()) / n, 3),
         "top1_accuracy": round(sum(f["top1"] for f in files.values()) / n, 3),
+        "median_rank": float(np.median([f["rank"] for f in files.values()])),
         "files": files,
     }
 

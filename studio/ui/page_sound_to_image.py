@@ -11,6 +11,8 @@ import io
 import tempfile
 from pathlib import Path
 
+from studio.ui.guard import page
+
 K = "s2i."  # widget key prefix
 
 
@@ -30,6 +32,7 @@ def _input_path(st) -> Path | None:
     return next(r.path for r in RECORDINGS if r.name == name)
 
 
+@page
 def render() -> None:
     import streamlit as st
 
@@ -38,9 +41,8 @@ def render() -> None:
     from studio.reverse.handoff import BED_KEY, bed_request
     from studio.reverse.pipeline import imagine
     from studio.reverse.prompt import DEFAULT_STYLE, STYLES
-    from studio.ui.navigation import ensure_app, page_path
+    from studio.ui.navigation import page_path
 
-    ensure_app()
     st.title("Sound to Image")
     st.caption("Tag a recording, turn the tags into an image prompt and make cover art from it.")
     path = _input_path(st)

@@ -20,7 +20,7 @@ import streamlit as st
 
 from studio.errors import CancelledError, ImageError, StudioError
 from studio.types import ScenePlan
-from studio.ui import gallery, widgets
+from studio.ui import gallery, recording_bed, widgets
 from studio.ui.engine import DOWNLOAD_FORMATS, SAVING, STEM_FORMATS, ImageInput, StudioSession, change_kind
 from studio.ui.guard import guarded, page, show_error
 from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
@@ -46,6 +46,7 @@ CAPTION_SOURCES = {
     "blip2": "BLIP-2",
     "blip": "BLIP",
     "user": "you (typed)",
+    "recording": "the sound tags of your recording",
 }
 
 
@@ -595,6 +596,7 @@ def render() -> None:
     _undo(sess)
     show_flashes()
     settings = _sidebar(sess)
+    recording_bed.start_from_request(sess, settings)  # "use my recording as the bed" (Sound to Image)
     _input(sess)
     _caption(sess)
     if sess.caption is not None:

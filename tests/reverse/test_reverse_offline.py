@@ -25,6 +25,12 @@ def test_shipped_weights_match_the_training_code():
     lofo = report["leave_one_file_out"]
     assert len(lofo["files"]) == 11 and 0 <= lofo["top3_accuracy"] <= 1
     assert all(not set(f["labels"]) & set(f["top"]) or f["hit"] for f in lofo["files"].values())
+    n_classes = len(class_labels())
+    for f in lofo["files"].values():  # rank of the best label: hits are exactly ranks 1..3
+        assert 1 <= f["rank"] <= n_classes and f["hit"] == (f["rank"] <= 3) and f["top1"] == (f["rank"] == 1)
+    ranks = sorted(f["rank"] for f in lofo["files"].values())
+    assert lofo["median_rank"] == ranks[len(ranks) // 2]
+    assert lofo["top1_accuracy"] == round(sum(f["top1"] for f in lofo["files"].values()) / 11, 3)
 
 
 @pytest.mark.parametrize("name", ["fireplace", "rain", "birds", "waves", "summer-night"])

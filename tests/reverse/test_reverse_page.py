@@ -43,9 +43,10 @@ def test_pack_recording_to_tags_prompt_and_painting(page):
     assert at.get("download_button")  # the image can be downloaded
 
     at.button(key="s2i.to_studio").click().run()
-    hand = at.session_state[BED_KEY]
-    assert hand["path"].endswith("fireplace.ogg") and "campfire" in hand["caption"]
-    assert hand["layer_types"][0] == "campfire"
+    assert not at.exception and BED_KEY not in at.session_state  # the Studio page took the request
+    plan = at.session_state["studio.session"].plan  # tests/ui/test_ui_recording_bed.py has the rest
+    assert plan.layers[0].params["file"].endswith("fireplace.ogg") and "campfire" in plan.caption.text
+    assert "campfire" not in [l.params.get("type") for l in plan.layers[1:]]  # the recording is that bed
 
 
 def test_bad_upload_is_one_clear_message(page):
