@@ -114,6 +114,18 @@ def _fallback_reason(spec: LayerSpec, backend_name: str) -> str:
     return f"{spec.backend} unavailable; rendered with {backend_name}"
 
 
+def _likely_fresh(spec: LayerSpec) -> bool:
+    """Whether ``spec`` will probably become a fresh bed (a cheap TakeChain to generate)."""
+    return spec.role == "background" and spec.backend in FRESH_BACKENDS and spec.loop_s is None
+
+
+def _prefetch_fresh(plan: ScenePlan, sources: Sequence[LayerSource]):
+    from studio.mixing.fresh import prefetch_chains
+
+    frames = int(round(plan.duration_s * plan.sample_rate))
+    return prefetch_chains([s.chain for s in sources if s.chain is not None], frames, plan.sample_rate)
+
+
 def _record_fallbacks(plan: ScenePlan, sources: list[LayerSource]) -> tuple[ScenePlan, list[LayerSource]]:
     """Write the backend each layer really used into the plan, so the manifest re-renders
     what was heard (not what was asked for) and says why."""
@@ -309,11 +321,21 @@ class SoundscapePipeline:
             self.release_stages()
         sources = []
         n = len(plan.layers)
-        for i, spec in enumerate(plan.layers):
-            cb(0.7 * i / n, f"generating {spec.name} ({spec.backend})")
-            sources.append(self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * i / n, 0.7 * (i + 1) / n)))
-        plan, sources = _record_fallbacks(plan, sources)
-        return self.mix(plan, sources, progress=scaled_progress(cb, 0.7, 1.0))
+        prefetch = None
+        try:
+            for i, spec in enumerate(plan.layers):
+                if prefetch is None and not _likely_fresh(spec) and any(s.chain is not None for s in sources):
+                    # Fresh beds generated so far start rendering in worker processes now, while
+                    # this thread generates the other layers (docs/architecture.md, "Fresh beds
+                    # start early"); the mixer then finds them spooled.
+                    prefetch = _prefetch_fresh(plan, sources)
+                cb(0.7 * i / n, f"generating {spec.name} ({spec.backend})")
+                sources.append(self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * i / n, 0.7 * (i + 1) / n)))
+            plan, sources = _record_fallbacks(plan, sources)
+            return self.mix(plan, sources, progress=scaled_progress(cb, 0.7, 1.0))
+        finally:
+            if prefetch is not None:
+                prefetch.cancel()  # done by now unless the render failed or was cancelled
 
     def mix(self, plan: ScenePlan, sources: Sequence[LayerSource], *, progress: Optional[Progress] = None) -> Soundscape:
         from studio.mixing import render_soundscape

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import weakref
 from collections import deque
 from typing import Optional, Sequence
@@ -141,6 +142,59 @@ def fitted_chain(chain: TakeChain, frames: int, sample_rate: int) -> TakeChain:
 
 
 _SPOOLS: "weakref.WeakKeyDictionary[TakeChain, dict]" = weakref.WeakKeyDictionary()
+_PREFETCH_LOCK = threading.Lock()
+_PREFETCH: list["Prefetch"] = []  # started and not yet collected by spool_chains
+
+
+class Prefetch:
+    """Fresh beds being spooled on a background thread (their takes in worker processes) while
+    the caller does other work, e.g. the pipeline generating the other layers: on a 2-core
+    machine those serial seconds then overlap the parallel bed rendering. :func:`spool_chains`
+    waits for a prefetch of its chains and reuses the spools; the result is the same as
+    spooling there (same takes, same order). :meth:`cancel` stops it between takes."""
+
+    def __init__(self, chains: Sequence[TakeChain], frames: int, sample_rate: int) -> None:
+        self.chains, self.frames, self.sample_rate = list(chains), int(frames), int(sample_rate)
+        self.cancelled = threading.Event()
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._run, name="studio-bed-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            _spool(self.chains, self.frames, self.sample_rate, no_progress, self.cancelled)
+        except BaseException as exc:  # noqa: BLE001 - spool_chains renders again and raises it there
+            self.error = exc
+
+    def covers(self, chains: Sequence[TakeChain], frames: int, sample_rate: int) -> bool:
+        return (frames, sample_rate) == (self.frames, self.sample_rate) and any(
+            any(c is d for d in self.chains) for c in chains)
+
+    def wait(self) -> None:
+        self.thread.join()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self.thread.join()
+        _forget(self)
+
+
+def _forget(prefetch: Prefetch) -> None:
+    with _PREFETCH_LOCK:
+        if prefetch in _PREFETCH:
+            _PREFETCH.remove(prefetch)
+
+
+def prefetch_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int) -> Optional[Prefetch]:
+    """Start spooling ``chains`` in the background (None when there is nothing to do or no
+    second core to do it on). Call :meth:`Prefetch.cancel` if the render is abandoned."""
+    todo = [c for c in chains if (frames, sample_rate) not in _SPOOLS.get(c, {})]
+    if not todo or (os.cpu_count() or 1) < 2:
+        return None
+    prefetch = Prefetch(todo, frames, sample_rate)
+    with _PREFETCH_LOCK:
+        _PREFETCH.append(prefetch)
+    prefetch.thread.start()
+    return prefetch
 
 
 def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
@@ -148,7 +202,16 @@ def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
     """The spool of every chain (rendered now unless this chain already has one for this
     length), all chains' takes sharing one process pool. A chain made for another length is
     fitted to this one first (:func:`fitted_chain`)."""
-    cb = progress or no_progress
+    with _PREFETCH_LOCK:
+        waiting = [p for p in _PREFETCH if p.covers(chains, frames, sample_rate)]
+    for prefetch in waiting:
+        prefetch.wait()  # its spools are then in _SPOOLS; a failed one is redone (and raised) below
+        _forget(prefetch)
+    return _spool(chains, frames, sample_rate, progress or no_progress, None)
+
+
+def _spool(chains: Sequence[TakeChain], frames: int, sample_rate: int, cb: Progress,
+           cancelled: Optional[threading.Event]) -> list[_Spool]:
     keys = list(chains)  # the cache stays keyed by the caller's chains
     chains = [fitted_chain(c, frames, sample_rate) for c in chains]
     spools: list[Optional[_Spool]] = []
@@ -164,8 +227,10 @@ def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
     total = len(todo)
     done = 0
     if total >= POOL_MIN_TAKES and (os.cpu_count() or 1) > 1:
-        done = _spool_in_pool(chains, spools, todo, cb, sample_rate)
+        done = _spool_in_pool(chains, spools, todo, cb, sample_rate, cancelled)
     for done in range(done, total):  # in this process (few takes, one core, or no pool)
+        if cancelled is not None and cancelled.is_set():
+            return spools  # type: ignore[return-value] - abandoned: nothing is registered
         i, k = todo[done]
         spools[i].add(project_take(chains[i], k, sample_rate))
         cb((done + 1) / total, f"fresh bed material: take {done + 1}/{total}")
@@ -178,7 +243,7 @@ def spool_chains(chains: Sequence[TakeChain], frames: int, sample_rate: int,
     return spools  # type: ignore[return-value]
 
 
-def _spool_in_pool(chains, spools, todo, cb, sample_rate: int) -> int:
+def _spool_in_pool(chains, spools, todo, cb, sample_rate: int, cancelled: Optional[threading.Event] = None) -> int:
     """Render ``todo`` in worker processes, in order; returns how many takes were spooled
     (all of them, unless the pool broke: the caller renders the rest itself)."""
     import multiprocessing
@@ -195,6 +260,10 @@ def _spool_in_pool(chains, spools, todo, cb, sample_rate: int) -> int:
             pending: deque = deque()
             nxt = 0
             while done < total:
+                if cancelled is not None and cancelled.is_set():
+                    for fut in pending:
+                        fut.cancel()
+                    return done
                 while nxt < total and len(pending) < IN_FLIGHT:
                     i, k = todo[nxt]
                     pending.append(pool.submit(project_take, chains[i], k, sample_rate))
