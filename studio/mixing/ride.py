@@ -11,13 +11,15 @@ hop energies (no extra metering pass, so it is nearly free):
 1. *Detector*: the beds' short-term loudness, a centred 3-s mean of the hop energies at control
    points every :data:`CONTROL_HOPS` hops (0.5 s). Hops under an event (plus a margin) are left
    out and bridged, so the detector hears the beds only and the ride never ducks for an event.
-2. *Gain*: ``-k (detector - median)`` dB (the swings pulled towards the bed's median level by a
-   fraction ``k``), clamped to +-:data:`RIDE_MAX_DB` and slew-limited to
-   :data:`RIDE_MAX_DB_PER_S` (forward, then backward: no lag, and the bound holds exactly), then
-   rounded by a short moving mean (which keeps both bounds).
-3. *Just enough*: ``k`` is the smallest (bisection) for which the LRA predicted from the hop
+2. *Gain*: the detector is held within a window of ``W`` LU around its median: each control
+   point is pushed back inside by what it is outside, the curve clamped to +-:data:`RIDE_MAX_DB`
+   and slew-limited to :data:`RIDE_MAX_DB_PER_S` (forward, then backward: no lag, and the bound
+   holds exactly, also inside the amplitude-linear ramps); repeated
+   :data:`RIDE_ITERATIONS` times, as the bounds leave part of each push undone.
+3. *Just enough*: ``W`` is the widest (bisection) for which the LRA predicted from the hop
    energies times the ride's mean square gain is under ``ceiling - LRA_MARGIN_LU``; tracks
-   already under the ceiling are not ridden at all.
+   already under that are not ridden at all. When no window gets there, the one that comes
+   closest is used and the master's note says why.
 
 The gain is applied to the whole pre-master sum (beds and events alike), so events keep their
 level over the bed they sit on (the event caps of :mod:`studio.mixing.arrange` still hold). It is
