@@ -11,13 +11,15 @@ hop energies (no extra metering pass, so it is nearly free):
 1. *Detector*: the beds' short-term loudness, a centred 3-s mean of the hop energies at control
    points every :data:`CONTROL_HOPS` hops (0.5 s). Hops under an event (plus a margin) are left
    out and bridged, so the detector hears the beds only and the ride never ducks for an event.
-2. *Gain*: ``-k (detector - median)`` dB (the swings pulled towards the bed's median level by a
-   fraction ``k``), clamped to +-:data:`RIDE_MAX_DB` and slew-limited to
-   :data:`RIDE_MAX_DB_PER_S` (forward, then backward: no lag, and the bound holds exactly), then
-   rounded by a short moving mean (which keeps both bounds).
-3. *Just enough*: ``k`` is the smallest (bisection) for which the LRA predicted from the hop
+2. *Gain*: the detector is held within a window of ``W`` LU around its median: each control
+   point is pushed back inside by what it is outside, the curve clamped to +-:data:`RIDE_MAX_DB`
+   and slew-limited to :data:`RIDE_MAX_DB_PER_S` (forward, then backward: no lag, and the bound
+   holds exactly, also inside the amplitude-linear ramps); repeated
+   :data:`RIDE_ITERATIONS` times, as the bounds leave part of each push undone.
+3. *Just enough*: ``W`` is the widest (bisection) for which the LRA predicted from the hop
    energies times the ride's mean square gain is under ``ceiling - LRA_MARGIN_LU``; tracks
-   already under the ceiling are not ridden at all.
+   already under that are not ridden at all. When no window gets there, the one that comes
+   closest is used and the master's note says why.
 
 The gain is applied to the whole pre-master sum (beds and events alike), so events keep their
 level over the bed they sit on (the event caps of :mod:`studio.mixing.arrange` still hold). It is
@@ -36,13 +38,14 @@ import numpy as np
 from studio.mixing.loudness import SHORT_TERM_HOPS, LoudnessResult, loudness_range
 
 RIDE_MAX_DB = 6.0  # most the ride lifts or lowers the beds
-RIDE_MAX_DB_PER_S = 1.5  # fastest gain change: a slow leveller (a 6 dB move takes 4 s), not a pumping compressor
+RIDE_MAX_DB_PER_S = 2.0  # fastest gain change: a slow leveller (a 6 dB move takes 3 s), not a pumping compressor
 CONTROL_HOPS = 5  # one control point every 5 hops (0.5 s)
-SMOOTH_POINTS = 4  # moving mean over 2 s rounds the slew limiter's corners
+SMOOTH_POINTS = 1  # moving mean over this many control points (1 = none: rounding the corners cost range)
 LRA_MARGIN_LU = 0.3  # aim this far under the ceiling (the limiter and fades move LRA a little)
 EVENT_MARGIN_S = 0.5
 EVENT_MASK_MAX_S = 4.0  # hops this close to an event are not beds-only
-BISECT_STEPS = 14
+BISECT_STEPS = 10
+RIDE_ITERATIONS = 4
 MIN_BODY_HOPS = 2 * SHORT_TERM_HOPS
 
 
@@ -78,7 +81,10 @@ class Ride:
     def max_slope_db_per_s(self) -> float:
         if self.gains_db.size < 2:
             return 0.0
-        return float(np.abs(np.diff(self.gains_db)).max()) * self.sample_rate / self.control
+        # steepest point of each amplitude-linear ramp: its low end
+        g = 10.0 ** (self.gains_db / 20.0)
+        rel = np.abs(np.diff(g)) / np.minimum(g[1:], g[:-1])
+        return float(rel.max()) * 20.0 / math.log(10.0) * self.sample_rate / self.control
 
     def gain(self, start: int, n: int) -> np.ndarray:
         """float32 ``(n,)`` gains for frames ``start..start+n``."""
@@ -124,12 +130,15 @@ def _event_mask(arr, hops: int, hop: int, sample_rate: int) -> np.ndarray:
 
 
 def _slew(x: np.ndarray, step: float) -> np.ndarray:
-    y = x.copy()
-    for i in range(1, y.size):
-        y[i] = min(max(y[i], y[i - 1] - step), y[i - 1] + step)
-    for i in range(y.size - 2, -1, -1):
-        y[i] = min(max(y[i], y[i + 1] - step), y[i + 1] + step)
-    return y
+    """``x`` with neighbours at most ``step`` apart: forward, then backward (no lag)."""
+    y = x.tolist()
+    for i in range(1, len(y)):
+        p = y[i - 1]
+        y[i] = min(max(y[i], p - step), p + step)
+    for i in range(len(y) - 2, -1, -1):
+        p = y[i + 1]
+        y[i] = min(max(y[i], p - step), p + step)
+    return np.asarray(y)
 
 
 def _smooth(x: np.ndarray, points: int) -> np.ndarray:
@@ -167,7 +176,7 @@ def plan_ride(pre: LoudnessResult, arr, spec, sample_rate: int, frames: int) -> 
     e = np.asarray(pre.hop_energy[0] + pre.hop_energy[1], np.float64)
     hops = e.size
     a, b = body_hops(spec, sample_rate, hop, hops)
-    info: dict[str, Any] = {"strength": 0.0}
+    info: dict[str, Any] = {}
     if ceiling is None or b - a < MIN_BODY_HOPS:
         return None, info
     before = loudness_range(e[a:b], hop)
@@ -184,35 +193,48 @@ def plan_ride(pre: LoudnessResult, arr, spec, sample_rate: int, frames: int) -> 
     inside = (points >= a) & (points < b)
     if inside.sum() < 4:
         return None, info
-    level = _detector(e, beds, a, b, points[inside])
-    centred = level - float(np.median(level))
-    step = RIDE_MAX_DB_PER_S * CONTROL_HOPS * hop / sample_rate
+    pts = points[inside]
+    # Largest step between control points whose amplitude-linear ramp never changes faster
+    # than RIDE_MAX_DB_PER_S (the dB slope of a linear ramp is steepest at its low end).
+    control_s = CONTROL_HOPS * hop / sample_rate
+    step = 20.0 * math.log10(1.0 + RIDE_MAX_DB_PER_S * control_s * math.log(10.0) / 20.0)
     first, last = np.flatnonzero(inside)[[0, -1]]
 
-    def curve(k: float) -> np.ndarray:
-        g = _smooth(_slew(np.clip(-k * centred, -RIDE_MAX_DB, RIDE_MAX_DB), step), SMOOTH_POINTS)
+    def expand(g: np.ndarray) -> np.ndarray:
         out = np.empty(n_ctrl)
         out[first : last + 1] = g
         out[:first] = g[0]
         out[last + 1 :] = g[-1]
         return out
 
+    def curve(window: float) -> np.ndarray:
+        """Hold the beds' short-term loudness within ``window`` LU around its median: push each
+        control point back inside by what it is outside, then bound, slew-limit and round the
+        curve; repeated, as the bounds leave part of each push undone."""
+        g = np.zeros(pts.size)
+        for _ in range(RIDE_ITERATIONS):
+            level = _detector(e * hop_gain2(expand(g), hops), beds, a, b, pts)
+            mid = float(np.median(level))
+            push = np.clip(level, mid - window / 2, mid + window / 2) - level
+            g = _smooth(_slew(np.clip(g + push, -RIDE_MAX_DB, RIDE_MAX_DB), step), SMOOTH_POINTS)
+        return expand(g)
+
     def predict(g: np.ndarray) -> float:
         return loudness_range(e[a:b] * hop_gain2(g, hops)[a:b], hop)
 
-    lo, hi = 0.0, 1.0
-    best = curve(hi)
+    # The widest window (the least riding) that brings the LRA under the target.
+    lo, hi = 0.0, before
+    best = curve(lo)
     reached = predict(best)
     if reached > target:
-        # The ceiling is out of reach: take the strength that comes closest (riding harder
-        # than that would only move the swings elsewhere).
-        for k in np.linspace(0.1, 0.9, 9):
-            g = curve(float(k))
+        # The ceiling is out of reach: take the window that comes closest.
+        for w in np.linspace(0.1, 0.9, 9) * before:
+            g = curve(float(w))
             lra = predict(g)
             if lra < reached - 0.01:
-                hi, best, reached = float(k), g, lra
+                lo, best, reached = float(w), g, lra
         if reached >= before:
-            return None, {**info, "strength": 0.0, "body_lra_predicted_lu": round(before, 2), "limited": True}
+            return None, {**info, "body_lra_predicted_lu": round(before, 2), "limited": True}
         info["limited"] = True
     else:
         for _ in range(BISECT_STEPS):
@@ -220,10 +242,10 @@ def plan_ride(pre: LoudnessResult, arr, spec, sample_rate: int, frames: int) -> 
             g = curve(mid)
             lra = predict(g)
             if lra <= target:
-                hi, best, reached = mid, g, lra
+                lo, best, reached = mid, g, lra
             else:
-                lo = mid
-    info.update({"strength": round(hi, 4), "body_lra_predicted_lu": round(reached, 2)})
+                hi = mid
+    info.update({"window_lu": round(lo, 2), "body_lra_predicted_lu": round(reached, 2)})
     # Would the beds alone meet the ceiling? (Tells a note whether beds or events are in the way.)
     bed_hops = beds[a:b]
     if bed_hops.sum() >= SHORT_TERM_HOPS and bed_hops.sum() < b - a:
@@ -234,7 +256,7 @@ def plan_ride(pre: LoudnessResult, arr, spec, sample_rate: int, frames: int) -> 
 
 def ride_report(ride: Optional[Ride], info: dict[str, Any]) -> dict[str, Any]:
     """The master report's ``bed_ride`` block: what the ride did (zeros when it did nothing)."""
-    out: dict[str, Any] = {"strength": float(info.get("strength", 0.0)), "gain_db_min": 0.0, "gain_db_max": 0.0,
+    out: dict[str, Any] = {"window_lu": info.get("window_lu"), "gain_db_min": 0.0, "gain_db_max": 0.0,
                            "max_slope_db_per_s": 0.0, "limit_db": RIDE_MAX_DB,
                            "limit_db_per_s": RIDE_MAX_DB_PER_S}
     if ride is not None:
