@@ -238,8 +238,9 @@ def export_soundscape(
 
     - ``mix_format`` wav (default) / flac / ogg / mp3; ``mix_subtype`` defaults to PCM_24 for WAV/FLAC.
     - ``stem_format`` flac (default, 24-bit; decodes bit-exactly to the 24-bit WAV) or wav
-      (``stem_subtype`` FLOAT by default, or PCM_24/PCM_16). Stems are pre-master: an integer
-      stem louder than full scale is clipped, and the manifest's ``export.stems_clipped`` names it.
+      (``stem_subtype`` FLOAT by default, or PCM_24/PCM_16). Stems are printed at mix level (the
+      ride and master gain applied, before bass mono and the limiter), so they sum to the mix; an
+      integer stem over full scale is clipped, and the manifest's ``export.stems_clipped`` names it.
     - ``loop_ready`` adds ``mix-loop.<ext>``, gapless on repeat (no fades, see studio.mixing.loop_ready).
     - ``fade_in_s`` / ``fade_out_s`` (seconds) replace the master's fades first (a re-mix, see
       :func:`with_fades`); the manifest's plan then records them.

@@ -22,9 +22,10 @@ MIX_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 STEM_FORMATS = ("wav", "flac")
 LOSSY_FORMATS = frozenset({"ogg", "mp3"})  # kept under the ceiling after decoding (studio.mixing.lossy)
-# Stems default to FLAC 24-bit (lossless, a third of float WAV's size). Stems are pre-master: with a
-# negative master gain one can exceed full scale, which integer formats clip (reported in the
-# manifest); WAV stems therefore default to 32-bit float, which never clips.
+# Stems default to FLAC 24-bit (lossless, a third of float WAV's size). Stems are printed at mix level
+# (after the slow ride and the master gain, before bass mono and the limiter), so they sum to the mix
+# and an integer stem clips only where the mix itself would (reported in the manifest); WAV stems
+# default to 32-bit float, which never clips.
 STEM_DEFAULT_SUBTYPE = {"wav": "FLOAT", "flac": "PCM_24"}
 RESERVED_NAMES = frozenset({"manifest.json", "stems"})
 

@@ -156,14 +156,25 @@ class MasterRun:
 
     def iter_mix(self, settings: MasterSettings, chunk_frames: Optional[int] = None,
                  with_stems: bool = False) -> Iterator[Any]:
-        """Mastered float32 ``(2, n)`` chunks; with ``with_stems`` yields ``(mix, [stem, ...])``."""
+        """Mastered float32 ``(2, n)`` chunks; with ``with_stems`` yields ``(mix, [stem, ...])``, the
+        stems at mix level (``Stem.render`` times the master gain)."""
         run = self if chunk_frames in (None, self.chunk) else MasterRun(self.arr, self.spec, int(chunk_frames))
         if not with_stems:
             yield from run.mastered(settings)
             return
         queue: deque = deque()
+        ride, gain, pos = settings.ride, np.float32(settings.gain), 0
         for out in run.mastered(settings, pre=run.pre_chunks(settings.side_gain, queue)):
-            yield out, queue.popleft()
+            stems = queue.popleft()
+            if stems:
+                # Stems are printed at the level they play in the mix: the slow ride (a fader
+                # automation) and the master gain, before bass mono and the limiter. They sum to the
+                # mix, and an integer stem only clips where the mix itself would.
+                n = stems[0].shape[1]
+                g = gain if ride is None else ride.gain(pos, n) * gain
+                stems = [s * g for s in stems]
+                pos += n
+            yield out, stems
 
     # ------------------------------------------------------------------ passes
 

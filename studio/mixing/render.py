@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional, Sequence
 
+import numpy as np
+
 from studio.mixing.arrange import Arrangement
 from studio.mixing.fresh import FreshBed
 from studio.mixing.master import MasterRun, MasterSettings
@@ -57,6 +59,13 @@ def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[st
     return meta
 
 
+def _ridden_stem(arr: Arrangement, index: int, ride: Optional[Any], start: int, n: int) -> np.ndarray:
+    """A stem as exported: the layer after its fader and the master's slow ride (if any), so the
+    stems sum to the mix before the master gain, bass mono and limiter."""
+    x = arr.stem(index, start, n)
+    return x if ride is None else x * ride.gain(start, n)
+
+
 def soundscape_from(arr: Arrangement, sources: Sequence[LayerSource], progress: Optional[Progress] = None) -> Soundscape:
     """Master ``arr`` (two or more chunked passes) and wrap it as a :class:`Soundscape`."""
     plan = arr.plan
@@ -70,7 +79,7 @@ def soundscape_from(arr: Arrangement, sources: Sequence[LayerSource], progress: 
             model=src.model,
             sample_rate=arr.sample_rate,
             frames=arr.frames,
-            renderer=partial(arr.stem, i),
+            renderer=partial(_ridden_stem, arr, i, settings.ride),
             metadata=_stem_metadata(arr, i, src),
         )
         for i, (spec, src) in enumerate(zip(plan.layers, sources))
