@@ -34,7 +34,9 @@ def test_export_writes_mix_stems_manifest(rendered, tmp_path):
     for i, stem in enumerate(sc.stems):
         data, sr = sf.read(paths[f"stem:{i + 1:02d}"], dtype="float32")
         assert sr == SR and data.shape == (sc.frames, 2)
-        assert np.array_equal(data.T, stem.clip().samples)  # float stems: exact
+        # Float stems are the layer at mix level: Stem.render (fader and ride) times the master gain.
+        expected = stem.clip().samples * np.float32(10 ** (sc.master["gain_db"] / 20))
+        assert np.abs(data.T - expected).max() <= 1e-4 * max(1e-3, float(np.abs(expected).max()))
     manifest = json.loads(paths["manifest"].read_text())
     assert manifest["outputs"]["mix"] == "mix.wav"
     assert manifest["outputs"]["stems"][2] == "stems/03-foreground-owl.wav"
