@@ -428,6 +428,10 @@ class StudioSession:
 
     # ------------------------------------------------------------------ undo
 
+    def checkpoint(self, what: str) -> None:
+        """Public: make the project as it is now the undo point (for pages that replace it)."""
+        self._checkpoint(what)
+
     def _checkpoint(self, what: str) -> None:
         """Remember the project as it is now, so :meth:`undo` can bring it back (one step)."""
         if self.project.caption is None and not self.project.has_result():

@@ -35,7 +35,7 @@ def start_from_request(sess: StudioSession, settings: dict[str, Any]) -> bool:
         return False
     if settings.get("master"):
         plan = plan.model_copy(update={"master": plan.master.model_copy(update=dict(settings["master"]))})
-    sess._checkpoint("new project from a recording")
+    sess.checkpoint("new project from a recording")
     sess.image, sess.caption, sess.plan = None, plan.caption, plan
     sess.title = ""
     sess.plan_serial += 1
