@@ -9,23 +9,18 @@ from pathlib import Path
 import pytest
 
 from studio.planning import fallback as fb
-from studio.planning.guardrails import FROM_PICTURE
-from studio.planning.lexicon import CONFLICTS
 from studio.planning.scoring import evaluate, load_table, style_layer_types
 from studio.types import Caption
 
+from picture_checks import STYLES, assert_every_style_keeps_the_picture, types_of
+
 HERE = Path(__file__).parent
 DEV2 = load_table(HERE / "captions_dev2.toml")
-STYLES = ("cinematic", "focus", "meditation", "nature-walk", "sleep")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def warm(rules):
     rules.warm([r.caption() for r in DEV2])
-
-
-def types_of(plan) -> set[str]:
-    return {l.params["type"] for l in plan.layers}
 
 
 def test_dev_table_is_well_formed_and_separate():
@@ -62,17 +57,10 @@ def test_every_style_keeps_the_named_subject(rules, styles, row):
     """What the caption gave (named, implied, heard by the fallback) is in the plan in every
     style, softened where the style would not choose it; only a stronger sound of the same
     family or the style's layer count may take one out, and then a note says so."""
-    analysis = rules.analyse(row.caption())
-    wanted = {t for t, c in analysis.candidates.items() if c.source in FROM_PICTURE}
-    for name in STYLES:
-        plan = rules.plan(row.caption(), style=styles[name], duration_s=60, seed=0)
-        planned = types_of(plan)
-        for type_name in wanted - planned:
-            covered = any(type_name in g and (set(g) - {type_name}) & planned for g in CONFLICTS)
-            cut = any("max_" in d and type_name in d for d in plan.note_details)
-            assert covered or cut, (name, type_name, sorted(planned), plan.note_details)
-        explicit = {t for t, c in analysis.candidates.items() if c.source == "explicit"}
-        for type_name in explicit & planned:  # a named sound the style would not choose is softened, not deleted
+    analysis, plans = assert_every_style_keeps_the_picture(rules, styles, row)
+    explicit = {t for t, c in analysis.candidates.items() if c.source == "explicit"}
+    for plan in plans.values():
+        for type_name in explicit & types_of(plan):  # a named sound the style would not choose is softened, not deleted
             layer = next(l for l in plan.layers if l.params["type"] == type_name)
             assert layer.params.get("intensity", 1.0) > 0.0
 

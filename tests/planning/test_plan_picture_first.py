@@ -15,22 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from studio.planning.lexicon import CONFLICTS
 from studio.planning.scoring import load_table
 from studio.types import Caption
 
+from picture_checks import STYLES, assert_every_style_keeps_the_picture, types_of
+
 UNSEEN = load_table(Path(__file__).with_name("captions_unseen.toml"))
 MAIN = load_table(Path(__file__).with_name("captions.toml"))
-STYLES = ("cinematic", "focus", "meditation", "nature-walk", "sleep")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def warm(rules):
     rules.warm([r.caption() for r in [*UNSEEN, *MAIN]])
-
-
-def types_of(plan) -> set[str]:
-    return {l.params["type"] for l in plan.layers}
 
 
 def test_unseen_table_is_untouched_and_large_enough():
@@ -53,18 +49,7 @@ def test_every_style_keeps_what_the_caption_gave(rules, styles, row):
     every style, softened where the style would not choose them; only a conflict with a
     stronger sound of the same family (light rain under heavy rain) or the style's layer
     count may take one out, and then a note says which."""
-    from studio.planning.guardrails import FROM_PICTURE
-
-    analysis = rules.analyse(row.caption())
-    # what the caption gave (a mere resemblance of the whole clause, source "similar", may go)
-    wanted = {t for t, c in analysis.candidates.items() if c.source in FROM_PICTURE}
-    for name in STYLES:
-        plan = rules.plan(row.caption(), style=styles[name], duration_s=60, seed=0)
-        planned = types_of(plan)
-        for type_name in wanted - planned:
-            covered = any(type_name in g and (set(g) - {type_name}) & planned for g in CONFLICTS)
-            cut = any("max_" in d and type_name in d for d in plan.note_details)
-            assert covered or cut, (name, type_name, sorted(planned), plan.note_details)
+    assert_every_style_keeps_the_picture(rules, styles, row)
 
 
 def test_a_city_in_meditation_is_a_distant_low_soft_city_bed(rules, styles):
