@@ -40,7 +40,7 @@ from studio.errors import AudioError, InputError, StudioError
 from studio.generation.neural_base import check_request
 from studio.generation.samples_index import SampleEntry, SampleIndex, read_audio
 from studio.generation.pack_limiter import limited_pack_audio, needs_limiter
-from studio.generation.samples_pack import PACK_LEVEL_LUFS, PACK_PEAK_DBFS, pack_gain, pack_gain_db, pack_index
+from studio.generation.samples_pack import level_gain_db, pack_gain, pack_gain_db, pack_index
 from studio.types import AudioClip, Progress, no_progress
 
 OUTPUT_RATE = 48_000
@@ -217,8 +217,8 @@ class SamplesBackend:
 
     def _user_file(self, path: Path, frames: int) -> np.ndarray:
         """The start of the user's recording ``path`` (at most ``frames`` at 48 kHz, at most
-        stereo), levelled like the pack (:data:`PACK_LEVEL_LUFS`, peak at most
-        :data:`PACK_PEAK_DBFS`). Only that stretch is read."""
+        stereo), levelled like the pack (:func:`~studio.generation.samples_pack.level_gain_db`).
+        Only that stretch is read."""
         from studio.evaluation.clap import resample
         from studio.generation.samples_index import probe
         from studio.mixing.loudness import integrated_lufs
@@ -231,7 +231,7 @@ class SamplesBackend:
         out = _at_most_stereo(resample(data, rate, OUTPUT_RATE)[:, :frames])
         lufs = integrated_lufs(out, OUTPUT_RATE)
         peak_db = 20.0 * np.log10(float(np.abs(out).max()) + 1e-12)
-        gain_db = min(PACK_LEVEL_LUFS - lufs, PACK_PEAK_DBFS - peak_db) if np.isfinite(lufs) else 0.0
+        gain_db = level_gain_db(lufs, peak_db) if np.isfinite(lufs) else 0.0
         self._last_choice = [{"file": path.name, "similarity": 1.0, "offset_s": 0.0, "text": "your recording",
                               "source": "user file"}]
         self._last_skipped = []

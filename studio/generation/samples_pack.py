@@ -18,9 +18,9 @@ from studio.sounds.recordings import PACK_DIR, RECORDINGS, by_file
 # LUFS for the water, fire and creature types), so swapping synthesis for a recording keeps the
 # plan's bed balance; the recordings themselves range from -23 to -39 LUFS.
 PACK_LEVEL_LUFS = -16.0
-# No peak may go above this: a layer's stem is written as integer PCM (FLAC 24-bit by default)
-# before the master gain, so a recording lifted past full scale would be clipped in its stem and
-# the stems would no longer sum to the mix. Recordings with sharp transients (the fireplace's
+# No peak may go above this: a recording lifted past full scale would clip wherever a layer is
+# handled as integer PCM before the master (the Studio's 16-bit stem players, a user's own
+# re-levelling of a take), and a bed's peaks add to the other layers' in the mix. Recordings with sharp transients (the fireplace's
 # pops, the boat's knocks) reach PACK_LEVEL_LUFS anyway: their transients are limited once, on
 # load (studio.generation.pack_limiter). The 1 dB margin leaves room for crossfades and the
 # distance filter.
@@ -49,7 +49,13 @@ def pack_gain_db(file: str) -> float:
     :func:`~studio.generation.pack_limiter.limited_pack_audio` instead; for those this is the
     peak-capped gain (what they would get without the limiter)."""
     rec = by_file()[file]
-    return min(PACK_LEVEL_LUFS - rec.loudness_lufs, PACK_PEAK_DBFS - rec.peak_dbfs)
+    return level_gain_db(rec.loudness_lufs, rec.peak_dbfs)
+
+
+def level_gain_db(lufs: float, peak_dbfs: float) -> float:
+    """The pack's levelling rule for any recording: to :data:`PACK_LEVEL_LUFS`, capped so the
+    peak stays at or below :data:`PACK_PEAK_DBFS`."""
+    return min(PACK_LEVEL_LUFS - lufs, PACK_PEAK_DBFS - peak_dbfs)
 
 
 def pack_gain(file: str) -> float:
