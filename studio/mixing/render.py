@@ -60,8 +60,9 @@ def _stem_metadata(arr: Arrangement, index: int, source: LayerSource) -> dict[st
 
 
 def _ridden_stem(arr: Arrangement, index: int, ride: Optional[Any], start: int, n: int) -> np.ndarray:
-    """A stem as exported: the layer after its fader and the master's slow ride (if any), so the
-    stems sum to the mix before the master gain, bass mono and limiter."""
+    """``Stem.render``: the layer after its fader and the master's slow ride (if any), so the
+    stems sum to the mix before the master gain, bass mono and limiter (exported stems are
+    these times the master gain, :meth:`MasterRun.iter_mix`)."""
     x = arr.stem(index, start, n)
     return x if ride is None else x * ride.gain(start, n)
 
