@@ -18,9 +18,9 @@ from studio.sounds.recordings import PACK_DIR, RECORDINGS, by_file
 # LUFS for the water, fire and creature types), so swapping synthesis for a recording keeps the
 # plan's bed balance; the recordings themselves range from -23 to -39 LUFS.
 PACK_LEVEL_LUFS = -16.0
-# No peak may go above this: a recording lifted past full scale would clip wherever a layer is
-# handled as integer PCM before the master (the Studio's 16-bit stem players, a user's own
-# re-levelling of a take), and a bed's peaks add to the other layers' in the mix. Recordings with sharp transients (the fireplace's
+# No peak may go above this: a take is audio of its own (kept on disk by the Studio, played
+# alone, re-levelled by the user) and must not pass full scale, and a bed's peaks add to the
+# other layers' in the mix. Recordings with sharp transients (the fireplace's
 # pops, the boat's knocks) reach PACK_LEVEL_LUFS anyway: their transients are limited once, on
 # load (studio.generation.pack_limiter). The 1 dB margin leaves room for crossfades and the
 # distance filter.
