@@ -13,10 +13,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # Vocabulary embeddings cached on disk go to a folder of this run, not the user's cache.
+# It is removed when the run ends (or, if the run is killed, by the next run's sweep).
 if "STUDIO_CACHE_DIR" not in os.environ:
-    import tempfile
+    from studio.scratch import scratch_dir
 
-    os.environ["STUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="studio-test-cache-")
+    os.environ["STUDIO_CACHE_DIR"] = str(scratch_dir("studio-test-cache-"))
 
 
 @pytest.fixture

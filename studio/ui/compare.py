@@ -87,16 +87,22 @@ def render_variant(
         plan = plan.model_copy(update={"master": plan.master.model_copy(update=dict(master))})
     plan = resolve_events(plan)
     # One throwaway session does the per-layer generation and mix with progress.
-    if folder is None:  # not the throwaway session's own temp folder: that goes with it
-        import tempfile
+    scratch = None
+    if folder is None:  # not the throwaway session's own temp folder: the variant holds the mix
+        from studio.scratch import scratch_dir
 
-        folder = Path(tempfile.mkdtemp(prefix="studio-variant-"))
+        folder = scratch = scratch_dir("studio-variant-")
     work = StudioSession(pipeline=pipe, work_dir=folder)
     work.caption = caption
     scape = work.generate(plan, reporter or NullReporter())
     sources = tuple(work.sources[l.name] for l in scape.plan.layers)
     notes = list(dict.fromkeys([*scape.plan.notes, *pipe.notes]))
-    return Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, mix_path=work.mix_path(), notes=notes)
+    variant = Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, mix_path=work.mix_path(), notes=notes)
+    if scratch is not None:
+        from studio.scratch import remove_with
+
+        remove_with(variant, scratch)
+    return variant
 
 
 def matched_previews(variants: list[Variant]) -> tuple[list[Path], list[float]]:

@@ -27,9 +27,7 @@ import io
 import logging
 import secrets
 import shutil
-import tempfile
 import threading
-import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
@@ -153,10 +151,6 @@ def loudness_match_gain_db(integrated_lufs: Sequence[Optional[float]]) -> list[f
     return [0.0 if v is None or not np.isfinite(v) else float(ref - v) for v in integrated_lufs]
 
 
-def _clean_dir(path: str) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-
-
 @dataclass
 class Project:
     """What the user is working on: the image, the caption, the plan, each layer's takes
@@ -239,8 +233,9 @@ class StudioSession:
 
             self.pipeline = SoundscapePipeline()
         if self.work_dir is None:
-            self.work_dir = Path(tempfile.mkdtemp(prefix="studio-session-"))
-            weakref.finalize(self, _clean_dir, str(self.work_dir))
+            from studio.scratch import scratch_dir
+
+            self.work_dir = scratch_dir("studio-session-", owner=self)
         from studio.ui.parking import TakeStore
 
         self._takes = TakeStore(self.work_dir / "takes")

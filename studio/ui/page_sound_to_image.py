@@ -7,8 +7,6 @@ result. "Use as the bed in the Studio" hands the recording and a caption to the 
 
 from __future__ import annotations
 
-import io
-import tempfile
 from pathlib import Path
 
 from studio.ui.guard import page
@@ -24,9 +22,14 @@ def _input_path(st) -> Path | None:
         up = st.file_uploader("WAV, FLAC, OGG or MP3 (1 s to 60 min)", type=["wav", "flac", "ogg", "mp3"], key=K + "upload")
         if up is None:
             return None
-        folder = Path(st.session_state.setdefault(K + "tmp", tempfile.mkdtemp(prefix="studio-s2i-")))
-        path = folder / Path(up.name).name
-        path.write_bytes(up.getvalue())
+        from studio.ui.state import session
+
+        # In the session's own scratch folder, so it goes when the session does (a Studio
+        # plan may use it as its bed); written once per upload, not on every rerun.
+        path = session().work_dir / "uploads" / up.file_id / Path(up.name).name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(up.getvalue())
         return path
     name = st.selectbox("Pack recording", [r.name for r in RECORDINGS], key=K + "pack")
     return next(r.path for r in RECORDINGS if r.name == name)
