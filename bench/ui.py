@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from studio.scratch import scratch_dir  # noqa: E402  (light: a temp folder removed at exit)
+
 
 def _png() -> bytes:
     import numpy as np
@@ -40,7 +42,7 @@ def _png() -> bytes:
 
 def main() -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
+    os.environ.setdefault("STUDIO_DATA_DIR", str(scratch_dir("studio-bench-")))
     os.chdir(ROOT)
     from streamlit.testing.v1 import AppTest
 
@@ -85,7 +87,7 @@ def session_rss_mb_after_5x10min(generations: int = 5) -> float:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "STUDIO_DATA_DIR": tempfile.mkdtemp(prefix="studio-bench-rss-"), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "STUDIO_DATA_DIR": str(scratch_dir("studio-bench-rss-")), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

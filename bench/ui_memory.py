@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from studio.scratch import scratch_dir  # noqa: E402  (light: a temp folder removed at exit)
+
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -72,7 +74,7 @@ def main() -> None:
     ap.add_argument("--style", default="meditation")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-mem-"))
+    os.environ.setdefault("STUDIO_DATA_DIR", str(scratch_dir("studio-bench-mem-")))
     from bench.ui import _png
     from studio.ui.engine import StudioSession
     from studio.ui.memory import tune_allocator
