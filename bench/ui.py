@@ -18,7 +18,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -113,7 +112,7 @@ def session_rss_mb_after_5x10min(generations: int = 5) -> float:
                 time.sleep(0.5)
         watcher = threading.Thread(target=poll, daemon=True)
         watcher.start()
-        image = Path(tempfile.mkdtemp()) / "quiet_lake_forest.png"
+        image = scratch_dir("studio-bench-image-") / "quiet_lake_forest.png"
         image.write_bytes(_png())
         expect.set_options(timeout=1_800_000)
         with sync_playwright() as pw:

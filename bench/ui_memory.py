@@ -16,7 +16,6 @@ import json
 import mmap
 import os
 import sys
-import tempfile
 import threading
 import time
 import types
