@@ -12,6 +12,7 @@ import numpy as np
 
 from studio.atomic import AtomicFile
 from studio.errors import ExportError
+from studio.frames import interleaved
 
 # libsndfile's compression_level (0 best .. 1 smallest) for publishing-quality lossy files: MP3
 # 0.0 is LAME's best VBR (~250 kb/s), OGG 0.2 is Vorbis ~q8 (~260 kb/s). libsndfile's defaults
@@ -120,7 +121,7 @@ class _Encoder:
                 q = q << 8
             self._call(lambda: self.sf.write(q))
         else:
-            self._call(lambda: self.sf.write(np.ascontiguousarray(x.T)))
+            self._call(lambda: self.sf.write(interleaved(x)))
         self.written += x.shape[1]
 
     def finish(self) -> None:
@@ -195,7 +196,7 @@ class _RawMix:
         self.fh = tempfile.TemporaryFile(dir=str(folder), prefix=".mix-", suffix=".f32")
 
     def write(self, x: np.ndarray) -> None:
-        self.fh.write(np.ascontiguousarray(x.T, dtype=np.float32).tobytes())
+        self.fh.write(interleaved(x).tobytes())
 
     def chunks(self) -> Iterator[np.ndarray]:
         self.fh.flush()

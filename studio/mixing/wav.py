@@ -19,6 +19,7 @@ from typing import BinaryIO, Mapping, Optional
 import numpy as np
 
 from studio.errors import ExportError
+from studio.frames import interleaved
 
 WAV_SUBTYPES = {"PCM_16": (1, 16), "PCM_24": (1, 24), "FLOAT": (3, 32)}
 INFO_TAGS = {"title": b"INAM", "comment": b"ICMT", "software": b"ISFT", "artist": b"IART", "genre": b"IGNR"}
@@ -58,15 +59,6 @@ def tpdf_dither(start: int, n: int, channels: int, seed: int = 0) -> np.ndarray:
     return u1 - u2
 
 
-def _interleave(x: np.ndarray) -> np.ndarray:
-    """Float32 ``(channels, n)`` -> contiguous ``(n * channels,)`` interleaved."""
-    ch, n = x.shape
-    out = np.empty((n, ch), np.float32)
-    for c in range(ch):
-        out[:, c] = x[c]
-    return out.reshape(-1)
-
-
 def _pack24(v: np.ndarray) -> np.ndarray:
     """Little-endian 24-bit bytes of int32 samples ``v`` (flat): the low three bytes of each,
     as a contiguous uint8 array (written as is: no extra ``tobytes`` copy)."""
@@ -80,7 +72,7 @@ def quantise(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) 
     """Interleaved integer samples ``(n * channels,)`` of float ``(channels, n)`` audio: int32 for
     PCM_24 (rounded, clipped to 24 bits), int16 for PCM_16 (TPDF-dithered). The one rounding rule
     for every integer file, so a FLAC decodes to the same samples as the WAV (studio.export)."""
-    flat = _interleave(np.asarray(x, np.float32))
+    flat = interleaved(x).reshape(-1)
     if subtype == "PCM_24":
         flat *= np.float32(8388608.0)
         np.rint(flat, out=flat)
@@ -104,7 +96,7 @@ def encode_array(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int =
     """:func:`encode_frames` as a contiguous array holding those bytes (a file takes it without
     the copy ``tobytes`` makes: an hour of float stems is 12 GB of such copies)."""
     if subtype == "FLOAT":
-        return _interleave(np.asarray(x, np.float32)).astype("<f4", copy=False)
+        return interleaved(x).reshape(-1).astype("<f4", copy=False)
     if subtype == "PCM_24":
         return _pack24(quantise(x, subtype, start, dither_seed))
     if subtype == "PCM_16":

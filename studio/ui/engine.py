@@ -151,6 +151,14 @@ def loudness_match_gain_db(integrated_lufs: Sequence[Optional[float]]) -> list[f
     return [0.0 if v is None or not np.isfinite(v) else float(ref - v) for v in integrated_lufs]
 
 
+def _write_interleaved(f: Any, x: np.ndarray, clip: bool) -> None:
+    """One chunk to one open file, interleaved in the writer's thread (the copy runs beside
+    the other files' encoding). Integer stems are clipped: libsndfile would wrap them."""
+    from studio.frames import interleaved
+
+    f.write(interleaved(x, clip=clip))
+
+
 @dataclass
 class Project:
     """What the user is working on: the image, the caption, the plan, each layer's takes
@@ -503,8 +511,8 @@ class StudioSession:
             done = 0
             with ThreadPoolExecutor(max_workers=LISTEN_THREADS, thread_name_prefix="studio-listen") as pool:
                 for mix, stems in scape.iter_mix(CHUNK_FRAMES, with_stems=True):
-                    jobs = [(mix_file, mix), *((f, np.clip(chunk, -1.0, 1.0)) for f, chunk in zip(stem_files, stems))]
-                    for future in [pool.submit(f.write, np.ascontiguousarray(x.T)) for f, x in jobs]:
+                    jobs = [(mix_file, mix, False), *((f, chunk, True) for f, chunk in zip(stem_files, stems))]
+                    for future in [pool.submit(_write_interleaved, f, x, clip) for f, x, clip in jobs]:
                         future.result()  # every file's chunk written before the next chunk
                     done += mix.shape[1]
                     rep.overall(0.9 + 0.1 * done / max(1, scape.frames), "writing the players' audio")
