@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.planning import fallback as fb
-from studio.planning.scoring import evaluate, load_table, style_layer_types
+from studio.planning.scoring import evaluate, load_table, plan_layer_types
 from studio.types import Caption
 
 from picture_checks import STYLES, assert_every_style_keeps_the_picture, types_of
@@ -46,7 +46,7 @@ def test_dev_table_meets_the_goals(rules, styles):
     def plan_types(row):
         style = styles[row.style]
         plan = rules.plan(row.caption(), style=style, duration_s=60, seed=0)
-        return [l.params["type"] for l in plan.layers], style_layer_types(style)
+        return plan_layer_types(plan)
 
     summary = evaluate(plan_types, DEV2)
     assert summary.recall >= 0.9 and summary.contradiction_rate <= 0.05, summary.as_dict()
