@@ -66,9 +66,11 @@ def test_every_style_keeps_the_named_subject(rules, styles, row):
 
 
 @pytest.mark.parametrize("clause, phrases", [
-    ("a steam train crossing a viaduct", ["steam train", "crossing", "train crossing", "viaduct"]),
+    ("a dog barking at a postman", ["dog", "barking", "dog barking", "postman"]),
     ("a smoky jazz club late at night", ["smoky jazz club"]),  # the scene word "club" stays in the phrase
-    ("church bells ringing over an old town", ["church bells", "ringing", "bells ringing", "town"]),
+    # Words before a word that names a sound describe it: the lexicon has the train and the bells.
+    ("a steam train crossing a viaduct", ["crossing", "viaduct"]),
+    ("church bells ringing over an old town", ["ringing", "town"]),
     ("a busy kitchen", []),  # scene facts only: nothing for the fallback
 ])  # fmt: skip
 def test_noun_phrases_keep_scene_words_and_a_verbs_subject(clause, phrases):
