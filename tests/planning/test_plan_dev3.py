@@ -71,3 +71,67 @@ def test_a_sound_the_caption_names_counts_even_when_the_style_has_it_too(rules, 
     types, own = plan_layer_types(plain)
     assert "singing_bowl" in own, (types, plain.notes)
     assert score_row(Row(text="y", expect=("singing_bowl",)), types, own).missing == ("singing_bowl",)
+
+
+@pytest.mark.parametrize("text, indoor", [
+    ("an old church on a hill above a village", False),  # a building in an outdoor setting
+    ("a stone chapel in a snowy field", False),
+    ("the inside of a cathedral", True),
+    ("a quiet church", True),  # a building alone is read from inside
+    ("a museum gallery", True),
+])  # fmt: skip
+def test_a_building_is_indoors_only_without_an_outdoor_setting(text, indoor):
+    from studio.planning.lexicon import detect_contexts
+
+    assert ("indoor" in detect_contexts(text)) is indoor
+
+
+@pytest.mark.parametrize("text, present, absent", [
+    ("a sleepy village in spring", {"songbirds"}, set()),  # "sleepy" is a mood, not someone asleep
+    ("a weather station on a windswept ridge", {"wind_gusty"}, {"cafe_murmur"}),  # not a transport hub
+    ("a busy train station", {"cafe_murmur", "train"}, set()),
+    ("a skateboarder in an empty car park", set(), {"songbirds"}),  # a car park is not green
+    ("a pond with lily pads", {"lake_lapping"}, {"drone_pad"}),  # a bare "pads" is not music
+    ("fans in a packed stadium", {"cafe_murmur"}, set()),  # a gathering implies its crowd
+    ("a fireplace in a living room on a winter night", {"campfire"}, {"breeze"}),  # no implied air in a room
+])  # fmt: skip
+def test_scene_words_read_by_kind(rules, styles, text, present, absent):
+    plan = rules.plan(Caption(text=text), style=styles["cinematic"], duration_s=60, seed=0)
+    types, own = plan_layer_types(plan)
+    scene = set(types) - set(own)  # the style's own drone is not the scene's
+    assert present <= scene and not absent & scene, (sorted(scene), plan.notes)
+
+
+@pytest.mark.parametrize("text, type_name", [
+    ("a freight train rumbling past", "train"),
+    ("children playing in a schoolyard", "children_playing"),
+    ("turning pages in a quiet study", "page_turns"),
+    ("the hum of air conditioning in an office", "room_tone"),
+    ("bells tolling from a tower", "temple_bell"),
+    ("oars dipping into a still lake", "rowing_oars"),
+])  # fmt: skip
+def test_every_newer_catalogue_type_has_words(rules, text, type_name):
+    analysis = rules.analyse(Caption(text=text))
+    assert analysis.candidates[type_name].source == "explicit", analysis.candidates
+
+
+def test_children_asleep_are_not_playing(rules, styles):
+    plan = rules.plan(Caption(text="children asleep in a bunk bed"), style=styles["cinematic"], duration_s=60, seed=0)
+    assert "children_playing" not in types_of(plan)
+
+
+def test_a_quiet_room_gets_room_tone_where_the_style_allows_it(rules, styles):
+    caption = Caption(text="a bowl of fruit on a kitchen table")
+    assert "room_tone" in types_of(rules.plan(caption, style=styles["cinematic"], duration_s=60, seed=0))
+    # Meditation does not choose places sounds: its neutral indoor bed is a noise.
+    meditation = types_of(rules.plan(caption, style=styles["meditation"], duration_s=60, seed=0))
+    assert "room_tone" not in meditation and {"brown_noise", "pink_noise"} & meditation
+
+
+def test_a_missing_sound_uses_a_nearest_type_only_when_it_is_close():
+    """A telephone is not a temple bell: with no listed stand-in and nothing close enough, the
+    missing sound is named and left out rather than replaced by another kind of sound."""
+    from studio.planning import fallback as fb
+
+    match = {m.phrase: m for m in fb.match_phrases(["telephone ringing"])}["telephone ringing"]
+    assert match.missing and match.type is None and match.nearest_similarity < fb.NEAREST_MIN
