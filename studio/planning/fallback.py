@@ -1,7 +1,7 @@
 """Semantic fallback: caption phrases the lexicon does not know, matched by MiniLM.
 
 Every noun phrase of a caption (a run of content words between function words) is checked
-against the lexicon's patterns; the words no pattern covers ("steam train", "jazz club",
+against the lexicon's patterns; the words no pattern covers ("steam engine", "jazz club",
 "pigeons") are embedded and matched against the shared sound vocabulary
 (:func:`studio.sounds.labels.sound_sources`: the procedural catalogue, the recordings pack,
 ESC-50 and the AudioSet-style list). A match at or above ``threshold`` (cosine) becomes a
@@ -29,7 +29,11 @@ from studio.planning.embedding import catalogue_matrix, embed_texts, text_matrix
 FALLBACK_THRESHOLD = 0.6  # cosine between a phrase and a vocabulary entry
 SINGLE_WORD_THRESHOLD = 0.66  # one bare word carries less context: ask for more
 LABEL_MATCH = 0.9  # a phrase this close to an entry's label names it
-NEAREST_MIN = 0.45  # a missing sound's nearest catalogue type must be at least this close
+# A missing sound with no listed stand-in uses the nearest catalogue description only when it is
+# this close. At 0.45 the nearest was often another kind of sound (a telephone became a temple
+# bell, a mosquito wind chimes, a rooster an owl, a gunshot cave drips: every such pair over the
+# vocabulary lies between 0.45 and 0.56); a good stand-in is listed after "~" in the vocabulary.
+NEAREST_MIN = 0.58
 FALLBACK_SCORE = 0.75  # candidate score: above a vague word, below an implied scene sound
 LABEL_SCORE = 0.9  # a phrase that names an entry ("ferry", "church bells"): above an implied scene sound
 
@@ -65,19 +69,21 @@ class FallbackMatch:
     named: bool = False  # the phrase says the entry's label (cosine >= LABEL_MATCH): the caption names it
 
 
-def _covered(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Spans the lexicon reads as sounds or scenes, and spans that only set a scene fact
-    (a context such as "club" or "crowded", a modifier such as "distant")."""
+def _covered(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans the lexicon reads as sounds or scenes, spans that only set a scene fact (a
+    context such as "club" or "crowded", a modifier such as "distant"), and the spans that name
+    a sound outright (``lexicon.SOUND_WORDS``)."""
     spans = []
     for cues in (lx.SOUND_WORDS, lx.SCENE_WORDS, lx.GENERIC_WORDS):
         for cue in cues:
             spans += [m.span() for m in cue.pattern.finditer(text)]
+    sounds = [m.span() for cue in lx.SOUND_WORDS for m in cue.pattern.finditer(text)]
     spans += [m.span() for m in lx.RAIN_ON_SURFACE.finditer(text)]
     spans += [m.span() for m in re.finditer(r"\bwinds?\b", text)]
     facts = []
     for pattern in (*lx.CONTEXTS.values(), *_MODIFIERS):
         facts += [m.span() for m in pattern.finditer(text)]
-    return spans, facts
+    return spans, facts, sounds
 
 
 def _is_verb(word: str) -> bool:
@@ -90,17 +96,20 @@ def unknown_phrases(clause: str) -> list[str]:
     - A word that only sets a scene fact (a context: "club", "crowded"; a modifier) stays in
       the phrase when the phrase has an unknown word: "smoky jazz club" is read whole, but a
       phrase of fact words only ("kitchen", "busy office") is not matched.
-    - A verb ("crossing", "ringing") starts a new phrase that keeps the word before it as its
-      subject: "steam train crossing" -> "steam train", "train crossing"; "church bells
-      ringing" -> "church bells", "bells ringing" (a bare "ringing" would be a telephone).
+    - A verb ("barking", "ringing") starts a new phrase that keeps the word before it as its
+      subject: "a dog barking" -> "dog", "dog barking"; the bare verb is matched too, but
+      only when it says a vocabulary label (a bare "ringing" could be a telephone or a bell).
+    - Words right before a word the lexicon reads as a sound describe that sound: "steam
+      train" and "church bells" need no fallback (``train`` and ``temple_bell`` are known).
 
-    ``"a steam train crossing a viaduct"`` -> ``["steam train", "train crossing", "viaduct"]``;
-    ``"a crowded train station hall"`` -> ``["crowded train"]`` (station and hall are known).
+    ``"a smoky jazz club late at night"`` -> ``["smoky jazz club"]``;
+    ``"a steam train crossing a viaduct"`` -> ``["crossing", "viaduct"]`` (the train is known).
     """
     text = clause.lower()
-    spans, facts = _covered(text)
+    spans, facts, sounds = _covered(text)
     phrases: list[str] = []
     run: list[tuple[str, bool]] = []  # (word, unknown)
+    last_end = -1  # where the run's last word ends
 
     def flush() -> None:
         if any(unknown for _, unknown in run):
@@ -112,6 +121,11 @@ def unknown_phrases(clause: str) -> list[str]:
         pos = match.start()
         known = any(s <= pos < e for s, e in spans)
         fact = any(s <= pos < e for s, e in facts)
+        if known and run and not text[last_end:pos].strip() and any(s <= pos < e for s, e in sounds):
+            # The words right before a word that names a sound describe that sound ("steam
+            # train", "church bells", "freight train"): the lexicon has the sound already.
+            run.clear()
+            continue
         if known or not word or word in _STOP or len(word) < 3:
             flush()
             continue
@@ -122,6 +136,7 @@ def unknown_phrases(clause: str) -> list[str]:
                 phrases.append(word)  # alone it counts only when it names a sound ("bubbling")
             run.append((subject, True))
         run.append((word, not fact))
+        last_end = match.end()
     flush()
     return list(dict.fromkeys(phrases))
 

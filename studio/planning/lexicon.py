@@ -42,6 +42,11 @@ def _cue(pattern: str, types: str, score: float = EXPLICIT_SCORE, when: str = ""
 
 
 BIRDS = "songbirds dawn_chorus seagulls owl"
+# A station is a transport hub unless it is a weather, police, fire, power ... station.
+HUB_STATION = "".join(f"(?<!{w} )" for w in "weather police fire power space gas petrol filling research radio pumping service ranger fuel charging lifeboat".split()) + "stations?"
+# Buildings seen as often from outside as from inside (see detect_contexts).
+BUILDING = (r"temples?|shrines?|monaster\w*|churche?s?|cathedrals?|chapels?|abbey|mosques?|factory|factories|"
+            r"warehouses?|museums?|garages?|greenhouses?|windows?")
 INSECTS = "crickets cicadas insect_hum"
 RAIN = "rain_light rain_heavy rain_on_roof"
 LIQUID = "lake_lapping stream river waterfall ocean_surf cave_drips"
@@ -74,12 +79,21 @@ SOUND_WORDS: tuple[Cue, ...] = (
     _cue(r"crowd murmur|murmur of voices|chatter\w*|crowds?|people talking|voices|conversations?", "cafe_murmur"),
     _cue(r"clocks?|ticking|tick-tock|grandfather clock", "clock_ticking"),
     _cue(r"footsteps?|footfalls?|walking|hiking|crunching gravel|gravel", "footsteps_gravel"),
-    _cue(r"drones?|ambient pad|synth pad|pads|sustained chord|ambient music", "drone_pad"),
+    # A bare "pad(s)" is a lily pad or a launch pad, not music.
+    _cue(r"drones?|ambient pads?|synth pads?|pad sounds?|sustained chord|ambient music", "drone_pad"),
     # A bare "bowl" is tableware ("a bowl of soup"), not an instrument.
     _cue(r"singing bowls?|tibetan bowls?|prayer bowls?|sound bowls?|crystal bowls?|gongs?", "singing_bowl"),
     _cue(r"chimes?|wind chimes?", "wind_chimes"),
     _cue(r"kalimbas?|handpans?|hang drums?|music box|thumb piano", "kalimba"),
     _cue(r"binaural\w*|brainwaves?|entrainment", "binaural_beats"),
+    # Every catalogue type has words (these came with the types train ... room_tone).
+    _cue(r"trains?|railways?|railroads?|rail tracks?|railway tracks?|locomotives?|freight cars?|carriages clatter\w*", "train"),
+    _cue(r"children playing|kids playing|playing children|laughing children|children'?s laughter|playgrounds?|schoolyards?", "children_playing"),
+    _cue(r"children|kids|schoolchildren|youngsters", "children_playing", IMPLIED_SCORE),
+    _cue(r"turning pages|pages? turn\w*|page turns|leafing through|rustling pages", "page_turns"),
+    _cue(r"room tone|ventilation|air conditioning|air vents?|hvac|humming fridge", "room_tone"),
+    _cue(r"bells?|bell towers?|belfr(?:y|ies)|carillon|tolling|tolls", "temple_bell"),
+    _cue(r"rowing|oars?|oarlocks?|paddl(?:e|es|ed|ing)(?! pool)", "rowing_oars"),
     _cue(r"white noise|static|hiss|hissing|hisses", "white_noise"),
     _cue(r"pink noise", "pink_noise"),
     _cue(r"brown noise|brownian noise|red noise", "brown_noise"),
@@ -95,7 +109,7 @@ SCENE_WORDS: tuple[Cue, ...] = (
     _cue(r"ponds?|marsh\w*|swamps?|bogs?|wetlands?|bayou|reeds", "frogs", IMPLIED_SCORE, "!day"),
     _cue(r"marsh\w*|swamps?|bogs?|wetlands?|bayou", "frogs", IMPLIED_SCORE),
     _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|orchard", "wind_leaves", IMPLIED_SCORE),
-    _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|garden|park|orchard|hedges?|hedgerows?|country lanes?|countryside|villages?|farmland|rural", "songbirds", IMPLIED_SCORE, "!night"),
+    _cue(r"forests?|woods|woodland|trees|grove|jungle|rainforest|vegetation|foliage|greenery|garden|(?<!car )(?<!theme )(?<!business )(?<!industrial )(?<!trailer )(?<!skate )park|orchard|hedges?|hedgerows?|country lanes?|countryside|villages?|farmland|rural", "songbirds", IMPLIED_SCORE, "!night"),
     _cue(r"forests?|woods|woodland|trees|grove|barn", "owl", IMPLIED_SCORE, "night"),
     _cue(r"jungle|rainforest|tropical", "insect_hum cicadas", IMPLIED_SCORE),
     _cue(r"rainforest", "rain_light", IMPLIED_SCORE),
@@ -114,9 +128,15 @@ SCENE_WORDS: tuple[Cue, ...] = (
     _cue(r"cabin|lodge|chalet|cottage", "campfire", WEAK_SCORE, "indoor"),
     _cue(r"caf[eé]s?|coffee ?shops?|coffeehouse|restaurants?|bistro|diner|bars?|pubs?|tavern|food court|market", "cafe_murmur", IMPLIED_SCORE),
     _cue(r"city|cities|streets?|urban|downtown|avenue|boulevard|intersection|metropolis|skyline", "city_traffic", IMPLIED_SCORE),
-    _cue(r"stations?|airports?|terminals?|subway|metro|underground platform|concourse|waiting room|shopping malls?|lobby", "cafe_murmur", IMPLIED_SCORE),
+    _cue(rf"{HUB_STATION}|airports?|terminals?|subway|metro|underground platform|concourse|waiting room|shopping malls?|lobby", "cafe_murmur", IMPLIED_SCORE),
+    # Gatherings: where many people are, their voices carry the scene (like a station's crowd).
+    _cue(r"stadiums?|arenas?|concerts?|festivals?|fairgrounds?|funfairs?|carnivals?|parades?|rall(?:y|ies)|protests?|"
+         r"spectators|weddings?", "cafe_murmur", IMPLIED_SCORE),
     _cue(r"library|study|reading room|grandmother'?s|parlou?r", "clock_ticking", IMPLIED_SCORE),
     _cue(r"temples?|monaster\w*|shrine|zen|pagoda|meditation hall", "singing_bowl", IMPLIED_SCORE),
+    _cue(r"churche?s?|cathedrals?|chapels?|abbey|abbeys|minster|steeples?|spires?", "temple_bell", WEAK_SCORE),
+    _cue(r"rowboats?|rowing boats?|canoes?|kayaks?|gondolas?|punts?", "rowing_oars", WEAK_SCORE),
+    _cue(r"librar(?:y|ies)|reading room|bookshops?|bookstores?", "page_turns", WEAK_SCORE),
     _cue(r"porch|veranda|balcony", "wind_chimes", WEAK_SCORE),
     _cue(r"nursery|crib|cot|infant|newborn|baby|babies|toddler", "pink_noise", IMPLIED_SCORE),
     _cue(r"lullaby", "kalimba", IMPLIED_SCORE),
@@ -149,16 +169,18 @@ CONTEXTS: dict[str, re.Pattern] = {
         "frozen": r"frozen|ice|icy|iced over|frost\w*|glaciers?|icebergs?|arctic|antarctic",
         "cold": r"snow\w*|winter\w*|frozen|ice|icy|frost\w*|blizzards?|arctic|antarctic|glaciers?|sub-?zero|sleet",
         "arid": r"deserts?|dunes?|sahara|arid|cactus|cacti|badlands|dry canyon|drought",
-        "asleep": r"sleep\w*|asleep|nursery|crib|cot|bedtime|lullaby|napping|nap|slumber\w*|baby|infant|newborn",
+        "asleep": r"sleep(?!y\b|ily\b)\w*|asleep|nursery|crib|cot|bedtime|lullaby|napping|nap|slumber\w*|baby|infant|newborn",
         "indoor": r"indoors?|inside|rooms?|bedroom|nursery|kitchen|library|office|study|halls?|hallways?|corridors?|staircase|"
         r"house|home|apartment|attic|"
-        r"living room|interior|temples?|shrines?|monaster\w*|churche?s?|cathedral|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studios?|under the covers|clubs?|nightclubs?|pubs?|shops?|stores?|boutiques?|bakery|factory|factories|warehouses?|workshops?|museums?|galler(?:y|ies)|theat(?:re|er)s?|cinemas?|gym|cellars?|basements?|garages?|laundr\w*|greenhouses?|control room|cockpit|windows?|window ?panes?|window ?sills?",
+        r"living room|interior|caf[eé]s?|coffee ?shops?|restaurants?|classroom|studios?|under the covers|clubs?|nightclubs?|pubs?|shops?|stores?|boutiques?|bakery|workshops?|galler(?:y|ies)|theat(?:re|er)s?|cinemas?|gym|cellars?|basements?|laundr\w*|control room|cockpit|window ?panes?|window ?sills?",
+        # Buildings seen as often from outside: indoor only without an outdoor setting (detect_contexts).
+        "building": BUILDING,
         "night": r"night|nights|nighttime|night-time|tonight|midnight|moon\w*|starry|stars|nocturnal|after dark",
         "day": r"day|daytime|daylight|noon|midday|sunny|sunlit|afternoon|morning|sunshine|bright sun",
         "lake": r"lakes?|lakeside|loch|ponds?|lagoon|reservoir",
         "sea": r"oceans?|seas?|seaside|beach\w*|coast\w*|surf|surfing|surfers?|reefs?|atolls?|harbou?rs?|bay",
         "water": r"water|lakes?|oceans?|seas?|beach|rivers?",
-        "urban": r"city|cities|streets?|urban|downtown|traffic|markets?|bazaars?|crowded|crowds?|stations?|airports?|terminals?|subway|metro",
+        "urban": rf"city|cities|streets?|urban|downtown|traffic|markets?|bazaars?|crowded|crowds?|{HUB_STATION}|airports?|terminals?|subway|metro",
         "cave": r"caves?|caverns?|grottos?|underground",
     "underwater": r"underwater|under water|under the sea|scuba|snorkel\w*|divers?|diving|seabed|sea floor|seafloor|submarines?|aquariums?",
     "wet": r"rain|rains|raining|rainy|rainfall|drizzl\w*|downpours?|storms?|stormy|thunderstorms?|monsoon",
@@ -166,13 +188,21 @@ CONTEXTS: dict[str, re.Pattern] = {
     }.items()
 }
 
+# The outdoor settings that put a building (BUILDING) outside.
+OUTDOOR_SETTING = re.compile(
+    r"\b(?:outdoors?|outside|exterior|hills?|hillside|hilltop|villages?|town|towns|sky|skies|skyline|fields?|meadows?|"
+    r"streets?|squares?|mountains?|valley|gardens?|park|parks|forests?|woods|rivers?|lakes?|sea|coast|beach|"
+    r"countryside|courtyard|landscape|rooftops?|yard|cemetery|graveyard|churchyard|plaza|roads?|lanes?|cliffs?|"
+    r"islands?|harbou?r|facade|façade|spires?|steeples?|horizon)\b"
+)
+
 # Types a context rules out when they are only implied or merely similar.
 EXCLUDES: dict[str, tuple[str, ...]] = {
     "frozen": tuple(f"frogs crickets cicadas insect_hum lake_lapping ocean_surf stream river waterfall {RAIN}".split()),
     "cold": tuple(f"frogs crickets cicadas insect_hum dawn_chorus {RAIN}".split()),
     "arid": tuple(f"ocean_surf lake_lapping stream river waterfall frogs seagulls cave_drips {RAIN}".split()),
-    "asleep": tuple(f"{BIRDS} thunder city_traffic cafe_murmur footsteps_gravel wind_gusty rain_heavy cicadas clock_ticking white_noise".split()),
-    "indoor": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf waterfall river stream wind_gusty wind_leaves footsteps_gravel".split()),
+    "asleep": tuple(f"{BIRDS} thunder city_traffic cafe_murmur footsteps_gravel wind_gusty rain_heavy cicadas clock_ticking white_noise children_playing".split()),
+    "indoor": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf waterfall river stream breeze wind_gusty wind_leaves footsteps_gravel".split()),
     "cave": tuple(f"{BIRDS} {INSECTS} frogs ocean_surf lake_lapping waterfall wind_gusty wind_leaves breeze city_traffic {RAIN}".split()),
     "night": tuple("songbirds dawn_chorus seagulls cicadas insect_hum".split()),
     "underwater": tuple(f"{BIRDS} {INSECTS} frogs {RAIN} thunder breeze wind_gusty wind_leaves city_traffic cafe_murmur footsteps_gravel campfire".split()),
@@ -278,6 +308,12 @@ def explicit_types(text: str) -> set[str]:
 
 def detect_contexts(text: str) -> set[str]:
     found = {name for name, pattern in CONTEXTS.items() if pattern.search(text)}
+    # A church, a factory or a window is a building seen from inside, unless the caption puts
+    # it in an outdoor setting ("an old church on a hill above a village").
+    if "building" in found:
+        found.discard("building")
+        if not OUTDOOR_SETTING.search(text):
+            found.add("indoor")
     # "day" is the weaker claim: an explicit night word wins ("a day-long walk into the night" is rare).
     if "night" in found and "day" in found:
         found.discard("day")

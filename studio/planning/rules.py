@@ -445,7 +445,8 @@ class RulePlanner:
         self, analysis: Analysis, style: "Style", present: set[str], role: str, *, relaxed: bool = False
     ) -> Optional[LayerChoice]:
         """The allowed ``role`` type most similar to the whole caption; a neutral bed (breeze
-        outdoors, brown noise indoors) when even the best is a weak match."""
+        outdoors, room tone in a room, brown noise in other closed or sleeping scenes) when even
+        the best is a weak match."""
         sims = catalogue_matrix() @ analysis.caption_vector
 
         def allowed(kind) -> bool:
@@ -476,7 +477,9 @@ class RulePlanner:
             return LayerChoice(best[1], BY_NAME[best[1]].default_role, score=best[0], source="similar", intensity=0.4)
         if role == "background" and best[0] < NEUTRAL_FILLER_BELOW:
             inside = analysis.contexts & (INSIDE | {"asleep"})
-            for neutral in ("brown_noise", "pink_noise") if inside else ("breeze", "pink_noise"):
+            # In a room, the quiet of the room itself (room tone) before a coloured noise.
+            room = ("room_tone",) if "indoor" in analysis.contexts else ()
+            for neutral in (*room, "brown_noise", "pink_noise") if inside else ("breeze", "pink_noise"):
                 if allowed(BY_NAME[neutral]):
                     return LayerChoice(neutral, role, score=best[0], source="similar", intensity=0.4)
         return LayerChoice(best[1], role, score=best[0], source="similar", intensity=0.4)

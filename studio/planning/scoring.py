@@ -5,9 +5,14 @@ Used by ``tests/planning`` and ``bench/planning.py``. A table row has ``text``, 
 ``contradict``, ``style`` (default ``cinematic``), ``source`` and ``cues``.
 
 - recall: satisfied expected entries / all expected entries (over the whole table); only
-  scene layers satisfy an entry, not the style's own tonal and binaural layers;
+  scene layers satisfy an entry, not the layers the style added itself (its drone, binaural
+  bed and signature layers);
 - precision: planned scene types that are expected or ok / all planned scene types (the
-  style's own tonal and binaural layers are not counted);
+  layers the style added itself are not counted);
+
+Which layers the style added is read from the plan (``params["added_by"] == "style"``, see
+:func:`plan_layer_types`), not from the style's type list: a singing bowl the caption names in
+the meditation style is a scene layer and counts, although meditation would add one anyway.
 - contradictions: the fraction of plans with at least one contradicting type.
 """
 
@@ -101,9 +106,21 @@ def evaluate(plan_types: Callable[[Row], tuple[list[str], list[str]]], rows: Seq
     return summary
 
 
+def plan_layer_types(plan) -> tuple[list[str], list[str]]:
+    """``(types, style_types)`` of a :class:`~studio.types.ScenePlan` for :func:`score_row`:
+    every layer's type, and the types of the layers the style added itself (marked
+    ``added_by = "style"`` by the assembler). A layer the caption asked for keeps its type even
+    when the style would add the same type: the planner adds the style's layer only when the
+    scene has none of that type."""
+    types = [layer.params["type"] for layer in plan.layers]
+    own = [layer.params["type"] for layer in plan.layers if layer.params.get("added_by") == "style"]
+    return types, own
+
+
 def style_layer_types(style) -> list[str]:
-    """The types a style adds itself (tonal drone, binaural beats, signature layers): they are
-    there whatever the caption says, so they neither satisfy nor spoil a row."""
+    """The types a style may add itself (tonal drone, binaural beats, signature layers).
+    For scoring a plan use :func:`plan_layer_types`, which tells a style's layer from a scene
+    layer of the same type; this list is for a planner whose plan does not mark them."""
     out = []
     if style.tonal:
         out.append(style.tonal_type)

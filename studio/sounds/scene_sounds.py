@@ -39,10 +39,10 @@ _TABLE = """
 # --- people ---
 crowd | a crowd of people talking at once, busy hubbub of voices | cafe_murmur
 chatter | people chatting and talking nearby, conversation | cafe_murmur
-cheering crowd | a stadium crowd cheering and shouting | ~ cafe_murmur
+cheering crowd | a stadium crowd of sports fans cheering, chanting and shouting | ~ cafe_murmur
 applause | an audience clapping and applauding | ~ cafe_murmur
 laughter | people laughing together | ~ cafe_murmur
-children playing | children playing and shouting in a playground | children_playing ~ cafe_murmur
+children playing | children or kids playing, laughing and shouting in a playground | children_playing ~ cafe_murmur
 baby crying | a baby crying |
 baby cooing | a baby babbling and cooing softly |
 whispering | people whispering quietly | ~ cafe_murmur

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.planning.scoring import evaluate, load_table, score_row, style_layer_types
+from studio.planning.scoring import evaluate, load_table, score_row, plan_layer_types
 
 ROWS = load_table(Path(__file__).with_name("captions.toml"))
 HELDOUT = load_table(Path(__file__).with_name("captions_blip_tuned.toml"))
@@ -42,7 +42,7 @@ def test_table_size():
 def test_first_rows_get_their_expected_layers(rules, styles, row):
     style = styles[row.style]
     plan = rules.plan(row.caption(), style=style, duration_s=60, seed=0)
-    score = score_row(row, [l.params["type"] for l in plan.layers], style_layer_types(style))
+    score = score_row(row, *plan_layer_types(plan))
     assert score.missing == () and score.contradicting == (), (score.planned, plan.notes)
 
 
@@ -56,7 +56,7 @@ def test_whole_table_meets_the_goals_and_beats_nearest_neighbour(rules, styles, 
     def plan_types(row):
         style = styles[row.style]
         plan = rules.plan(row.caption(), style=style, duration_s=60, seed=0)
-        return [l.params["type"] for l in plan.layers], style_layer_types(style)
+        return plan_layer_types(plan)
 
     def nearest(row):
         text, extra = caption_text(row.caption())
