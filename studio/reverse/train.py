@@ -5,8 +5,8 @@ Training material (``studio.reverse.dataset``):
 - every bundled real recording cut into 5 s windows every 1.25 s, labelled with the catalogue
   types it stands for (``Recording.layer_types``, split evenly when it stands for several; the
   train recording, which stands for none, is the ESC-50 label "train");
-- looped procedural renders of every catalogue type (20 s for seeds 0 and 1), labelled with
-  that type.
+- looped procedural renders of every catalogue type (20 s for seeds 0-3), labelled with that type;
+- of every window, two augmented copies (``studio.reverse.augment``: recording chain, room).
 
 Each domain (real, procedural) is standardised by its own statistics before fitting (see
 :func:`fit`): without that, the classifier learns "real or synthetic" first and sends every
@@ -16,8 +16,13 @@ The classes are the tag labels of ``studio.sounds.labels`` for all catalogue typ
 "train". Each class weighs the same; within a class, the real windows together weigh
 ``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
 
+Whether to use the augmented copies, and the L2 penalty, are chosen by
+``studio.reverse.nested`` (a grid fixed in advance, chosen by leave-one-out over the training
+recordings; the reported leave-one-file-out figure is nested, so no file helps choose the
+settings it is scored with).
+
 It writes ``studio/reverse/data/tagger.npz`` (the weights, no pickle) and
-``studio/reverse/data/tagger.json`` (what it was trained on and the leave-one-file-out
+``studio/reverse/data/tagger.json`` (what it was trained on and the nested leave-one-file-out
 accuracy: for each recording, a model trained without any window of that file, scored on
 that file's windows; a file counts as a top-3 hit when one of its labels is among the three
 most probable tags of its averaged windows; ``rank`` is where the best of its labels came
@@ -86,6 +91,21 @@ def build_dataset(augment: bool = True):
     return data, targets(data, classes), classes
 
 
+def cached_dataset(path: Optional[str]):
+    """:func:`build_dataset` (augmented), saved to / loaded from ``path`` when given."""
+    from studio.reverse.dataset import Windows
+
+    if path and Path(path).is_file():
+        with np.load(path, allow_pickle=False) as z:
+            data = Windows(z["X"], z["source"], z["origin"], z["copy"])
+        classes = class_labels()
+        return data, targets(data, classes), classes
+    data, Y, classes = build_dataset(augment=True)
+    if path:
+        np.savez(path, X=data.X, source=data.source, origin=data.origin, copy=data.copy)
+    return data, Y, classes
+
+
 def targets(data, classes: list[str]) -> np.ndarray:
     Y = np.zeros((len(data.X), len(classes)))
     for i, (src, origin) in enumerate(zip(data.source, data.origin)):
@@ -131,15 +151,27 @@ def fit(X, Y, classes, weights, origin, l2: float = L2):
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    from threadpoolctl import threadpool_limits
+
+    # synthesis, features and fits all multiply small matrices: one BLAS thread is much faster
+    # than a thread pool on 2 shared cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _main(argv)
+
+
+def _main(argv: Optional[list[str]]) -> int:
     from studio.reverse.nested import GRID, fit_variant, nested_lofo, variant_name
 
     parser = argparse.ArgumentParser(prog="python -m studio.reverse.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="weights file (.npz); a .json report goes beside it")
+    parser.add_argument("--windows-cache", metavar="NPZ",
+                        help="reuse the feature windows saved in this file (made on first use): for development only, "
+                             "it is not invalidated when the synthesis or the features change")
     parser.add_argument("--no-lofo", action="store_true",
                         help=f"skip the nested leave-one-file-out evaluation and the choice of settings; "
                              f"fit the last chosen variant ({variant_name(GRID[SHIPPED_VARIANT])})")
     args = parser.parse_args(argv)
-    data, Y, classes = build_dataset(augment=True)
+    data, Y, classes = cached_dataset(args.windows_cache)
     report = {
         "classes": classes,
         "real_windows": int(((data.origin == "real") & (data.copy == 0)).sum()),
