@@ -52,14 +52,20 @@ def augmented_windows(clip: AudioClip, source: str, origin: str, *, hop_s: float
     copy of each per kind of ``studio.reverse.augment.KINDS`` (``copy`` 1, 2, ...), seeded per
     window from ``(source, key, window index, kind)``. The copies keep the window's stereo
     statistics (the augmentations are applied to the mono analysis signal)."""
-    from studio.reverse.augment import KINDS, augment as make_copy, window_seed
-    from studio.reverse.features import ANALYSIS_RATE, analysis_signal, window_features, window_starts
+    from studio.reverse.augment import KINDS, window_seed
+    from studio.reverse.augment import augment as make_copy
+    from studio.reverse.features import (
+        ANALYSIS_RATE,
+        analysis_signal,
+        window_features,
+        window_starts,
+    )
 
     mono, stereo = analysis_signal(clip)
-    win = int(round(WINDOW_S * ANALYSIS_RATE))
+    win = round(WINDOW_S * ANALYSIS_RATE)
     ratio = clip.sample_rate / ANALYSIS_RATE
     rows, copies = [], []
-    for i, s in enumerate(window_starts(mono.size, win, int(round(hop_s * ANALYSIS_RATE)))):
+    for i, s in enumerate(window_starts(mono.size, win, round(hop_s * ANALYSIS_RATE))):
         part, st = mono[s:s + win], stereo[:, int(s * ratio):int((s + win) * ratio)]
         rows.append(window_features(part, st))
         copies.append(0)

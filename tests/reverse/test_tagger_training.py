@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from studio.reverse.features import ANALYSIS_RATE, window_features
+from studio.reverse.features import ANALYSIS_RATE
 
 SR = ANALYSIS_RATE
 
@@ -127,3 +127,20 @@ def test_nested_choice_for_a_file_never_looks_at_that_file():
         assert f["hit"] == (f["rank"] <= 3) and f["top1"] == (f["rank"] == 1)
     assert base["top3_accuracy"] == round(sum(f["hit"] for f in base["files"].values()) / 3, 3)
     assert 0 <= base["chosen"] < 4 and len(base["variants"]) == 4
+
+
+def test_shipped_report_records_a_nested_table_and_the_variant_no_lofo_refits():
+    import json
+
+    from studio.reverse.nested import GRID, variant_name
+    from studio.reverse.train import REPORT_PATH, SHIPPED_VARIANT
+
+    report = json.loads(REPORT_PATH.read_text())
+    names = {variant_name(v) for v in GRID}
+    assert report["settings"]["variant"] == variant_name(GRID[SHIPPED_VARIANT])
+    lofo = report["leave_one_file_out"]
+    assert lofo["method"].startswith("nested")
+    assert all(f["variant"] in names for f in lofo["files"].values())
+    assert [v["variant"] for v in lofo["variants"]] == [variant_name(v) for v in GRID]
+    for v in lofo["variants"]:
+        assert set(v["ranks"]) == set(lofo["files"]) and v["top3_hits"] == sum(r <= 3 for r in v["ranks"].values())
