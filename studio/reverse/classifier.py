@@ -61,7 +61,12 @@ class SoftmaxClassifier:
             grad_W = Z.T @ G + l2 * W
             return value, np.concatenate([grad_W.ravel(), G.sum(axis=0)])
 
-        res = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+        from threadpoolctl import threadpool_limits
+
+        # these products are small: one BLAS thread is about 10x faster than a pool fighting
+        # for 2 shared cores (2.56 s -> 0.20 s for a 1063 x 123 x 40 fit, measured)
+        with threadpool_limits(limits=1, user_api="blas"):
+            res = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
         theta = res.x
         return cls(classes, mean, scale, theta[: d * k].reshape(d, k), theta[d * k:])
 

@@ -7,7 +7,7 @@ the bench judge what a user hears.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,11 +23,19 @@ class Windows:
     X: np.ndarray
     source: np.ndarray  # (n,) str
     origin: np.ndarray  # (n,) str
+    copy: np.ndarray = field(default=None)  # (n,) int: 0 the window itself, k > 0 its k-th augmented copy
+
+    def __post_init__(self) -> None:
+        if self.copy is None:
+            object.__setattr__(self, "copy", np.zeros(len(self.X), np.int64))
 
     @staticmethod
     def concat(parts: list["Windows"]) -> "Windows":
         return Windows(np.concatenate([p.X for p in parts]), np.concatenate([p.source for p in parts]),
-                       np.concatenate([p.origin for p in parts]))
+                       np.concatenate([p.origin for p in parts]), np.concatenate([p.copy for p in parts]))
+
+    def rows(self, keep: np.ndarray) -> "Windows":
+        return Windows(self.X[keep], self.source[keep], self.origin[keep], self.copy[keep])
 
 
 def recording_clip(name: str) -> AudioClip:
@@ -38,13 +46,49 @@ def recording_clip(name: str) -> AudioClip:
     return load_audio(recording(name).path)
 
 
-def recording_windows(names: list[str] | None = None, *, hop_s: float = WINDOW_S / 2) -> Windows:
-    """Windows of the pack's recordings (all of them by default), ``WINDOW_S`` long every ``hop_s``."""
+def augmented_windows(clip: AudioClip, source: str, origin: str, *, hop_s: float, key: object,
+                      augment: bool) -> Windows:
+    """The clip's ``WINDOW_S`` windows every ``hop_s`` (``copy`` 0) and, with ``augment``, one
+    copy of each per kind of ``studio.reverse.augment.KINDS`` (``copy`` 1, 2, ...), seeded per
+    window from ``(source, key, window index, kind)``. The copies keep the window's stereo
+    statistics (the augmentations are applied to the mono analysis signal)."""
+    from studio.reverse.augment import KINDS, window_seed
+    from studio.reverse.augment import augment as make_copy
+    from studio.reverse.features import (
+        ANALYSIS_RATE,
+        analysis_signal,
+        window_features,
+        window_starts,
+    )
+
+    mono, stereo = analysis_signal(clip)
+    win = round(WINDOW_S * ANALYSIS_RATE)
+    ratio = clip.sample_rate / ANALYSIS_RATE
+    rows, copies = [], []
+    for i, s in enumerate(window_starts(mono.size, win, round(hop_s * ANALYSIS_RATE))):
+        part, st = mono[s:s + win], stereo[:, int(s * ratio):int((s + win) * ratio)]
+        rows.append(window_features(part, st))
+        copies.append(0)
+        for k, kind in enumerate(KINDS if augment else ()):
+            rows.append(window_features(make_copy(part, kind, window_seed(source, key, i, kind)), st))
+            copies.append(k + 1)
+    n = len(rows)
+    return Windows(np.stack(rows), np.array([source] * n), np.array([origin] * n), np.array(copies))
+
+
+def recording_windows(names: list[str] | None = None, *, hop_s: float = WINDOW_S / 2,
+                      augment: bool = False) -> Windows:
+    """Windows of the pack's recordings (all of them by default), ``WINDOW_S`` long every ``hop_s``
+    (with ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
     from studio.sounds.recordings import RECORDINGS
 
     parts = []
     for rec in RECORDINGS:
         if names is not None and rec.name not in names:
+            continue
+        if augment:
+            parts.append(augmented_windows(recording_clip(rec.name), rec.name, "real", hop_s=hop_s, key="rec",
+                                           augment=True))
             continue
         X = clip_features(recording_clip(rec.name), hop_s=hop_s)
         parts.append(Windows(X, np.array([rec.name] * len(X)), np.array(["real"] * len(X))))
@@ -57,11 +101,17 @@ def procedural_clip(type_name: str, *, seed: int, duration_s: float) -> AudioCli
     return ProceduralBackend().generate("", duration_s=duration_s, seed=seed, type=type_name, loop=True)
 
 
-def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2), duration_s: float = 20.0) -> Windows:
-    """Windows of ``duration_s``-second looped renders of each procedural type for each seed."""
+def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2), duration_s: float = 20.0,
+                       augment: bool = False) -> Windows:
+    """Windows of ``duration_s``-second looped renders of each procedural type for each seed
+    (non-overlapping; with ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
     parts = []
     for t in types:
         for seed in seeds:
-            X = clip_features(procedural_clip(t, seed=seed, duration_s=duration_s))
+            clip = procedural_clip(t, seed=seed, duration_s=duration_s)
+            if augment:
+                parts.append(augmented_windows(clip, t, "procedural", hop_s=WINDOW_S, key=seed, augment=True))
+                continue
+            X = clip_features(clip)
             parts.append(Windows(X, np.array([t] * len(X)), np.array(["procedural"] * len(X))))
     return Windows.concat(parts)

@@ -5,8 +5,8 @@ Training material (``studio.reverse.dataset``):
 - every bundled real recording cut into 5 s windows every 1.25 s, labelled with the catalogue
   types it stands for (``Recording.layer_types``, split evenly when it stands for several; the
   train recording, which stands for none, is the ESC-50 label "train");
-- looped procedural renders of every catalogue type (20 s for seeds 0 and 1), labelled with
-  that type.
+- looped procedural renders of every catalogue type (20 s for seeds 0-3), labelled with that type;
+- of every window, two augmented copies (``studio.reverse.augment``: recording chain, room).
 
 Each domain (real, procedural) is standardised by its own statistics before fitting (see
 :func:`fit`): without that, the classifier learns "real or synthetic" first and sends every
@@ -16,8 +16,13 @@ The classes are the tag labels of ``studio.sounds.labels`` for all catalogue typ
 "train". Each class weighs the same; within a class, the real windows together weigh
 ``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
 
+Whether to use the augmented copies, and the L2 penalty, are chosen by
+``studio.reverse.nested`` (a grid fixed in advance, chosen by leave-one-out over the training
+recordings; the reported leave-one-file-out figure is nested, so no file helps choose the
+settings it is scored with).
+
 It writes ``studio/reverse/data/tagger.npz`` (the weights, no pickle) and
-``studio/reverse/data/tagger.json`` (what it was trained on and the leave-one-file-out
+``studio/reverse/data/tagger.json`` (what it was trained on and the nested leave-one-file-out
 accuracy: for each recording, a model trained without any window of that file, scored on
 that file's windows; a file counts as a top-3 hit when one of its labels is among the three
 most probable tags of its averaged windows; ``rank`` is where the best of its labels came
@@ -38,10 +43,11 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 WEIGHTS_PATH = DATA_DIR / "tagger.npz"
 REPORT_PATH = DATA_DIR / "tagger.json"
 REAL_HOP_S = 1.25
-PROCEDURAL_SEEDS = (0, 1)
+PROCEDURAL_SEEDS = (0, 1, 2, 3)
 PROCEDURAL_S = 20.0
 REAL_SHARE = 0.5
 L2 = 0.05
+SHIPPED_VARIANT = 2  # index in studio.reverse.nested.GRID last chosen by a full run (used by --no-lofo)
 
 
 def class_labels() -> list[str]:
@@ -71,21 +77,42 @@ def recording_labels(name: str) -> list[str]:
     return [type_label(t) for t in rec.layer_types] or [rec.name]
 
 
-def build_dataset():
-    """``(X, Y soft targets, weight, source, origin, classes)`` for all training windows."""
+def build_dataset(augment: bool = True):
+    """``(windows, Y soft targets, classes)`` for all training windows (with ``augment``, the
+    augmented copies too: ``windows.copy > 0``)."""
     from studio.reverse.dataset import Windows, procedural_windows, recording_windows
     from studio.sounds.catalogue import CATALOGUE
 
     classes = class_labels()
-    real = recording_windows(hop_s=REAL_HOP_S)
-    proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S)
+    real = recording_windows(hop_s=REAL_HOP_S, augment=augment)
+    proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S,
+                              augment=augment)
     data = Windows.concat([real, proc])
+    return data, targets(data, classes), classes
+
+
+def cached_dataset(path: Optional[str]):
+    """:func:`build_dataset` (augmented), saved to / loaded from ``path`` when given."""
+    from studio.reverse.dataset import Windows
+
+    if path and Path(path).is_file():
+        with np.load(path, allow_pickle=False) as z:
+            data = Windows(z["X"], z["source"], z["origin"], z["copy"])
+        classes = class_labels()
+        return data, targets(data, classes), classes
+    data, Y, classes = build_dataset(augment=True)
+    if path:
+        np.savez(path, X=data.X, source=data.source, origin=data.origin, copy=data.copy)
+    return data, Y, classes
+
+
+def targets(data, classes: list[str]) -> np.ndarray:
     Y = np.zeros((len(data.X), len(classes)))
     for i, (src, origin) in enumerate(zip(data.source, data.origin)):
         labels = recording_labels(str(src)) if origin == "real" else [type_label(str(src))]
         for label in labels:
             Y[i, classes.index(label)] = 1.0 / len(labels)
-    return data, Y, classes
+    return Y
 
 
 def sample_weights(Y: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -103,7 +130,7 @@ def sample_weights(Y: np.ndarray, origin: np.ndarray) -> np.ndarray:
     return w
 
 
-def fit(X, Y, classes, weights, origin):
+def fit(X, Y, classes, weights, origin, l2: float = L2):
     """Fit with each domain (real, procedural) standardised by its own mean and spread, so
     the classifier cannot use "sounds synthetic" as a cue; the real domain's standardisation is
     folded into the saved model, since what users tag is real audio."""
@@ -116,61 +143,58 @@ def fit(X, Y, classes, weights, origin):
         mean, scale = X[rows].mean(axis=0), X[rows].std(axis=0) + 1e-6
         X[rows] = (X[rows] - mean) / scale
         stats[name] = (mean, scale)
-    model = SoftmaxClassifier.fit(X, Y, classes, l2=L2, sample_weight=weights)
+    model = SoftmaxClassifier.fit(X, Y, classes, l2=l2, sample_weight=weights)
     real_mean, real_scale = stats["real"]
     # ((x - real_mean) / real_scale - m) / s == (x - (real_mean + m * real_scale)) / (real_scale * s)
     return SoftmaxClassifier(classes, real_mean + model.mean * real_scale, real_scale * model.scale,
                              model.weights, model.bias)
 
 
-def leave_one_file_out(data, Y, classes, top_k: int = 3) -> dict:
-    """Per recording: the tags a model trained without it gives its windows, and the hit."""
-    files: dict[str, dict] = {}
-    for name in sorted(set(data.source[data.origin == "real"])):
-        held = (data.source == name) & (data.origin == "real")
-        keep = ~held
-        model = fit(data.X[keep], Y[keep], classes, sample_weights(Y[keep], data.origin[keep]), data.origin[keep])
-        p = model.predict_proba(data.X[held]).mean(axis=0)
-        order = np.argsort(-p)
-        top = [classes[i] for i in order[:top_k]]
-        want = recording_labels(name)
-        rank = 1 + min(int(np.flatnonzero(order == classes.index(w))[0]) for w in want)
-        files[name] = {"labels": want, "top": top, "top1": top[0] in want, "hit": bool(set(want) & set(top)),
-                       "rank": rank,
-                       "trainable": any((Y[keep][:, classes.index(w)] > 0).any() for w in want)}
-    n = len(files)
-    return {
-        f"top{top_k}_accuracy": round(sum(f["hit"] for f in files.values()) / n, 3),
-        "top1_accuracy": round(sum(f["top1"] for f in files.values()) / n, 3),
-        "median_rank": float(np.median([f["rank"] for f in files.values()])),
-        "files": files,
-    }
-
-
 def main(argv: Optional[list[str]] = None) -> int:
+    from threadpoolctl import threadpool_limits
+
+    # synthesis, features and fits all multiply small matrices: one BLAS thread is much faster
+    # than a thread pool on 2 shared cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _main(argv)
+
+
+def _main(argv: Optional[list[str]]) -> int:
+    from studio.reverse.nested import GRID, fit_variant, nested_lofo, variant_name
+
     parser = argparse.ArgumentParser(prog="python -m studio.reverse.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="weights file (.npz); a .json report goes beside it")
-    parser.add_argument("--no-lofo", action="store_true", help="skip the leave-one-file-out evaluation")
+    parser.add_argument("--windows-cache", metavar="NPZ",
+                        help="reuse the feature windows saved in this file (made on first use): for development only, "
+                             "it is not invalidated when the synthesis or the features change")
+    parser.add_argument("--no-lofo", action="store_true",
+                        help=f"skip the nested leave-one-file-out evaluation and the choice of settings; "
+                             f"fit the last chosen variant ({variant_name(GRID[SHIPPED_VARIANT])})")
     args = parser.parse_args(argv)
-    data, Y, classes = build_dataset()
-    model = fit(data.X, Y, classes, sample_weights(Y, data.origin), data.origin)
+    data, Y, classes = cached_dataset(args.windows_cache)
+    report = {
+        "classes": classes,
+        "real_windows": int(((data.origin == "real") & (data.copy == 0)).sum()),
+        "procedural_windows": int(((data.origin != "real") & (data.copy == 0)).sum()),
+        "augmented_copies": int((data.copy > 0).sum()),
+        "settings": {"real_hop_s": REAL_HOP_S, "procedural_seeds": list(PROCEDURAL_SEEDS),
+                     "procedural_s": PROCEDURAL_S, "real_share": REAL_SHARE},
+    }
+    chosen = SHIPPED_VARIANT
+    if not args.no_lofo:
+        lofo = nested_lofo(data, Y, classes, recording_labels)
+        chosen = lofo.pop("chosen")
+        report["leave_one_file_out"] = lofo
+    report["settings"] |= GRID[chosen] | {"variant": variant_name(GRID[chosen])}
+    model = fit_variant(data, Y, classes, GRID[chosen], np.ones(len(Y), bool))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    report = {
-        "classes": classes,
-        "real_windows": int((data.origin == "real").sum()),
-        "procedural_windows": int((data.origin != "real").sum()),
-        "settings": {"real_hop_s": REAL_HOP_S, "procedural_seeds": list(PROCEDURAL_SEEDS),
-                     "procedural_s": PROCEDURAL_S, "real_share": REAL_SHARE, "l2": L2},
-    }
-    if not args.no_lofo:
-        report["leave_one_file_out"] = leave_one_file_out(data, Y, classes)
     from studio.atomic import write_bytes_atomic
 
     write_bytes_atomic(out.with_suffix(".json"), (json.dumps(report, indent=2) + "\n").encode())
-    summary = report.get("leave_one_file_out", {})
-    sys.stdout.write(json.dumps({k: v for k, v in summary.items() if k != "files"} | {"weights": str(out)}) + "\n")
+    summary = {k: v for k, v in report.get("leave_one_file_out", {}).items() if k not in ("files", "variants")}
+    sys.stdout.write(json.dumps(summary | {"variant": variant_name(GRID[chosen]), "weights": str(out)}) + "\n")
     return 0
 
 
