@@ -7,6 +7,7 @@ result. "Use as the bed in the Studio" hands the recording and a caption to the 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from studio.ui.guard import page
