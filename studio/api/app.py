@@ -54,7 +54,7 @@ def stop_runner(app: Any) -> None:
 def create_app(settings: ApiSettings) -> Any:
     """The ASGI app. Jobs run on a background thread started with the app (lifespan)."""
     from fastapi import Depends, FastAPI, File, HTTPException, Path as PathParam, UploadFile
-    from fastapi.responses import FileResponse, JSONResponse, Response
+    from fastapi.responses import FileResponse, JSONResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from pydantic import BaseModel, ConfigDict, Field, model_validator
 

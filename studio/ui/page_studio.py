@@ -23,7 +23,7 @@ from studio.types import ScenePlan
 from studio.ui import gallery, recording_bed, widgets
 from studio.ui.engine import DOWNLOAD_FORMATS, SAVING, STEM_FORMATS, ImageInput, StudioSession, change_kind
 from studio.ui.guard import guarded, page, show_error
-from studio.ui.plan_table import EDITABLE, apply_rows, frame_records, plan_frame
+from studio.ui.plan_table import apply_rows, frame_records, plan_frame
 from studio.ui.scores import show_scores
 from studio.ui.settings import CUSTOM, LENGTH_CHOICES, STYLE_DEFAULT, availability, length_seconds, loudness_presets, master_overrides
 from studio.ui.state import flash, library, session, show_flashes

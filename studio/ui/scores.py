@@ -10,7 +10,7 @@ wait for a click, since scoring streams the whole mix once.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Optional
+from typing import Any
 
 import streamlit as st
 

@@ -11,7 +11,7 @@ import pytest
 from studio.planning.scoring import Row, evaluate, load_table, plan_layer_types, score_row
 from studio.types import Caption
 
-from picture_checks import STYLES, assert_every_style_keeps_the_picture, types_of
+from picture_checks import assert_every_style_keeps_the_picture, types_of
 
 HERE = Path(__file__).parent
 DEV3 = load_table(HERE / "captions_dev3.toml")

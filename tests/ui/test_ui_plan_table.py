@@ -9,7 +9,6 @@ import pytest
 from studio.errors import PlanError
 from studio.ui.engine import change_kind, loudness_match_gain_db
 from studio.ui.plan_table import COLUMNS, apply_rows, plan_frame, plan_rows
-from ui_test_helpers import make_plan
 
 
 def _edit(plan, name, **values):
