@@ -203,3 +203,28 @@ def cool_room(seed: int) -> np.ndarray:
 
 NEGATIVE_PAINTERS = {"starry_sky": starry_sky, "snowfall": snowfall, "city_night": city_night,
                      "trunks_forest": trunks_forest, "grass": grass, "cool_room": cool_room}  # fmt: skip
+
+
+def overcast_street(seed: int) -> np.ndarray:
+    """Outdoors and rectilinear: a pale overcast sky above buildings with window grids."""
+    rng = np.random.default_rng(seed)
+    w, h = _size(rng)
+    arr = _gradient(w, h, rng.uniform(195, 225, 3), rng.uniform(205, 235, 3))
+    img = _to_img(arr)
+    draw = ImageDraw.Draw(img)
+    x = int(rng.integers(-40, 0))
+    while x < w:
+        bw, top = int(rng.integers(80, 260)), int(h * rng.uniform(0.3, 0.55))
+        v = rng.uniform(70, 160)
+        draw.rectangle([x, top, x + bw, h], fill=(int(v), int(v * 0.97), int(v * 0.95)))
+        ww, wh = int(rng.integers(10, 24)), int(rng.integers(14, 30))
+        for wy in range(top + 12, int(h * 0.85), wh + int(rng.integers(10, 20))):
+            for wx in range(x + 8, x + bw - ww, ww + int(rng.integers(8, 16))):
+                draw.rectangle([wx, wy, wx + ww, wy + wh], fill=(int(v * 0.5), int(v * 0.55), int(v * 0.6)))
+        x += bw + int(rng.integers(0, 30))
+    draw.rectangle([0, int(h * 0.85), w, h], fill=(90, 90, 92))  # the street
+    noise = rng.normal(0, 3, (h, w, 1))
+    return _jpeg(_to_img(np.asarray(img, np.float64) + noise).filter(ImageFilter.GaussianBlur(0.6)), rng)
+
+
+NEGATIVE_PAINTERS["overcast_street"] = overcast_street
