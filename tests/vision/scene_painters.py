@@ -119,8 +119,9 @@ def snowfall(seed: int) -> np.ndarray:
     return _jpeg(img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.5, 1.2)))), rng)
 
 
-def city_night(seed: int) -> np.ndarray:
-    """Dark buildings with grids of lit windows, street lights and a few blurred lights."""
+def city_night(seed: int, *, white_windows: bool = False) -> np.ndarray:
+    """Dark buildings with grids of lit windows (warm, or white: grey-white lines like rain),
+    street lights and a few blurred lights."""
     rng = np.random.default_rng(seed)
     w, h = _size(rng)
     arr = _gradient(w, h, rng.uniform(5, 30, 3), rng.uniform(20, 60, 3))
@@ -136,7 +137,8 @@ def city_night(seed: int) -> np.ndarray:
             for wx in range(x + 5, x + bw - ww, ww + int(rng.integers(4, 10))):
                 if rng.random() < 0.45:
                     v = rng.uniform(150, 255)
-                    draw.rectangle([wx, wy, wx + ww, wy + wh], fill=(int(v), int(v * 0.85), int(v * 0.55)))
+                    lit = (int(v), int(v), int(v)) if white_windows else (int(v), int(v * 0.85), int(v * 0.55))
+                    draw.rectangle([wx, wy, wx + ww, wy + wh], fill=lit)
         x += bw + int(rng.integers(0, 20))
     return _jpeg(img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.4, 1.0)))), rng)
 
@@ -227,4 +229,9 @@ def overcast_street(seed: int) -> np.ndarray:
     return _jpeg(_to_img(np.asarray(img, np.float64) + noise).filter(ImageFilter.GaussianBlur(0.6)), rng)
 
 
+def city_night_white(seed: int) -> np.ndarray:
+    return city_night(seed, white_windows=True)
+
+
 NEGATIVE_PAINTERS["overcast_street"] = overcast_street
+NEGATIVE_PAINTERS["city_night_white"] = city_night_white
