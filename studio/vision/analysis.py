@@ -31,8 +31,9 @@ INDOOR_MIN_WARMTH = 0.2
 INDOOR_MIN_WARM_SHARE = 0.5
 INDOOR_MIN_LUMA = 0.16
 INDOOR_MIN_TEXTURE = 0.02
-# Rain behind glass: the 128-px thumbnail of a rainy pane stays smooth (the background is out
-# of focus); soft lights are saturated, lit pixels over LIGHTS_MIN_SHARE of a dim frame.
+# Rain is only looked for behind glass: the 128-px thumbnail of a rainy pane stays smooth (the
+# background is out of focus); soft lights are saturated, lit pixels over LIGHTS_MIN_SHARE of
+# a dim frame. See docs/vision.md for how both were set.
 WINDOW_MAX_TEXTURE = 0.03
 LIGHTS_MIN_SHARE = 0.02
 MAX_FILENAME_WORDS = 6
@@ -60,8 +61,8 @@ class Analysis:
     regions: list[tuple[str, str, float]] = field(default_factory=list)  # (cue, phrase, centre_y)
     extra_cues: list[str] = field(default_factory=list)
     indoor_light: bool = False  # no sky, land or water, lit warm and not dark: lamplight indoors
-    rain: bool = False  # short thin near-vertical streaks over the whole frame (studio.vision.rain)
-    window: bool = False  # rain over a blurred, low-detail background: drops on a pane
+    rain: bool = False  # streaks over the whole frame and a blurred background (studio.vision.rain)
+    window: bool = False  # the rain is on a pane (always with rain: it is only looked for there)
     blurred_lights: bool = False  # soft coloured lights in a dark frame
 
     @property
@@ -219,16 +220,16 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
     if indoor_light:
         extra.append("indoor")
 
-    # Rain streaks (studio.vision.rain). Behind a pane the background is out of focus, so the
-    # thumbnail (where streaks shrink to a fraction of a pixel) has little texture.
-    rain = measure_rain(image).is_rain
-    window = rain and texture < WINDOW_MAX_TEXTURE
+    # Rain streaks (studio.vision.rain), only over an out-of-focus background: behind a pane
+    # the thumbnail (where streaks shrink to a fraction of a pixel) has little texture. Sharp
+    # scenes are not measured: a city's lit windows make rain-like lines, and streaks over a
+    # sharp scene were never validated. This also skips the measurement for most photos.
+    rain = texture < WINDOW_MAX_TEXTURE and measure_rain(image).is_rain
+    window = rain
     glow = (sat >= 0.25) & (val >= 0.3)
-    blurred_lights = window and lum < 0.35 and LIGHTS_MIN_SHARE <= float(glow.mean()) <= 0.5 and texture < WINDOW_MAX_TEXTURE
+    blurred_lights = rain and lum < 0.35 and LIGHTS_MIN_SHARE <= float(glow.mean()) <= 0.5
     if rain:
-        extra.append("rain")
-        if window:
-            extra.append("window")
+        extra.extend(("rain", "window"))
     if blurred_lights:
         extra.append("blurred lights")
 
@@ -344,7 +345,7 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
         sentence = f"probably indoors, in warm artificial light, with {detail}"
     else:
         if analysis.rain:
-            sentence = _rain_sentence(analysis, scene, tone, light)
+            sentence = _rain_sentence(analysis, tone, light)
             mood = ""  # streaks make a frame look busy or, behind glass, calm: neither is the scene
         elif not analysis.regions and analysis.light == "night":
             sentence = "a dark scene at night"
@@ -385,15 +386,12 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
     return text, _dedupe(cues)
 
 
-def _rain_sentence(analysis: Analysis, scene: str, tone: str, light: str) -> str:
-    """``Rain on a window at night, with blurred lights``; ``Rain streaks over blue sky in cool
-    daylight``."""
-    # Behind a pane the colours are out of focus: they stay cues, not named places.
-    what = "rain on a window" if analysis.window else "rain streaks"
-    if analysis.regions and not analysis.window:
-        what += f" over {scene}"
+def _rain_sentence(analysis: Analysis, tone: str, light: str) -> str:
+    """``Rain on a window at night, with blurred lights``; ``Rain on a window in cool daylight``.
+
+    Behind the glass everything is out of focus: its colours stay cues, not named places."""
     when = "at night" if analysis.light == "night" else f"in {tone}{light}"
-    sentence = f"{what} {when}"
+    sentence = f"rain on a window {when}"
     if analysis.blurred_lights:
         sentence += ", with blurred lights"
     return sentence
