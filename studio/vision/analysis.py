@@ -2,8 +2,8 @@
 
 It never pretends to recognise objects. It measures colour regions (a blue band at the top
 is called sky, green areas vegetation, blue below the horizon water, bright white ground
-snow, sand-coloured ground sand, bright orange on dark fire), overall light (day, dusk,
-night), warmth, saturation and texture, and reads the file's metadata (EXIF time of day,
+snow, sand-coloured ground sand, bright orange on dark fire), rain streaks on a pane
+(``studio.vision.rain``), overall light (day, dusk, night), warmth, saturation and texture, and reads the file's metadata (EXIF time of day,
 IPTC/XMP keywords, description and alt text) and file-name words. The text says it is an
 analysis; ``Caption.cues`` lists every finding as a short token for the rule planner.
 
