@@ -71,7 +71,7 @@ def measure_rain(image: Any, *, side_px: int = RAIN_SIDE_PX) -> RainMeasure:
         return RainMeasure(0.0, 0.0, 0.0, 0.0, 0.0)
     luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     vertical = _coherent(_thin_line(luma) > LINE_MIN_CONTRAST)
-    horizontal = _coherent((_thin_line(luma.T) > LINE_MIN_CONTRAST)).T
+    horizontal = _coherent(_thin_line(luma.T) > LINE_MIN_CONTRAST).T
     count = int(vertical.sum())
     if count == 0:
         return RainMeasure(0.0, 0.0, 0.0, 0.0, 0.0)

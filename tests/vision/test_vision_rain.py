@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scene_painters as sp
 from PIL import Image
 
-import scene_painters as sp
 from studio.types import Caption
 from studio.vision.analysis import AnalysisCaptioner
 from studio.vision.intake import load_image
@@ -83,12 +83,11 @@ def test_example_painters_over_other_seeds():
     stays snow, forest trunks do not become rain (the other scenes: the test below)."""
     make = _example_painters()
     for seed in (7, 555):
-        rng = lambda: np.random.default_rng(seed)  # noqa: E731
-        rainy = _caption(np.asarray(make.rainy_night_window(rng())))
+        rainy = _caption(np.asarray(make.rainy_night_window(np.random.default_rng(seed))))
         assert rainy.text.startswith("Rain on a window at night"), rainy.text
-        snow = _caption(np.asarray(make.snowy_field(rng())))
+        snow = _caption(np.asarray(make.snowy_field(np.random.default_rng(seed))))
         assert "snow" in snow.cues and "rain" not in snow.cues, snow.cues
-        forest = _caption(np.asarray(make.forest_path(rng())))
+        forest = _caption(np.asarray(make.forest_path(np.random.default_rng(seed))))
         assert "rain" not in forest.cues, (seed, forest.text)
 
 
