@@ -2,8 +2,8 @@
 
 It never pretends to recognise objects. It measures colour regions (a blue band at the top
 is called sky, green areas vegetation, blue below the horizon water, bright white ground
-snow, sand-coloured ground sand, bright orange on dark fire), overall light (day, dusk,
-night), warmth, saturation and texture, and reads the file's metadata (EXIF time of day,
+snow, sand-coloured ground sand, bright orange on dark fire), rain streaks on a pane
+(``studio.vision.rain``), overall light (day, dusk, night), warmth, saturation and texture, and reads the file's metadata (EXIF time of day,
 IPTC/XMP keywords, description and alt text) and file-name words. The text says it is an
 analysis; ``Caption.cues`` lists every finding as a short token for the rule planner.
 
@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from studio.types import Caption
+from studio.vision.rain import measure_rain
 
 ANALYSIS_SIDE_PX = 128
 # "Indoors under warm artificial light" (set on the cafe example and synthetic frames): no
@@ -30,6 +31,11 @@ INDOOR_MIN_WARMTH = 0.2
 INDOOR_MIN_WARM_SHARE = 0.5
 INDOOR_MIN_LUMA = 0.16
 INDOOR_MIN_TEXTURE = 0.02
+# Rain is only looked for behind glass: the 128-px thumbnail of a rainy pane stays smooth (the
+# background is out of focus); soft lights are saturated, lit pixels over LIGHTS_MIN_SHARE of
+# a dim frame. See docs/vision.md for how both were set.
+WINDOW_MAX_TEXTURE = 0.03
+LIGHTS_MIN_SHARE = 0.02
 MAX_FILENAME_WORDS = 6
 MAX_KEYWORD_CUES = 8
 
@@ -55,6 +61,9 @@ class Analysis:
     regions: list[tuple[str, str, float]] = field(default_factory=list)  # (cue, phrase, centre_y)
     extra_cues: list[str] = field(default_factory=list)
     indoor_light: bool = False  # no sky, land or water, lit warm and not dark: lamplight indoors
+    rain: bool = False  # streaks over the whole frame and a blurred background (studio.vision.rain)
+    window: bool = False  # the rain is on a pane (always with rain: it is only looked for there)
+    blurred_lights: bool = False  # soft coloured lights in a dark frame
 
     @property
     def looks_indoor(self) -> bool:
@@ -211,13 +220,28 @@ def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analy
     if indoor_light:
         extra.append("indoor")
 
+    # Rain streaks (studio.vision.rain), only over an out-of-focus background: behind a pane
+    # the thumbnail (where streaks shrink to a fraction of a pixel) has little texture. Sharp
+    # scenes are not measured: a city's lit windows make rain-like lines, and streaks over a
+    # sharp scene were never validated. This also skips the measurement for most photos.
+    rain = texture < WINDOW_MAX_TEXTURE and measure_rain(image).is_rain
+    window = rain
+    glow = (sat >= 0.25) & (val >= 0.3)
+    blurred_lights = rain and lum < 0.35 and LIGHTS_MIN_SHARE <= float(glow.mean()) <= 0.5
+    if rain:
+        extra.extend(("rain", "window"))
+    if blurred_lights:
+        extra.append("blurred lights")
+
     if lum < 0.16:
         light = "night"
     elif lum < 0.35 or (sunset and lum < 0.55):
         light = "dusk"
     else:
         light = "day"
-    return Analysis(colours, lum, light, warmth, saturation, texture, regions, extra, indoor_light)
+    return Analysis(
+        colours, lum, light, warmth, saturation, texture, regions, extra, indoor_light, rain, window, blurred_lights
+    )
 
 
 def _has_horizon(rgb: np.ndarray) -> bool:
@@ -320,7 +344,10 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
         detail = {"": "textured surfaces", "busy with detail": "many details, a cluttered view"}.get(mood, "textured surfaces")
         sentence = f"probably indoors, in warm artificial light, with {detail}"
     else:
-        if not analysis.regions and analysis.light == "night":
+        if analysis.rain:
+            sentence = _rain_sentence(analysis, tone, light)
+            mood = ""  # streaks make a frame look busy or, behind glass, calm: neither is the scene
+        elif not analysis.regions and analysis.light == "night":
             sentence = "a dark scene at night"
         else:
             sentence = f"{scene} in {tone}{light}" if not light.startswith("the ") else f"{scene} in {light}"
@@ -357,6 +384,17 @@ def describe(analysis: Analysis, facts: dict[str, Any]) -> tuple[str, list[str]]
     if len(text) > 2000:
         text = text[:1997].rstrip() + "..."
     return text, _dedupe(cues)
+
+
+def _rain_sentence(analysis: Analysis, tone: str, light: str) -> str:
+    """``Rain on a window at night, with blurred lights``; ``Rain on a window in cool daylight``.
+
+    Behind the glass everything is out of focus: its colours stay cues, not named places."""
+    when = "at night" if analysis.light == "night" else f"in {tone}{light}"
+    sentence = f"rain on a window {when}"
+    if analysis.blurred_lights:
+        sentence += ", with blurred lights"
+    return sentence
 
 
 def time_of_day(iso: Optional[str]) -> Optional[str]:
