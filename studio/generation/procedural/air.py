@@ -48,12 +48,16 @@ def breeze(ctx: Ctx):
     # The wind recording (docs/procedural.md): a low rumble, flat in octaves 63-250 Hz and
     # falling ~8 dB an octave above, -40 dB at 8 kHz; intensity opens the top a little.
     # A faint hiss (11 % of the power, -7.5 dB/octave) is the air over the mics' windshield.
-    body = dsp.band_mag(35, 260 + 200 * i, 1.0)
+    # brightness opens the body's top edge too (x0.5..x1.5): the generic tilt acts above 2-3
+    # kHz, where this low wind has almost nothing
+    body = dsp.band_mag(35, (260 + 200 * i) * (0.5 + ctx.u("brightness")), 1.0)
     air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, body), (0.12, dsp.band_mag(400, 12000, 2.5))), shared=0.25)
     lvl = np.clip((g - 0.5) / 1.5, 0, 1)
     whistle = _howl(ctx, lvl, 450, 900, 60.0, voices=1)
-    # the recording's level also flutters at 0.5-2 Hz (eddies), not only in slow gusts
-    flutter = np.exp(0.22 * dsp.smooth_random(ctx.rng, g.shape[1], 1.2, 2))
+    # the recording's level also flutters at 0.5-2 Hz (eddies), not only in slow gusts; a
+    # busier (denser) wind flutters faster and deeper
+    d = ctx.u("density")
+    flutter = np.exp((0.1 + 0.25 * d) * dsp.smooth_random(ctx.rng, g.shape[1], 0.8 + 0.8 * d, 2))
     g_up = dsp.upsample(g * flutter, ctx.n, ctx.sr)
     return air * g_up + 0.1 * whistle * g_up
 

@@ -196,11 +196,11 @@ def lake_lapping(ctx: Ctx):
     # Voiced against the waves and boat recordings (docs/procedural.md): shore water is a
     # mid-band wash, 10-20 dB down at 63-125 Hz, with a fizz of breaking film and droplets
     # up to 8 kHz as each lap meets the shore (the old slosh was 90 % below 1 kHz).
-    slosh = dsp.spectral_noise(rng, n, dsp.band_mag(140, 2500, 1.1), shared=0.2)
+    slosh = dsp.spectral_noise(rng, n, dsp.band_mag(100, 2500, 1.1), shared=0.2)
     slosh *= dsp.upsample(env + 0.15, n, sr)
     fizz = dsp.spectral_noise(rng, n, dsp.band_mag(1500, 9000, 1.0), shared=0.2) * dsp.upsample(env**2 + 0.05, n, sr)
     drain = np.clip(-np.gradient(env.mean(axis=0)) * dsp.CTRL_HZ, 0.0, None)  # falling water
-    bub = bubbles.bank(ctx.fixed_rng("bubbles"), bubbles.radii(ctx.fixed_rng("radii"), 40, 1.5, 9.0, 1.8), sr)
+    bub = bubbles.bank(ctx.fixed_rng("bubbles"), bubbles.radii(ctx.fixed_rng("radii"), 40, 1.5, 6.0, 1.8), sr)  # >= 540 Hz: under the slosh band no lone big bubble pops out
     trickle = bubbles.field(rng, n, 4.0 + 120.0 * drain / (drain.max() + 1e-9), bub, 40, spread=0.7)
     still = _wash(ctx, 90, 900, 1.5, shared=0.2)
     still_gain = 0.25 - 0.18 * i  # stronger laps stand further out of the still water
