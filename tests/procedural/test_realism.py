@@ -43,6 +43,7 @@ CASES = {
     "ocean_surf": ("waves", (125, 250, 500, 1000, 2000, 4000, 8000), 6.0, (0.6, 0.8)),
     "lake_lapping": ("waves", (250, 500, 1000, 2000, 4000, 8000), 6.0, (0.6, 0.8)),
     "breeze": ("wind", OCTAVES_HZ, 7.0, (0.75, 0.9)),
+    "wind_gusty": ("wind", OCTAVES_HZ, 7.0, (0.7, 0.9)),
     "wind_leaves": ("wind", (63, 125, 250, 500), 7.0, (0.65, 0.9)),
     "cafe_murmur": ("coffee-shop", OCTAVES_HZ, 6.0, (0.65, 0.8)),
     "thunder": ("storm", (63, 125, 250, 500, 1000, 2000, 4000), 8.0, (0.7, 0.9)),

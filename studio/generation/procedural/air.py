@@ -67,10 +67,13 @@ def wind_gusty(ctx: Ctx):
     i = ctx.u("intensity")
     g = _gusts(ctx, 0.125 + 0.25 * ctx.u("density"), 0.5 + 0.4 * i)
     lvl = np.clip((g - 0.3) / 2.5, 0, 1)
-    body = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, dsp.band_mag(30, 5000, 1.6)), (0.25, dsp.band_mag(2500, 12000, 0.0))), shared=0.3)
-    howl = _howl(ctx, lvl, 260, 950, 45.0, voices=2)
+    # the wind recording falls ~8 dB an octave above 250 Hz (2-8 kHz at -29..-40 dB): the
+    # body rolls off from 350 Hz (x0.5..1.5 by brightness) and the hiss over it is 4 % of the power (was 25 %: 2-8 kHz
+    # sat at -14 dB, a hiss rather than a wind)
+    body = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, dsp.band_mag(30, 350 * (0.5 + ctx.u("brightness")), 1.0)), (0.04, dsp.band_mag(800, 10000, 2.0))), shared=0.3)
+    howl = _howl(ctx, lvl, 200, 700, 40.0, voices=2)  # lower and fainter (the recording: 500 Hz-1 kHz at -16..-23 dB)
     g_up = dsp.upsample(g, ctx.n, ctx.sr)
-    return body * g_up + (0.3 + 0.3 * i) * howl * g_up
+    return body * g_up + (0.12 + 0.2 * i) * howl * g_up
 
 
 @generator("wind_leaves")

@@ -61,8 +61,8 @@ def syllable(rng: np.random.Generator, sr: int, lo: float, hi: float, kind: str 
 def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
     """A bird's repertoire: ``k`` syllables in its own range (2-7.5 kHz); the first is its
     intro note (a chip or a whistle), the last its terminal flourish (a down-sweep or arch)."""
-    lo = rng.uniform(1200, 3000)  # the birds recording: as much song at 1.4-2.8 kHz as at 2.8-5.6
-    hi = min(lo + rng.uniform(1500, 4500), 8000)
+    lo = rng.uniform(1000, 2600)  # the birds recording: as much song at 1.4-2.8 kHz as at 2.8-5.6
+    hi = min(lo + rng.uniform(2000, 5500), 8500)
     kinds = [str(rng.choice(["chip", "whistle"]))] + [None] * (k - 2) + [str(rng.choice(["down", "arch"]))]
     return np.stack([syllable(rng, sr, lo, hi, kind) for kind in kinds])
 
