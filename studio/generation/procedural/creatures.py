@@ -61,7 +61,7 @@ def syllable(rng: np.random.Generator, sr: int, lo: float, hi: float, kind: str 
 def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
     """A bird's repertoire: ``k`` syllables in its own range (2-7.5 kHz); the first is its
     intro note (a chip or a whistle), the last its terminal flourish (a down-sweep or arch)."""
-    lo = rng.uniform(1000, 2600)  # the birds recording: as much song at 1.4-2.8 kHz as at 2.8-5.6
+    lo = rng.uniform(900, 2300)  # the birds recording: as much song at 1.4-2.8 kHz as at 2.8-5.6
     hi = min(lo + rng.uniform(2000, 5500), 8500)
     kinds = [str(rng.choice(["chip", "whistle"]))] + [None] * (k - 2) + [str(rng.choice(["down", "arch"]))]
     return np.stack([syllable(rng, sr, lo, hi, kind) for kind in kinds])
@@ -136,7 +136,7 @@ def songbirds(ctx: Ctx):
     songs = dsp.stereo_reverb(songs, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.25, damping_hz=7000.0)
     # the forest under the song (leaves, distant wind): the birds recording's octaves
     # 63 Hz-1 kHz sit 16-23 dB under its total, never silent between songs
-    return dsp.normalise_rms(songs, 1.0) + (0.35 - 0.15 * ctx.u("intensity")) * _forest_air(ctx)
+    return dsp.normalise_rms(songs, 1.0) + (0.45 - 0.2 * ctx.u("intensity")) * _forest_air(ctx)
 
 
 @generator("dawn_chorus", event=_one_phrase, params=("events_per_min",))
