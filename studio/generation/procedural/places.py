@@ -78,11 +78,11 @@ def cafe_murmur(ctx: Ctx):
     out += 0.35 * dsp.overlap_add_bank(n, on, clinks, rng.integers(0, 6, len(on)), dsp.pan_gains(rng.uniform(-0.8, 0.8, len(on))) * rng.uniform(0.2, 0.7, len(on)))
     out = dsp.stereo_reverb(out, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.6, damping_hz=4000.0)
     # the room itself: ventilation and the street outside, under the talk
-    room = dsp.spectral_noise(rng, n, dsp.band_mag(50, 900, 1.5), shared=0.3)
     # and its top: cutlery, the espresso machine's hiss, chairs; the coffee-shop recording
-    # keeps 2-8 kHz octaves 20-23 dB under the total where voices alone fall to -50 dB
-    clatter = dsp.spectral_noise(rng, n, dsp.band_mag(4500, 11000, 0.5), shared=0.3)
-    return out + 0.45 * room + 0.13 * clatter
+    # keeps 2-8 kHz octaves 20-23 dB under the total where voices alone fall to -50 dB.
+    # One noise for both (RMS gains 0.45 and 0.13): a second FFT noise cost 5 % of the render.
+    room = dsp.spectral_noise(rng, n, dsp.mix_mag((0.45, dsp.band_mag(50, 900, 1.5)), (0.13, dsp.band_mag(4500, 11000, 0.5))), shared=0.3)
+    return out + float(np.hypot(0.45, 0.13)) * room
 
 
 @generator("children_playing")
