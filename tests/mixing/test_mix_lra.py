@@ -133,7 +133,10 @@ def test_rendered_track_keeps_the_style_loudness_range(pipeline_and_captions, im
         assert np.abs(gain_db).max() <= RIDE_MAX_DB + 1e-3
         assert np.abs(np.diff(gain_db)).max() <= RIDE_MAX_DB_PER_S * 0.1 + 1e-3
         assert m["bed_ride_db_max"] == pytest.approx(np.abs(gain_db).max(), abs=0.02)
-        assert m["bed_ride"]["body_lra_before_lu"] > ceiling - 0.3
+        # the ride engages when the body LRA is over ceiling - 0.3; the report rounds it to
+        # 0.01 LU, so a ride engaged at 7.702 LU reads 7.70 (forest_path seed 8 after the
+        # 2026-12-03 re-voicing)
+        assert m["bed_ride"]["body_lra_before_lu"] >= ceiling - 0.3 - 0.005
 
     # events are still there in the final mix: at its most prominent 400 ms an event is at most
     # 15 dB under the mix (measured: -2 to -12 dB; the local bed, e.g. a bird chorus, decides

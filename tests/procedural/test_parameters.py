@@ -134,6 +134,7 @@ OWN_TONE = {
     "rain_light": "brightness", "rain_heavy": "brightness", "rain_on_roof": "brightness", "stream": "brightness",
     "cave_drips": "brightness", "owl": "brightness", "insect_hum": "brightness", "clock_ticking": "brightness",
     "drone_pad": "brightness", "singing_bowl": "brightness", "wind_chimes": "brightness", "thunder": "distance",
+    "breeze": "brightness", "wind_gusty": "brightness",
 }
 
 

@@ -45,10 +45,20 @@ def _howl(ctx: Ctx, level: np.ndarray, lo_hz: float, hi_hz: float, bandwidth_hz:
 def breeze(ctx: Ctx):
     i = ctx.u("intensity")
     g = _gusts(ctx, 0.06 + 0.12 * ctx.u("density"), 0.35 + 0.4 * i)
-    air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(60, 1800 + 2500 * i, 1.4), shared=0.25)
+    # The wind recording (docs/procedural.md): a low rumble, flat in octaves 63-250 Hz and
+    # falling ~8 dB an octave above, -40 dB at 8 kHz; intensity opens the top a little.
+    # A faint hiss (11 % of the power, -7.5 dB/octave) is the air over the mics' windshield.
+    # brightness opens the body's top edge too (x0.5..x1.5): the generic tilt acts above 2-3
+    # kHz, where this low wind has almost nothing
+    body = dsp.band_mag(35, (260 + 200 * i) * (0.5 + ctx.u("brightness")), 1.0)
+    air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, body), (0.12, dsp.band_mag(400, 12000, 2.5))), shared=0.25)
     lvl = np.clip((g - 0.5) / 1.5, 0, 1)
     whistle = _howl(ctx, lvl, 450, 900, 60.0, voices=1)
-    g_up = dsp.upsample(g, ctx.n, ctx.sr)
+    # the recording's level also flutters at 0.5-2 Hz (eddies), not only in slow gusts; a
+    # busier (denser) wind flutters faster and deeper
+    d = ctx.u("density")
+    flutter = np.exp((0.1 + 0.25 * d) * dsp.smooth_random(ctx.rng, g.shape[1], 0.8 + 0.8 * d, 2))
+    g_up = dsp.upsample(g * flutter, ctx.n, ctx.sr)
     return air * g_up + 0.1 * whistle * g_up
 
 
@@ -57,10 +67,13 @@ def wind_gusty(ctx: Ctx):
     i = ctx.u("intensity")
     g = _gusts(ctx, 0.125 + 0.25 * ctx.u("density"), 0.5 + 0.4 * i)
     lvl = np.clip((g - 0.3) / 2.5, 0, 1)
-    body = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, dsp.band_mag(30, 5000, 1.6)), (0.25, dsp.band_mag(2500, 12000, 0.0))), shared=0.3)
-    howl = _howl(ctx, lvl, 260, 950, 45.0, voices=2)
+    # the wind recording falls ~8 dB an octave above 250 Hz (2-8 kHz at -29..-40 dB): the
+    # body rolls off from 350 Hz (x0.5..1.5 by brightness) and the hiss over it is 4 % of the power (was 25 %: 2-8 kHz
+    # sat at -14 dB, a hiss rather than a wind)
+    body = dsp.spectral_noise(ctx.rng, ctx.n, dsp.mix_mag((1.0, dsp.band_mag(30, 350 * (0.5 + ctx.u("brightness")), 1.0)), (0.04, dsp.band_mag(800, 10000, 2.0))), shared=0.3)
+    howl = _howl(ctx, lvl, 200, 700, 40.0, voices=2)  # lower and fainter (the recording: 500 Hz-1 kHz at -16..-23 dB)
     g_up = dsp.upsample(g, ctx.n, ctx.sr)
-    return body * g_up + (0.3 + 0.3 * i) * howl * g_up
+    return body * g_up + (0.12 + 0.2 * i) * howl * g_up
 
 
 @generator("wind_leaves")
@@ -70,9 +83,12 @@ def wind_leaves(ctx: Ctx):
     rate = (600 + 1400 * d) * (g.mean(axis=0) ** 1.5)  # more leaves move in a gust
     onsets = dsp.poisson_times(ctx.rng, ctx.n, rate, ctx.sr)
     rustle = dsp.burst_train(ctx.rng, ctx.n, onsets, ctx.rng.lognormal(0, 0.5, len(onsets)), ctx.rng.uniform(-0.95, 0.95, len(onsets)), (0.001, 0.002, 0.004), ctx.sr)
-    rustle = dsp.normalise_rms(dsp.bandpass(rustle, 1800, 10000, 2), 1.0)
-    air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(50, 1500, 1.5), shared=0.25)
-    return rustle + 0.5 * air * dsp.upsample(g, ctx.n, ctx.sr)
+    rustle = dsp.normalise_rms(dsp.bandpass(rustle, 1200, 7000, 2), 1.0)
+    # the wind's own low rumble under the leaves (the wind recording), leaves 10 dB under it
+    air = dsp.spectral_noise(ctx.rng, ctx.n, dsp.band_mag(35, 300, 1.0), shared=0.25)
+    # the rumble follows the gusts only part-way (g^0.5): the leaves carry the gusts, and a
+    # rumble swelling fully with them pushed a forest mix's loudness range over its style's
+    return 0.18 * rustle + air * dsp.upsample(np.sqrt(g), ctx.n, ctx.sr)
 
 
 SOUND_M_S = 343.0
@@ -144,14 +160,16 @@ def _thunder(rng, n: int, sr: int, distance: float, intensity: float, brightness
             echo = dsp.lowpass(x[::-1] if rng.random() < 0.5 else x, rng.uniform(250, 700), 1)[:, : n - delay]
             x[:, delay:] += rng.uniform(0.25, 0.55) * echo
     cutoff = (900 - 750 * far) * (0.75 + 0.5 * intensity) * (0.4 + 1.2 * brightness)
-    x = dsp.lowpass(x, max(cutoff * 2.5, 150.0), 2)
+    # voiced against the storm recording (docs/procedural.md): its octaves fall only ~5.5 dB
+    # an octave from 250 Hz to 2 kHz; the old -7 dB/octave rumble sounded like a far sub-woofer
+    x = dsp.lowpass(x, max(cutoff * 6.0, 150.0), 2)
     # the rumble: low noise following the rolling arrivals, slower to fade
     m = dsp.ctrl_len(n, sr)
     hits = np.zeros(m)
     np.add.at(hits, np.minimum((t * dsp.CTRL_HZ).astype(np.int64), m - 1), amp)
     tail = np.exp(-np.arange(int(1.2 * dsp.CTRL_HZ)) / (0.35 * dsp.CTRL_HZ))
     env = np.clip(signal.oaconvolve(hits, tail)[:m], 0.0, None)
-    rumble = dsp.spectral_noise(rng, n, dsp.band_mag(25, cutoff, 2.0), shared=0.3) * dsp.upsample(np.sqrt(env / (env.max() + 1e-12)), n, sr)
+    rumble = dsp.spectral_noise(rng, n, dsp.band_mag(40, 2.5 * cutoff, 1.3), shared=0.3) * dsp.upsample(np.sqrt(env / (env.max() + 1e-12)), n, sr)
     x = dsp.normalise_rms(x, 1.0) + (0.6 - 0.3 * intensity) * dsp.normalise_rms(rumble, 1.0)
     if distance < 0.15 and intensity > 0.6:  # a close, strong strike cracks first
         crack_len = min(n, int(0.4 * sr))
@@ -178,5 +196,8 @@ def thunder(ctx: Ctx):
         if length > int(0.5 * ctx.sr):
             out[:, s : s + length] += rng.uniform(0.5, 1.0) * _thunder(rng, length, ctx.sr, ctx.u("distance"), ctx.u("intensity"), ctx.u("brightness"))
     # faint storm air between rolls, so the bed is never digital silence
-    air = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(30, 600, 2.0), shared=0.2)
-    return out + 0.01 * air
+    # and the storm's distant grumble between rolls: the storm recording never drops more
+    # than ~15 dB under its loud moments (level std 5.5 dB; the rolls alone gave 10 dB)
+    air = dsp.spectral_noise(rng, ctx.n, dsp.band_mag(40, 1500, 1.2), shared=0.2)
+    grumble = dsp.upsample(np.exp(0.5 * dsp.smooth_random(rng, dsp.ctrl_len(ctx.n, ctx.sr), 0.3)), ctx.n, ctx.sr)
+    return out + 0.06 * air * grumble

@@ -61,8 +61,8 @@ def syllable(rng: np.random.Generator, sr: int, lo: float, hi: float, kind: str 
 def _bird_bank(rng, sr: int, k: int) -> np.ndarray:
     """A bird's repertoire: ``k`` syllables in its own range (2-7.5 kHz); the first is its
     intro note (a chip or a whistle), the last its terminal flourish (a down-sweep or arch)."""
-    lo = rng.uniform(2000, 4500)
-    hi = min(lo + rng.uniform(1200, 2800), 7500)
+    lo = rng.uniform(900, 2300)  # the birds recording: as much song at 1.4-2.8 kHz as at 2.8-5.6
+    hi = min(lo + rng.uniform(2000, 5500), 8500)
     kinds = [str(rng.choice(["chip", "whistle"]))] + [None] * (k - 2) + [str(rng.choice(["down", "arch"]))]
     return np.stack([syllable(rng, sr, lo, hi, kind) for kind in kinds])
 
@@ -132,9 +132,11 @@ def _forest_air(ctx: Ctx) -> np.ndarray:
 def songbirds(ctx: Ctx):
     d = ctx.u("density")
     birds = 2 + int(round(3 * d))
-    songs = _songs(ctx, birds, ctx.p.get("events_per_min") or (5 + 6 * d), 0.5)
+    songs = _songs(ctx, birds, ctx.p.get("events_per_min") or (3 + 5 * d), 0.5)  # recording: ~1.4 onsets/s
     songs = dsp.stereo_reverb(songs, ctx.fixed_rng("room"), rt60_s=0.9, wet=0.25, damping_hz=7000.0)
-    return dsp.normalise_rms(songs, 1.0) + (0.06 - 0.04 * ctx.u("intensity")) * _forest_air(ctx)
+    # the forest under the song (leaves, distant wind): the birds recording's octaves
+    # 63 Hz-1 kHz sit 16-23 dB under its total, never silent between songs
+    return dsp.normalise_rms(songs, 1.0) + (0.45 - 0.2 * ctx.u("intensity")) * _forest_air(ctx)
 
 
 @generator("dawn_chorus", event=_one_phrase, params=("events_per_min",))

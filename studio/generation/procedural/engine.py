@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from studio.generation.procedural import dsp
+from studio.generation.procedural import dsp, stereo
 from studio.generation.procedural.base import Ctx, Generator
 from studio.types import Progress
 
@@ -76,6 +76,7 @@ def _chunks(gen: Generator, p: dict, *, total: int, loop_n: Optional[int], seed:
         seg = np.asarray(gen.bed(ctx), dtype=np.float32)
         assert seg.shape == (2, length), (gen.name, seg.shape, length)
         seg = _colour(seg, ctx) if gen.colour else seg
+        seg = stereo.image(seg, gen.name, sr)  # a field recording's pair, not two noises
         seg = _breath(seg, p, start, sr, loop_n)
         if out is None:
             return seg
