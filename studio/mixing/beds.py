@@ -329,6 +329,28 @@ class BedArrangement:
             return [u for u in list(used) + list(extra)
                     if u[0] == take and u[1] < hi and lo < u[2] and abs(off - u[3]) < window]
 
+        def allowed(cand: int, starts: np.ndarray, ends: np.ndarray, need: int, dst_of: int,
+                    outgoing: tuple[int, int, int]) -> np.ndarray:
+            """``ok[i, j]``: ``need`` frames of ``cand`` from ``starts[j]``, placed after a seam
+            ending the outgoing segment ``(take, src, off)`` at ``ends[i]``, repeat nothing within
+            the window: :func:`clashes` for every (end, start) pair, in one array pass."""
+            ok = np.ones((len(ends), len(starts)), bool)
+            if not self.vary:
+                return ok
+            b = np.asarray(starts, np.int64)[None, :]
+            e = np.asarray(ends, np.int64)[:, None]
+            lag = dst_of + e - b  # the incoming segment's offset, (ends, starts)
+            rows = np.array([u[1:] for u in used if u[0] == cand], np.int64).reshape(-1, 3)
+            if rows.size:
+                lo, hi, at = rows[:, 0], rows[:, 1], rows[:, 2]
+                overlap = (lo[None, :] < b.T + need) & (b.T < hi[None, :])  # (starts, uses)
+                near = np.abs(lag[:, :, None] - at[None, None, :]) < window  # (ends, starts, uses)
+                ok &= ~(overlap[None, :, :] & near).any(axis=2)
+            take, src, off = outgoing
+            if take == cand:  # the outgoing segment itself, which runs to the seam's end
+                ok &= ~((src < b + need) & (b < e) & (np.abs(lag - off) < window))
+            return ok
+
         def free_starts(take: int, need: int, dst_lo: int, dst_hi: int) -> np.ndarray | None:
             """CANDIDATES starts drawn evenly from where ``need`` frames of ``take`` placed at
             ``dst_lo..dst_hi`` repeat nothing within the window (None when there is no such place)."""
@@ -405,8 +427,7 @@ class BedArrangement:
                     st = free_starts(cand, need, seam_lo, seam_lo)
                 if st is None:
                     st = rng.integers(0, max(0, lengths[cand] - need) + 1, size=CANDIDATES)
-                ok = np.array([[not clashes(cand, int(b), int(b) + need, dst_of + int(e) - int(b),
-                                            [(take, src, int(e), off)]) for b in st] for e in ends])
+                ok = allowed(cand, st, ends, need, dst_of, (take, src, off))
                 if choice is None or ok.any():
                     choice = (cand, st, ok)
                 if ok.any():
