@@ -94,10 +94,15 @@ class Segment:
 
 @lru_cache(maxsize=16)
 def _base_curves(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """cos and sin of a quarter turn over an ``n``-frame seam: float64 and float32 copies."""
+    """cos and sin of a quarter turn over an ``n``-frame seam: float64 and float32 copies.
+
+    The sine is the cosine reversed (``sin(pi/2 t) = cos(pi/2 (1 - t))`` and the frame centres
+    are symmetric): one trigonometric pass instead of two, the costliest part of rendering a
+    looped bed's seams. It can differ from ``np.sin`` by 1 ulp in float64; the float32 copies
+    came out identical on every seam length tried (1 to 144,000 frames)."""
     t = (np.arange(n, dtype=np.float64) + 0.5) / n
     a = np.cos(0.5 * math.pi * t)
-    b = np.sin(0.5 * math.pi * t)
+    b = np.ascontiguousarray(a[::-1])
     out = (a, b, a.astype(np.float32), b.astype(np.float32))
     for arr in out:
         arr.flags.writeable = False
