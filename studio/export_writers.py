@@ -118,7 +118,7 @@ class _Encoder:
 
             q = quantise(x, self.subtype, self.written, self.dither_seed).reshape(-1, x.shape[0])
             if self.subtype == "PCM_24":
-                q = q << 8
+                q <<= 8  # in place: q is ours
             self._call(lambda: self.sf.write(q))
         else:
             self._call(lambda: self.sf.write(interleaved(x)))

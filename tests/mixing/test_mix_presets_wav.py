@@ -65,3 +65,13 @@ def test_wav_writer_refuses_wrong_lengths():
     w.write(np.zeros((2, 5), np.float32))
     with pytest.raises(ExportError, match="incomplete: 5 of 10"):
         w.close()
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 8, 4099])
+def test_pack24_is_the_low_three_bytes_of_each_sample(rng, n):
+    from studio.mixing.wav import _pack24
+
+    v = rng.integers(-(2**23), 2**23, n).astype(np.int32)
+    v[: min(n, 3)] = np.array([-(2**23), 2**23 - 1, -1], np.int32)[: min(n, 3)]
+    expected = v.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].reshape(-1)
+    assert _pack24(v).tobytes() == expected.tobytes()
