@@ -506,7 +506,9 @@ def _write_zip(af: AtomicFile, members: list[tuple[str, Path]]) -> None:
             # Audio does not deflate usefully; store it and compress only the manifest.
             info.compress_type = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
             with open(path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+                while block := src.read(1 << 20):
+                    dst.write(block)
+                    af.pace()
 
 
 def export_mix_bytes(soundscape: Soundscape, fmt: str = DEFAULT_MIX_FORMAT, subtype: Optional[str] = None, *,

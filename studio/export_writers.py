@@ -168,6 +168,7 @@ class _AudioSink:
 
     def write(self, x: np.ndarray) -> None:
         self.encoder.write(x)
+        self.atomic.pace()
 
     @property
     def clipped_samples(self) -> int:
