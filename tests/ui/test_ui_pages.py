@@ -156,7 +156,9 @@ def test_studio_generate_remix_download(data_dir):
     assert sess.soundscape.plan.layers[0].gain_db == pytest.approx(first.gain_db - 12.0)
     assert all(sess.sources[name] is src for name, src in sources_before.items())
     stem_after = sess.soundscape.stems[0].render(0, sess.soundscape.frames)
-    assert 20 * np.log10(_rms(stem_after) / _rms(stem_before)) == pytest.approx(-12.0, abs=0.05)
+    # -12 dB of fader; the re-mix also re-centres the beds (the L/R counterweight is measured
+    # again, after the mono bass), which moves a bed stem by a few tenths of a dB at most.
+    assert 20 * np.log10(_rms(stem_after) / _rms(stem_before)) == pytest.approx(-12.0, abs=0.3)
 
     # The re-mixed result is saved when asked (Generate saved the first one automatically).
     at.button(key="studio.save").click().run()
