@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from studio.types import Caption
+from studio.vision.pixels import luma as luma_of, reduced_rgb
 from studio.vision.rain import measure_rain
 
 ANALYSIS_SIDE_PX = 128
@@ -105,16 +106,9 @@ class AnalysisCaptioner:
 
 def analyse_pixels(image: Any, *, thumbnail_px: int = ANALYSIS_SIDE_PX) -> Analysis:
     """Measure colour regions, light, warmth, saturation and texture of an RGB image."""
-    from PIL import Image
-
-    small = image if image.mode == "RGB" else image.convert("RGB")
-    if max(small.size) > thumbnail_px:
-        scale = thumbnail_px / max(small.size)
-        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
-        small = small.resize(size, Image.Resampling.BOX)
-    rgb = np.asarray(small, dtype=np.float32) / 255.0
+    rgb = reduced_rgb(image, thumbnail_px)
     h_deg, sat, val = _hsv(rgb)
-    luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luma = luma_of(rgb)
     rows = np.broadcast_to(np.linspace(0.0, 1.0, rgb.shape[0], dtype=np.float32)[:, None], luma.shape)
 
     names = _colour_names(h_deg, sat, val)

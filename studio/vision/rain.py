@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.vision.pixels import luma as luma_of, reduced_rgb
+
 RAIN_SIDE_PX = 384
 LINE_MIN_CONTRAST = 0.04  # luma step, 0..1
 MIN_DENSITY = 0.0025
@@ -59,17 +61,10 @@ class RainMeasure:
 
 def measure_rain(image: Any, *, side_px: int = RAIN_SIDE_PX) -> RainMeasure:
     """Measure streaks in an RGB PIL image (any size; reduced to ``side_px`` first)."""
-    from PIL import Image
-
-    small = image if image.mode == "RGB" else image.convert("RGB")
-    if max(small.size) > side_px:
-        scale = side_px / max(small.size)
-        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
-        small = small.resize(size, Image.Resampling.BOX)
-    rgb = np.asarray(small, dtype=np.float32) / 255.0
+    rgb = reduced_rgb(image, side_px)
     if min(rgb.shape[:2]) < 8 * LONG_STEP_ROWS:
         return RainMeasure(0.0, 0.0, 0.0, 0.0, 0.0)
-    luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luma = luma_of(rgb)
     vertical = _coherent(_thin_line(luma) > LINE_MIN_CONTRAST)
     horizontal = _coherent(_thin_line(luma.T) > LINE_MIN_CONTRAST).T
     count = int(vertical.sum())
