@@ -28,3 +28,26 @@ def assert_every_style_keeps_the_picture(rules, styles, row) -> tuple[object, di
             cut = any("max_" in d and type_name in d for d in plan.note_details)
             assert covered or cut, (name, type_name, sorted(planned), plan.note_details)
     return analysis, plans
+
+
+def assert_tuning_table_is_well_formed(path, rows, others: tuple[str, ...], min_rows: int) -> None:
+    """A development table: labelled as used for tuning in its first line, at least
+    ``min_rows`` captions of its own (none copied from the tables named in ``others``, so
+    only its own captions are ever printed), every type a catalogue type (a typo would be a
+    silent miss), expected and contradicting sounds disjoint, and a known style per row."""
+    from studio.planning.scoring import load_table
+    from studio.planning.styles import style_names
+    from studio.sounds.catalogue import BY_NAME
+
+    assert len(rows) >= min_rows
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert "DEVELOPMENT" in header and "TUNING" in header
+    known = {r.text.lower() for name in others for r in load_table(path.parent / name)}
+    overlap = sorted({r.text.lower() for r in rows} & known)
+    assert not overlap, overlap
+    for r in rows:
+        expected = {t for e in r.expect for t in e.split("|")}
+        assert r.expect and r.contradict, r.text
+        assert expected | set(r.ok) | set(r.contradict) <= set(BY_NAME), r.text
+        assert not expected & set(r.contradict), r.text
+        assert r.style in style_names()

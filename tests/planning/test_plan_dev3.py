@@ -11,7 +11,7 @@ import pytest
 from studio.planning.scoring import Row, evaluate, load_table, plan_layer_types, score_row
 from studio.types import Caption
 
-from picture_checks import assert_every_style_keeps_the_picture, types_of
+from picture_checks import assert_tuning_table_is_well_formed, assert_every_style_keeps_the_picture, types_of
 
 HERE = Path(__file__).parent
 DEV3 = load_table(HERE / "captions_dev3.toml")
@@ -23,22 +23,7 @@ def warm(rules):
 
 
 def test_dev3_table_is_well_formed_and_separate():
-    from studio.planning.styles import style_names
-    from studio.sounds.catalogue import BY_NAME
-
-    assert len(DEV3) >= 50
-    header = (HERE / "captions_dev3.toml").read_text(encoding="utf-8").splitlines()[0]
-    assert "DEVELOPMENT" in header and "TUNING" in header
-    others = {r.text.lower() for name in ("captions.toml", "captions_blip_tuned.toml", "captions_dev2.toml", "captions_unseen.toml")
-              for r in load_table(HERE / name)}
-    overlap = sorted({r.text.lower() for r in DEV3} & others)
-    assert not overlap, overlap  # only dev3 captions can be printed here
-    for r in DEV3:
-        expected = {t for e in r.expect for t in e.split("|")}
-        assert r.expect and r.contradict, r.text
-        assert expected | set(r.ok) | set(r.contradict) <= set(BY_NAME), r.text
-        assert not expected & set(r.contradict), r.text
-        assert r.style in style_names()
+    assert_tuning_table_is_well_formed(HERE / "captions_dev3.toml", DEV3, ("captions.toml", "captions_blip_tuned.toml", "captions_dev2.toml", "captions_unseen.toml"), min_rows=50)
 
 
 def test_dev3_table_meets_the_goals(rules, styles):
