@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
+from studio.frames import interleaved
 from studio.errors import InputError, StudioError
 from studio.mixing.remix import MIX_FIELDS, REGENERATE_EVENT_FIELDS, REGENERATE_FIELDS
 from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape, slugify
@@ -154,8 +155,6 @@ def loudness_match_gain_db(integrated_lufs: Sequence[Optional[float]]) -> list[f
 def _write_interleaved(f: Any, x: np.ndarray, clip: bool) -> None:
     """One chunk to one open file, interleaved in the writer's thread (the copy runs beside
     the other files' encoding). Integer stems are clipped: libsndfile would wrap them."""
-    from studio.frames import interleaved
-
     f.write(interleaved(x, clip=clip))
 
 
