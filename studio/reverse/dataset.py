@@ -102,16 +102,43 @@ def procedural_clip(type_name: str, *, seed: int, duration_s: float) -> AudioCli
 
 
 def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2), duration_s: float = 20.0,
-                       augment: bool = False) -> Windows:
+                       augment: bool = False, keep: dict | None = None) -> Windows:
     """Windows of ``duration_s``-second looped renders of each procedural type for each seed
-    (non-overlapping; with ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
+    (non-overlapping; with ``augment``, plus their augmented copies: :func:`augmented_windows`).
+    ``keep``: a dict whose keys name ``(type, seed)`` renders to keep; each such key is given
+    the render, resampled to ``ANALYSIS_RATE`` (stereo), for :func:`mixture_windows`."""
+    from studio.evaluation.clap import resample
+    from studio.reverse.features import ANALYSIS_RATE
+
     parts = []
     for t in types:
         for seed in seeds:
             clip = procedural_clip(t, seed=seed, duration_s=duration_s)
+            if keep is not None and (t, seed) in keep:
+                keep[(t, seed)] = AudioClip(resample(clip.to_stereo().samples, clip.sample_rate, ANALYSIS_RATE),
+                                            ANALYSIS_RATE)
             if augment:
                 parts.append(augmented_windows(clip, t, "procedural", hop_s=WINDOW_S, key=seed, augment=True))
                 continue
             X = clip_features(clip)
             parts.append(Windows(X, np.array([t] * len(X)), np.array(["procedural"] * len(X))))
+    return Windows.concat(parts)
+
+
+def mixture_windows(clips: dict, *, seeds: range | list[int], augment: bool = False) -> Windows:
+    """Windows of every scene of ``studio.reverse.mixtures.RECIPES`` for each seed, mixed from
+    ``clips`` (``(type, render seed) -> clip``, as :func:`procedural_windows` keeps them); origin
+    ``"mixture"``, source ``"mix:NAME:SEED"`` (with ``augment``, plus augmented copies)."""
+    from studio.reverse.mixtures import RECIPES, mix, source_name
+
+    parts = []
+    for recipe in RECIPES:
+        for seed in seeds:
+            clip = mix(recipe, seed, clips, len(seeds))
+            name = source_name(recipe, seed)
+            if augment:
+                parts.append(augmented_windows(clip, name, "mixture", hop_s=WINDOW_S, key=seed, augment=True))
+                continue
+            X = clip_features(clip)
+            parts.append(Windows(X, np.array([name] * len(X)), np.array(["mixture"] * len(X))))
     return Windows.concat(parts)

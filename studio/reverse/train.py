@@ -6,6 +6,9 @@ Training material (``studio.reverse.dataset``):
   types it stands for (``Recording.layer_types``, split evenly when it stands for several; the
   train recording, which stands for none, is the ESC-50 label "train");
 - looped procedural renders of every catalogue type (20 s for seeds 0-3), labelled with that type;
+- procedural scenes (``studio.reverse.mixtures``): the renders of several types mixed as a field
+  recording mixes them (a thunderstorm: heavy rain, thunder, gusty wind), at levels drawn per
+  seed, each type's soft target its share of the mixture's power;
 - of every window, two augmented copies (``studio.reverse.augment``: recording chain, room).
 
 Each domain (real, procedural) is standardised by its own statistics before fitting (see
@@ -16,7 +19,7 @@ The classes are the tag labels of ``studio.sounds.labels`` for all catalogue typ
 "train". Each class weighs the same; within a class, the real windows together weigh
 ``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
 
-Whether to use the augmented copies, and the L2 penalty, are chosen by
+Whether to use the scenes, whether to use the augmented copies, and the L2 penalty, are chosen by
 ``studio.reverse.nested`` (a grid fixed in advance, chosen by leave-one-out over the training
 recordings; the reported leave-one-file-out figure is nested, so no file helps choose the
 settings it is scored with).
@@ -83,11 +86,16 @@ def build_dataset(augment: bool = True):
     from studio.reverse.dataset import Windows, procedural_windows, recording_windows
     from studio.sounds.catalogue import CATALOGUE
 
+    from studio.reverse.dataset import mixture_windows
+    from studio.reverse.mixtures import recipe_types
+
     classes = class_labels()
     real = recording_windows(hop_s=REAL_HOP_S, augment=augment)
+    keep = {(t, s): None for t in recipe_types() for s in PROCEDURAL_SEEDS}
     proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S,
-                              augment=augment)
-    data = Windows.concat([real, proc])
+                              augment=augment, keep=keep)
+    mixed = mixture_windows(keep, seeds=PROCEDURAL_SEEDS, augment=augment)
+    data = Windows.concat([real, proc, mixed])
     return data, targets(data, classes), classes
 
 
@@ -108,7 +116,13 @@ def cached_dataset(path: Optional[str]):
 
 def targets(data, classes: list[str]) -> np.ndarray:
     Y = np.zeros((len(data.X), len(classes)))
+    from studio.reverse.mixtures import parse_source, type_shares
+
     for i, (src, origin) in enumerate(zip(data.source, data.origin)):
+        if origin == "mixture":
+            for t, share in type_shares(*parse_source(str(src))).items():
+                Y[i, classes.index(type_label(t))] += share
+            continue
         labels = recording_labels(str(src)) if origin == "real" else [type_label(str(src))]
         for label in labels:
             Y[i, classes.index(label)] = 1.0 / len(labels)
