@@ -81,8 +81,8 @@ def recording_labels(name: str) -> list[str]:
 
 
 def build_dataset(augment: bool = True):
-    """``(windows, Y soft targets, classes)`` for all training windows (with ``augment``, the
-    augmented copies too: ``windows.copy > 0``)."""
+    """``(windows, Y soft targets, classes)`` for all training windows, ``N_TAGGER_FEATURES``
+    columns (with ``augment``, the augmented copies too: ``windows.copy > 0``)."""
     from studio.reverse.dataset import Windows, procedural_windows, recording_windows
     from studio.sounds.catalogue import CATALOGUE
 
@@ -90,11 +90,11 @@ def build_dataset(augment: bool = True):
     from studio.reverse.mixtures import recipe_types
 
     classes = class_labels()
-    real = recording_windows(hop_s=REAL_HOP_S, augment=augment)
+    real = recording_windows(hop_s=REAL_HOP_S, augment=augment, texture=True)
     keep = {(t, s): None for t in recipe_types() for s in PROCEDURAL_SEEDS}
     proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S,
-                              augment=augment, keep=keep)
-    mixed = mixture_windows(keep, seeds=PROCEDURAL_SEEDS, augment=augment)
+                              augment=augment, keep=keep, texture=True)
+    mixed = mixture_windows(keep, seeds=PROCEDURAL_SEEDS, augment=augment, texture=True)
     data = Windows.concat([real, proc, mixed])
     return data, targets(data, classes), classes
 
@@ -103,11 +103,14 @@ def cached_dataset(path: Optional[str]):
     """:func:`build_dataset` (augmented), saved to / loaded from ``path`` when given."""
     from studio.reverse.dataset import Windows
 
+    from studio.reverse.features import N_TAGGER_FEATURES
+
     if path and Path(path).is_file():
         with np.load(path, allow_pickle=False) as z:
             data = Windows(z["X"], z["source"], z["origin"], z["copy"])
-        classes = class_labels()
-        return data, targets(data, classes), classes
+        if data.X.shape[1] == N_TAGGER_FEATURES:
+            classes = class_labels()
+            return data, targets(data, classes), classes
     data, Y, classes = build_dataset(augment=True)
     if path:
         np.savez(path, X=data.X, source=data.source, origin=data.origin, copy=data.copy)
