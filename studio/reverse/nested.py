@@ -1,8 +1,9 @@
 """Choosing the offline tagger's settings without tuning on the figure that is reported.
 
 ``GRID`` (fixed before any evaluation was run, docs/reverse.md) lists the variants: the texture
-statistics (``studio.reverse.texture``) in the vector or not, mixed procedural scenes in the training set or not (``studio.reverse.mixtures``), augmented copies of
-the windows or not (``studio.reverse.augment``), and the L2 penalty. For every set ``S``
+statistics (``studio.reverse.texture``) in the vector or not, mixed procedural scenes in the
+training set or not (``studio.reverse.mixtures``), augmented copies of the windows or not
+(``studio.reverse.augment``), and the L2 penalty. For every set ``S``
 of one or two recordings, each variant is fitted on everything except ``S``'s windows (and their
 copies) and scores each file of ``S`` on its own windows (copy 0, probabilities averaged).
 

@@ -15,7 +15,8 @@ tilt and the level cancel out. 23 numbers per window (``TEXTURE_NAMES``):
   on that region's own rise): where in the spectrum the events are (the two lowest regions have
   few FFT bins per band, so they also count some jitter of steady noise: about 1–2 per second);
 - ``period_strength`` / ``period_s``: the highest normalised autocorrelation of the broadband level
-  contour at lags 0.25–2.5 s and its lag (the shortest lag within 80 % of the highest) (wheels over rail joints, waves, chirps in a pulse);
+  contour at lags 0.25–2.5 s and its lag (the shortest lag whose peak is within 20 % of the
+  highest: the period, not a multiple of it) (wheels over rail joints, waves, chirps in a pulse);
 - ``comodulation``: the mean correlation between the five regions' level contours (one broadband
   source, such as a wave or a gust, moves them together; a mixture of unrelated sources does not).
 
@@ -88,7 +89,7 @@ def _periodicity(env: np.ndarray, frame_rate: float) -> tuple[float, float]:
     if peaks.size == 0:
         return 0.0, 0.0
     top = float(seg[peaks].max())
-    best = peaks[np.flatnonzero(seg[peaks] >= 0.8 * top)[0]]  # the shortest lag near the best: the period, not a multiple
+    best = peaks[np.flatnonzero(seg[peaks] >= top - 0.2 * abs(top))[0]]  # the period, not a multiple
     return float(np.clip(seg[best], -1.0, 1.0)), float((lo + best) / frame_rate)
 
 

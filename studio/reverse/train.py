@@ -50,7 +50,19 @@ PROCEDURAL_SEEDS = (0, 1, 2, 3)
 PROCEDURAL_S = 20.0
 REAL_SHARE = 0.5
 L2 = 0.05
-SHIPPED_VARIANT = 2  # index in studio.reverse.nested.GRID last chosen by a full run (used by --no-lofo)
+DEFAULT_VARIANT = 2  # index in studio.reverse.nested.GRID that --no-lofo fits when no full run has chosen one
+
+
+def shipped_variant() -> int:
+    """Index in ``GRID`` of the variant the last full run chose (``tagger.json``'s settings), so
+    ``--no-lofo`` refits it with no constant to keep in step; ``DEFAULT_VARIANT`` without a report."""
+    from studio.reverse.nested import GRID, variant_name
+
+    try:
+        name = json.loads(REPORT_PATH.read_text())["settings"]["variant"]
+        return [variant_name(v) for v in GRID].index(name)
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_VARIANT
 
 
 def class_labels() -> list[str]:
@@ -186,7 +198,7 @@ def _main(argv: Optional[list[str]]) -> int:
                              "it is not invalidated when the synthesis or the features change")
     parser.add_argument("--no-lofo", action="store_true",
                         help=f"skip the nested leave-one-file-out evaluation and the choice of settings; "
-                             f"fit the last chosen variant ({variant_name(GRID[SHIPPED_VARIANT])})")
+                             f"fit the last chosen variant ({variant_name(GRID[shipped_variant()])})")
     args = parser.parse_args(argv)
     data, Y, classes = cached_dataset(args.windows_cache)
     report = {
@@ -197,7 +209,7 @@ def _main(argv: Optional[list[str]]) -> int:
         "settings": {"real_hop_s": REAL_HOP_S, "procedural_seeds": list(PROCEDURAL_SEEDS),
                      "procedural_s": PROCEDURAL_S, "real_share": REAL_SHARE},
     }
-    chosen = SHIPPED_VARIANT
+    chosen = shipped_variant()
     if not args.no_lofo:
         lofo = nested_lofo(data, Y, classes, recording_labels)
         chosen = lofo.pop("chosen")
