@@ -226,3 +226,19 @@ def test_texture_ignores_level_and_steady_noise_is_not_comodulated():
         a, b = window_features(x, texture=True), window_features(x * 20.0, texture=True)
         np.testing.assert_allclose(a[N_FEATURES:], b[N_FEATURES:], atol=0.05)
         assert abs(a[col["comodulation"]]) < 0.3 and a[col["period_strength"]] < 0.5
+
+
+def test_no_lofo_refits_the_variant_named_in_the_report_or_the_default(tmp_path, monkeypatch):
+    import json
+
+    from studio.reverse import train
+    from studio.reverse.nested import GRID, variant_name
+
+    report = tmp_path / "tagger.json"
+    monkeypatch.setattr(train, "REPORT_PATH", report)
+    assert train.shipped_variant() == train.DEFAULT_VARIANT  # no report yet
+    for i in (0, 5, len(GRID) - 1):
+        report.write_text(json.dumps({"settings": {"variant": variant_name(GRID[i])}}))
+        assert train.shipped_variant() == i
+    report.write_text(json.dumps({"settings": {"variant": "a variant from an older grid"}}))
+    assert train.shipped_variant() == train.DEFAULT_VARIANT
