@@ -47,7 +47,7 @@ def recording_clip(name: str) -> AudioClip:
 
 
 def augmented_windows(clip: AudioClip, source: str, origin: str, *, hop_s: float, key: object,
-                      augment: bool) -> Windows:
+                      augment: bool, texture: bool = False) -> Windows:
     """The clip's ``WINDOW_S`` windows every ``hop_s`` (``copy`` 0) and, with ``augment``, one
     copy of each per kind of ``studio.reverse.augment.KINDS`` (``copy`` 1, 2, ...), seeded per
     window from ``(source, key, window index, kind)``. The copies keep the window's stereo
@@ -67,17 +67,17 @@ def augmented_windows(clip: AudioClip, source: str, origin: str, *, hop_s: float
     rows, copies = [], []
     for i, s in enumerate(window_starts(mono.size, win, round(hop_s * ANALYSIS_RATE))):
         part, st = mono[s:s + win], stereo[:, int(s * ratio):int((s + win) * ratio)]
-        rows.append(window_features(part, st))
+        rows.append(window_features(part, st, texture=texture))
         copies.append(0)
         for k, kind in enumerate(KINDS if augment else ()):
-            rows.append(window_features(make_copy(part, kind, window_seed(source, key, i, kind)), st))
+            rows.append(window_features(make_copy(part, kind, window_seed(source, key, i, kind)), st, texture=texture))
             copies.append(k + 1)
     n = len(rows)
     return Windows(np.stack(rows), np.array([source] * n), np.array([origin] * n), np.array(copies))
 
 
 def recording_windows(names: list[str] | None = None, *, hop_s: float = WINDOW_S / 2,
-                      augment: bool = False) -> Windows:
+                      augment: bool = False, texture: bool = False) -> Windows:
     """Windows of the pack's recordings (all of them by default), ``WINDOW_S`` long every ``hop_s``
     (with ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
     from studio.sounds.recordings import RECORDINGS
@@ -88,9 +88,9 @@ def recording_windows(names: list[str] | None = None, *, hop_s: float = WINDOW_S
             continue
         if augment:
             parts.append(augmented_windows(recording_clip(rec.name), rec.name, "real", hop_s=hop_s, key="rec",
-                                           augment=True))
+                                           augment=True, texture=texture))
             continue
-        X = clip_features(recording_clip(rec.name), hop_s=hop_s)
+        X = clip_features(recording_clip(rec.name), hop_s=hop_s, texture=texture)
         parts.append(Windows(X, np.array([rec.name] * len(X)), np.array(["real"] * len(X))))
     return Windows.concat(parts)
 
@@ -102,16 +102,46 @@ def procedural_clip(type_name: str, *, seed: int, duration_s: float) -> AudioCli
 
 
 def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2), duration_s: float = 20.0,
-                       augment: bool = False) -> Windows:
+                       augment: bool = False, keep: dict | None = None, texture: bool = False) -> Windows:
     """Windows of ``duration_s``-second looped renders of each procedural type for each seed
-    (non-overlapping; with ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
+    (non-overlapping; with ``augment``, plus their augmented copies: :func:`augmented_windows`).
+    ``keep``: a dict whose keys name ``(type, seed)`` renders to keep; each such key is given
+    the render, resampled to ``ANALYSIS_RATE`` (stereo), for :func:`mixture_windows`."""
+    from studio.evaluation.clap import resample
+    from studio.reverse.features import ANALYSIS_RATE
+
     parts = []
     for t in types:
         for seed in seeds:
             clip = procedural_clip(t, seed=seed, duration_s=duration_s)
+            if keep is not None and (t, seed) in keep:
+                keep[(t, seed)] = AudioClip(resample(clip.to_stereo().samples, clip.sample_rate, ANALYSIS_RATE),
+                                            ANALYSIS_RATE)
             if augment:
-                parts.append(augmented_windows(clip, t, "procedural", hop_s=WINDOW_S, key=seed, augment=True))
+                parts.append(augmented_windows(clip, t, "procedural", hop_s=WINDOW_S, key=seed, augment=True,
+                                               texture=texture))
                 continue
-            X = clip_features(clip)
+            X = clip_features(clip, texture=texture)
             parts.append(Windows(X, np.array([t] * len(X)), np.array(["procedural"] * len(X))))
+    return Windows.concat(parts)
+
+
+def mixture_windows(clips: dict, *, seeds: range | list[int], augment: bool = False,
+                    texture: bool = False) -> Windows:
+    """Windows of every scene of ``studio.reverse.mixtures.RECIPES`` for each seed, mixed from
+    ``clips`` (``(type, render seed) -> clip``, as :func:`procedural_windows` keeps them); origin
+    ``"mixture"``, source ``"mix:NAME:SEED"`` (with ``augment``, plus augmented copies)."""
+    from studio.reverse.mixtures import RECIPES, mix, source_name
+
+    parts = []
+    for recipe in RECIPES:
+        for seed in seeds:
+            clip = mix(recipe, seed, clips, len(seeds))
+            name = source_name(recipe, seed)
+            if augment:
+                parts.append(augmented_windows(clip, name, "mixture", hop_s=WINDOW_S, key=seed, augment=True,
+                                               texture=texture))
+                continue
+            X = clip_features(clip, texture=texture)
+            parts.append(Windows(X, np.array([name] * len(X)), np.array(["mixture"] * len(X))))
     return Windows.concat(parts)

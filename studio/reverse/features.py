@@ -17,6 +17,9 @@ The vector (``FEATURE_NAMES`` gives each column's name, ``N_FEATURES`` long):
 - ``zcr_*``: zero-crossing rate;
 - ``stereo_corr`` / ``side_mid_db``: inter-channel correlation and side-to-mid energy.
 
+The offline tagger appends ``studio.reverse.texture``'s 23 statistics (``texture=True``); the
+realism bench does not.
+
 About 15–20 ms of CPU per 5 s window after resampling (measured under load).
 """
 
@@ -53,6 +56,7 @@ def _names() -> tuple[str, ...]:
 
 FEATURE_NAMES: tuple[str, ...] = _names()
 N_FEATURES = len(FEATURE_NAMES)
+N_TAGGER_FEATURES = N_FEATURES + 23  # + studio.reverse.texture.N_TEXTURE (the offline tagger's vector)
 
 
 @lru_cache(maxsize=1)
@@ -97,8 +101,9 @@ def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(x, (n, size), (x.strides[0] * hop, x.strides[0]), writeable=False)
 
 
-def window_features(mono: np.ndarray, stereo: np.ndarray | None = None) -> np.ndarray:
-    """The feature vector (float32 ``(N_FEATURES,)``) of one analysis window.
+def window_features(mono: np.ndarray, stereo: np.ndarray | None = None, *, texture: bool = False) -> np.ndarray:
+    """The feature vector (float32 ``(N_FEATURES,)``) of one analysis window; with ``texture``,
+    followed by the tagger's ``studio.reverse.texture`` statistics (``N_TAGGER_FEATURES`` long).
 
     ``mono``: float32 at ``ANALYSIS_RATE`` (any length ≥ one FFT frame; it is padded if
     shorter); ``stereo``: ``(2, frames)`` at any rate for the stereo statistics, or None (then
@@ -147,6 +152,10 @@ def window_features(mono: np.ndarray, stereo: np.ndarray | None = None) -> np.nd
     zcr = (np.abs(np.diff(np.signbit(zc), axis=1)).sum(axis=1)) / N_FFT
     out.append(np.array([zcr.mean(), zcr.std()]))
     out.append(_stereo_stats(stereo))
+    if texture:
+        from studio.reverse.texture import texture_features
+
+        out.append(texture_features(power, mel, frame_rate, mono.size / ANALYSIS_RATE))
     vec = np.concatenate([np.asarray(o, np.float64).ravel() for o in out]).astype(np.float32)
     return np.nan_to_num(vec, nan=0.0, posinf=0.0, neginf=0.0)
 
@@ -189,7 +198,7 @@ def window_starts(frames: int, window: int, hop: int) -> list[int]:
 
 
 def iter_windows(clip: AudioClip, *, window_s: float = WINDOW_S, hop_s: float | None = None,
-                 max_windows: int | None = None) -> Iterator[np.ndarray]:
+                 max_windows: int | None = None, texture: bool = False) -> Iterator[np.ndarray]:
     """Feature vectors of ``window_s``-second windows every ``hop_s`` seconds (default: no
     overlap). ``max_windows`` keeps that many evenly spread windows (long files)."""
     mono, stereo = analysis_signal(clip)
@@ -200,13 +209,14 @@ def iter_windows(clip: AudioClip, *, window_s: float = WINDOW_S, hop_s: float | 
     ratio = clip.sample_rate / ANALYSIS_RATE
     for s in starts:
         a, b = int(s * ratio), int((s + win) * ratio)
-        yield window_features(mono[s:s + win], stereo[:, a:b])
+        yield window_features(mono[s:s + win], stereo[:, a:b], texture=texture)
 
 
 def clip_features(clip: AudioClip, *, window_s: float = WINDOW_S, hop_s: float | None = None,
-                  max_windows: int | None = None) -> np.ndarray:
-    """All windows' features, float32 ``(n_windows, N_FEATURES)``."""
-    return np.stack(list(iter_windows(clip, window_s=window_s, hop_s=hop_s, max_windows=max_windows)))
+                  max_windows: int | None = None, texture: bool = False) -> np.ndarray:
+    """All windows' features, float32 ``(n_windows, N_FEATURES)`` (``N_TAGGER_FEATURES`` with ``texture``)."""
+    return np.stack(list(iter_windows(clip, window_s=window_s, hop_s=hop_s, max_windows=max_windows,
+                                      texture=texture)))
 
 
 def summary(clip: AudioClip) -> dict[str, float]:

@@ -1,7 +1,9 @@
 """Choosing the offline tagger's settings without tuning on the figure that is reported.
 
-``GRID`` (fixed before any evaluation was run, docs/reverse.md) lists the variants: augmented
-copies of the windows or not (``studio.reverse.augment``), and the L2 penalty. For every set ``S``
+``GRID`` (fixed before any evaluation was run, docs/reverse.md) lists the variants: the texture
+statistics (``studio.reverse.texture``) in the vector or not, mixed procedural scenes in the
+training set or not (``studio.reverse.mixtures``), augmented copies of the windows or not
+(``studio.reverse.augment``), and the L2 penalty. For every set ``S``
 of one or two recordings, each variant is fitted on everything except ``S``'s windows (and their
 copies) and scores each file of ``S`` on its own windows (copy 0, probabilities averaged).
 
@@ -14,7 +16,8 @@ copies) and scores each file of ``S`` on its own windows (copy 0, probabilities 
   only as information (``variants`` in ``tagger.json``).
 
 Choice rule (the same at both levels): most top-3 hits; then the lower mean rank; then the
-earlier variant in ``GRID`` (the simpler one: no augmentation, then the smaller penalty).
+earlier variant in ``GRID`` (the simpler one: no texture, no scenes, no augmentation, then the
+smaller penalty).
 """
 
 from __future__ import annotations
@@ -24,25 +27,42 @@ from itertools import combinations
 
 import numpy as np
 
-GRID: tuple[dict, ...] = (
-    {"augment": False, "l2": 0.05},
-    {"augment": False, "l2": 0.5},
-    {"augment": True, "l2": 0.05},
-    {"augment": True, "l2": 0.5},
+GRID: tuple[dict, ...] = tuple(
+    {"texture": texture, "mixtures": mixtures, "augment": augment, "l2": l2}
+    for texture in (False, True) for mixtures in (False, True) for augment in (False, True) for l2 in (0.05, 0.5)
 )
 
 
 def variant_name(v: dict) -> str:
-    return f"{'augmented' if v['augment'] else 'plain'}, l2 {v['l2']:g}"
+    return (f"{'texture + ' if v.get('texture') else ''}{'scenes + ' if v.get('mixtures') else ''}"
+            f"{'augmented' if v['augment'] else 'plain'}, l2 {v['l2']:g}")
 
 
 def fit_variant(data, Y, classes, variant: dict, keep: np.ndarray):
-    """The model of ``variant`` fitted on the rows ``keep`` (copies dropped when not augmenting)."""
+    """The model of ``variant`` fitted on the rows ``keep`` (augmented copies dropped when not
+    augmenting, mixed scenes (origin ``"mixture"``) dropped when not mixing)."""
     from studio.reverse.train import fit, sample_weights
 
-    rows = keep & ((data.copy == 0) | variant["augment"])
-    return fit(data.X[rows], Y[rows], classes, sample_weights(Y[rows], data.origin[rows]), data.origin[rows],
-               l2=variant["l2"])
+    from studio.reverse.features import N_FEATURES
+
+    rows = keep & ((data.copy == 0) | variant["augment"]) & ((data.origin != "mixture") | variant["mixtures"])
+    width = data.X.shape[1] if variant["texture"] else N_FEATURES
+    model = fit(data.X[rows][:, :width], Y[rows], classes, sample_weights(Y[rows], data.origin[rows]),
+                data.origin[rows], l2=variant["l2"])
+    return widen(model, data.X.shape[1])
+
+
+def widen(model, n_features: int):
+    """``model`` reading ``n_features`` columns, the ones it was not fitted on weighing nothing
+    (so every variant's model reads the same vector: the tagger's, ``N_TAGGER_FEATURES``)."""
+    from studio.reverse.classifier import SoftmaxClassifier
+
+    extra = n_features - model.weights.shape[0]
+    if extra == 0:
+        return model
+    return SoftmaxClassifier(model.classes, np.concatenate([model.mean, np.zeros(extra)]),
+                             np.concatenate([model.scale, np.ones(extra)]),
+                             np.vstack([model.weights, np.zeros((extra, model.weights.shape[1]))]), model.bias)
 
 
 def held_out_probs(data, Y, classes, files: list[str], *, log=sys.stderr) -> dict:

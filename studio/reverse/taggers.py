@@ -65,10 +65,11 @@ class FeatureTagger:
         return (True, "ready (built in)") if WEIGHTS_PATH.is_file() else (False, "weights missing: run `python -m studio.reverse.train`")
 
     def tags(self, excerpts: Sequence[AudioClip], *, top_k: int = 5) -> list[tuple[str, float]]:
-        from studio.reverse.features import clip_features
+        from studio.reverse.features import N_FEATURES, clip_features
 
         top_k = _check_top_k(top_k)
-        X = np.concatenate([clip_features(c) for c in excerpts])
+        texture = self.model.weights.shape[0] > N_FEATURES  # the tagger's vector (studio.reverse.texture)
+        X = np.concatenate([clip_features(c, texture=texture) for c in excerpts])
         return _top(self.model.classes, self.model.predict_proba(X).mean(axis=0), top_k)
 
 

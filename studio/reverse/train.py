@@ -6,6 +6,9 @@ Training material (``studio.reverse.dataset``):
   types it stands for (``Recording.layer_types``, split evenly when it stands for several; the
   train recording, which stands for none, is the ESC-50 label "train");
 - looped procedural renders of every catalogue type (20 s for seeds 0-3), labelled with that type;
+- procedural scenes (``studio.reverse.mixtures``): the renders of several types mixed as a field
+  recording mixes them (a thunderstorm: heavy rain, thunder, gusty wind), at levels drawn per
+  seed, each type's soft target its share of the mixture's power;
 - of every window, two augmented copies (``studio.reverse.augment``: recording chain, room).
 
 Each domain (real, procedural) is standardised by its own statistics before fitting (see
@@ -16,7 +19,7 @@ The classes are the tag labels of ``studio.sounds.labels`` for all catalogue typ
 "train". Each class weighs the same; within a class, the real windows together weigh
 ``REAL_SHARE`` of it, so a class with a recording learns mostly from real audio.
 
-Whether to use the augmented copies, and the L2 penalty, are chosen by
+Whether to use the scenes, whether to use the augmented copies, and the L2 penalty, are chosen by
 ``studio.reverse.nested`` (a grid fixed in advance, chosen by leave-one-out over the training
 recordings; the reported leave-one-file-out figure is nested, so no file helps choose the
 settings it is scored with).
@@ -47,7 +50,19 @@ PROCEDURAL_SEEDS = (0, 1, 2, 3)
 PROCEDURAL_S = 20.0
 REAL_SHARE = 0.5
 L2 = 0.05
-SHIPPED_VARIANT = 2  # index in studio.reverse.nested.GRID last chosen by a full run (used by --no-lofo)
+DEFAULT_VARIANT = 2  # index in studio.reverse.nested.GRID that --no-lofo fits when no full run has chosen one
+
+
+def shipped_variant() -> int:
+    """Index in ``GRID`` of the variant the last full run chose (``tagger.json``'s settings), so
+    ``--no-lofo`` refits it with no constant to keep in step; ``DEFAULT_VARIANT`` without a report."""
+    from studio.reverse.nested import GRID, variant_name
+
+    try:
+        name = json.loads(REPORT_PATH.read_text())["settings"]["variant"]
+        return [variant_name(v) for v in GRID].index(name)
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_VARIANT
 
 
 def class_labels() -> list[str]:
@@ -78,16 +93,21 @@ def recording_labels(name: str) -> list[str]:
 
 
 def build_dataset(augment: bool = True):
-    """``(windows, Y soft targets, classes)`` for all training windows (with ``augment``, the
-    augmented copies too: ``windows.copy > 0``)."""
+    """``(windows, Y soft targets, classes)`` for all training windows, ``N_TAGGER_FEATURES``
+    columns (with ``augment``, the augmented copies too: ``windows.copy > 0``)."""
     from studio.reverse.dataset import Windows, procedural_windows, recording_windows
     from studio.sounds.catalogue import CATALOGUE
 
+    from studio.reverse.dataset import mixture_windows
+    from studio.reverse.mixtures import recipe_types
+
     classes = class_labels()
-    real = recording_windows(hop_s=REAL_HOP_S, augment=augment)
+    real = recording_windows(hop_s=REAL_HOP_S, augment=augment, texture=True)
+    keep = {(t, s): None for t in recipe_types() for s in PROCEDURAL_SEEDS}
     proc = procedural_windows([t.name for t in CATALOGUE], seeds=PROCEDURAL_SEEDS, duration_s=PROCEDURAL_S,
-                              augment=augment)
-    data = Windows.concat([real, proc])
+                              augment=augment, keep=keep, texture=True)
+    mixed = mixture_windows(keep, seeds=PROCEDURAL_SEEDS, augment=augment, texture=True)
+    data = Windows.concat([real, proc, mixed])
     return data, targets(data, classes), classes
 
 
@@ -95,11 +115,14 @@ def cached_dataset(path: Optional[str]):
     """:func:`build_dataset` (augmented), saved to / loaded from ``path`` when given."""
     from studio.reverse.dataset import Windows
 
+    from studio.reverse.features import N_TAGGER_FEATURES
+
     if path and Path(path).is_file():
         with np.load(path, allow_pickle=False) as z:
             data = Windows(z["X"], z["source"], z["origin"], z["copy"])
-        classes = class_labels()
-        return data, targets(data, classes), classes
+        if data.X.shape[1] == N_TAGGER_FEATURES:
+            classes = class_labels()
+            return data, targets(data, classes), classes
     data, Y, classes = build_dataset(augment=True)
     if path:
         np.savez(path, X=data.X, source=data.source, origin=data.origin, copy=data.copy)
@@ -108,7 +131,13 @@ def cached_dataset(path: Optional[str]):
 
 def targets(data, classes: list[str]) -> np.ndarray:
     Y = np.zeros((len(data.X), len(classes)))
+    from studio.reverse.mixtures import parse_source, type_shares
+
     for i, (src, origin) in enumerate(zip(data.source, data.origin)):
+        if origin == "mixture":
+            for t, share in type_shares(*parse_source(str(src))).items():
+                Y[i, classes.index(type_label(t))] += share
+            continue
         labels = recording_labels(str(src)) if origin == "real" else [type_label(str(src))]
         for label in labels:
             Y[i, classes.index(label)] = 1.0 / len(labels)
@@ -169,7 +198,7 @@ def _main(argv: Optional[list[str]]) -> int:
                              "it is not invalidated when the synthesis or the features change")
     parser.add_argument("--no-lofo", action="store_true",
                         help=f"skip the nested leave-one-file-out evaluation and the choice of settings; "
-                             f"fit the last chosen variant ({variant_name(GRID[SHIPPED_VARIANT])})")
+                             f"fit the last chosen variant ({variant_name(GRID[shipped_variant()])})")
     args = parser.parse_args(argv)
     data, Y, classes = cached_dataset(args.windows_cache)
     report = {
@@ -180,7 +209,7 @@ def _main(argv: Optional[list[str]]) -> int:
         "settings": {"real_hop_s": REAL_HOP_S, "procedural_seeds": list(PROCEDURAL_SEEDS),
                      "procedural_s": PROCEDURAL_S, "real_share": REAL_SHARE},
     }
-    chosen = SHIPPED_VARIANT
+    chosen = shipped_variant()
     if not args.no_lofo:
         lofo = nested_lofo(data, Y, classes, recording_labels)
         chosen = lofo.pop("chosen")

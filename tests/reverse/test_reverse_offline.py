@@ -14,13 +14,13 @@ from studio.types import AudioClip
 def test_shipped_weights_match_the_training_code():
     from studio.reverse.taggers import FeatureTagger
     from studio.reverse.train import REPORT_PATH, class_labels
-    from studio.reverse.features import N_FEATURES
+    from studio.reverse.features import N_TAGGER_FEATURES
     from studio.sounds.labels import labels
 
     tagger = FeatureTagger()
     assert list(tagger.model.classes) == class_labels()
     assert set(class_labels()) <= set(labels())  # every tag is a vocabulary label
-    assert tagger.model.weights.shape == (N_FEATURES, len(class_labels()))
+    assert tagger.model.weights.shape == (N_TAGGER_FEATURES, len(class_labels()))
     report = json.loads(REPORT_PATH.read_text())
     lofo = report["leave_one_file_out"]
     assert len(lofo["files"]) == 11 and 0 <= lofo["top3_accuracy"] <= 1
