@@ -6,8 +6,9 @@ plays in the mix, as 16-bit FLAC, whole length. Encoding those six files was mos
 (about 6 s of CPU of the 8 for 10 minutes on 2026-12-03), while only the mix is needed for the
 result to be playable, saved to the library and drawn. So:
 
-- :func:`write_mix` writes the mix before the result is shown (one pass over the mastered mix;
-  chunk ``k`` is encoded on a worker thread while chunk ``k + 1`` is mastered);
+- :func:`write_mix` writes the mix before the result is shown (one pass over the mastered mix,
+  in the master's chunks so its recorded limiter gains are replayed; chunk ``k`` is encoded on
+  a worker thread while chunk ``k + 1`` is mastered);
 - :class:`StemWriter` writes the stems afterwards on a background thread (one pass over the
   arranged stems, the files encoded on :data:`LISTEN_THREADS` threads). Their URLs are offered at
   once with a ``ready`` event (:func:`studio.ui.files.offer`): a player's request waits until its
@@ -58,7 +59,9 @@ def write_mix(path: Path, scape: Soundscape, progress: Callable[[float], None]) 
     with _flac(path, scape.sample_rate, "PCM_24") as f, ThreadPoolExecutor(1, thread_name_prefix="studio-mix") as pool:
         pending = None
         done = 0
-        for mix in scape.iter_mix(CHUNK_FRAMES):
+        # The master's own chunk size: the mastering pass's recorded limiter gains are replayed
+        # (bit-identical to limiting again, a third less CPU; tests/ui/test_ui_players.py).
+        for mix in scape.iter_mix():
             if pending is not None:
                 pending.result()  # the file gets its chunks in order; at most two in memory
             pending = pool.submit(_write_interleaved, f, mix, False)

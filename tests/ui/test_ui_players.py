@@ -55,6 +55,15 @@ def test_stem_chunks_are_the_mix_streams_stems_bit_for_bit(session):
     assert any(np.abs(np.concatenate([c[i] for c in ours], axis=1)).max() > 1e-3 for i in range(len(scape.stems)))
 
 
+def test_the_players_mix_replays_the_limiter_bit_for_bit(session):
+    """write_mix streams in the master's chunks (its recorded limiter gains are replayed); any
+    other chunk size limits again: the samples are the same."""
+    scape = session.soundscape
+    replayed = np.concatenate(list(scape.iter_mix()), axis=1)
+    limited = np.concatenate(list(scape.iter_mix(1 << 18)), axis=1)
+    assert np.array_equal(replayed, limited) and replayed.shape == (2, scape.frames)
+
+
 def test_a_remix_equals_a_fresh_render_of_the_edited_plan(session):
     """A gain edit reuses the arranged material and the beds' rendered takes from disk; the
     players' mix and every stem file are what rendering the edited plan from scratch gives."""
