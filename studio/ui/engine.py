@@ -523,9 +523,11 @@ class StudioSession:
                 continue
             if wait:
                 writer.wait()
-            else:
-                files.withdraw(listening.stem_urls.values())
-                writer.cancel()
+                continue
+            files.withdraw(listening.stem_urls.values())  # first: no request may see a deleted file
+            writer.cancel()
+            if writer.complete:  # it finished just before the cancel: its files stay on offer
+                listening.stem_urls = {name: files.offer(path) for name, path in listening.stems.items()}
 
     def wait_for_players(self, timeout: Optional[float] = None) -> bool:
         """Wait until the current result's stem files are written; True when they are."""
