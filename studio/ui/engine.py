@@ -8,8 +8,9 @@ library. Pages only read widgets and call these methods, so everything here is t
 a browser and reused by ``bench/ui.py``.
 
 Audio never sits in the session: each result is written once, streamed chunk by chunk, to the
-session's folder (``v<version>/listen/``: the mix as 24-bit FLAC and every stem as 16-bit FLAC,
-whole length) and offered to the browser by URL (:mod:`studio.ui.files`). Downloads are
+session's folder (``v<version>/listen/``: the mix as 24-bit FLAC, before the result is shown,
+and every stem as 16-bit FLAC, whole length, in the background just after: :mod:`studio.ui.players`)
+and offered to the browser by URL (:mod:`studio.ui.files`). Downloads are
 exported to disk on request (``v<version>/export-…/``) by ``studio.export`` with progress.
 Only the current result's and the undo snapshot's folders are kept.
 
@@ -34,19 +35,16 @@ from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
-from studio.frames import interleaved
 from studio.errors import InputError, StudioError
 from studio.mixing.remix import MIX_FIELDS, REGENERATE_EVENT_FIELDS, REGENERATE_FIELDS
 from studio.types import MAX_SEED, Caption, LayerSource, LayerSpec, ScenePlan, Soundscape, slugify
 from studio.ui import files
 from studio.ui.memory import release_free_memory
+from studio.ui.players import CHUNK_FRAMES  # noqa: F401  (compare.py streams in the same chunks)
 
 log = logging.getLogger(__name__)
 
 SAVING, SAVED = "saving", "saved"
-CHUNK_FRAMES = 1 << 18  # ~5.5 s at 48 kHz: what one streamed write holds in memory
-LISTEN_THREADS = 2  # threads encoding the players' FLAC files (one file per job, chunks in order)
-LISTEN_FLAC_LEVEL = 0.0  # libsndfile compression_level 0 = FLAC level 0: fastest, for working files
 DOWNLOAD_FORMATS = ("wav", "flac", "mp3", "ogg")
 STEM_FORMATS = ("flac", "wav")
 # Stem metadata shown in "Which models made what" (licence and fallbacks above all).
@@ -152,12 +150,6 @@ def loudness_match_gain_db(integrated_lufs: Sequence[Optional[float]]) -> list[f
     return [0.0 if v is None or not np.isfinite(v) else float(ref - v) for v in integrated_lufs]
 
 
-def _write_interleaved(f: Any, x: np.ndarray, clip: bool) -> None:
-    """One chunk to one open file, interleaved in the writer's thread (the copy runs beside
-    the other files' encoding). Integer stems are clipped: libsndfile would wrap them."""
-    f.write(interleaved(x, clip=clip))
-
-
 @dataclass
 class Project:
     """What the user is working on: the image, the caption, the plan, each layer's takes
@@ -195,6 +187,7 @@ class Listening:
     stems: dict[str, Path]
     mix_url: str
     stem_urls: dict[str, str]
+    writer: Any = None  # players.StemWriter of the stems (running, or finished)
 
 
 @dataclass
@@ -307,6 +300,7 @@ class StudioSession:
 
         rep = reporter or NullReporter()
         plan = resolve_events(plan)
+        self._stop_stems(wait=True)
         # Nothing of the current result is used by a new generation: park it (takes to disk,
         # soundscape dropped) so the two are never in memory together. Its files still play;
         # should this run fail, the first use of ``soundscape`` mixes it again.
@@ -329,6 +323,7 @@ class StudioSession:
         kind, layers = change_kind(self.soundscape.plan, plan)
         if kind == "none":
             return kind
+        self._stop_stems(wait=False)  # the result being replaced needs no stem files now
         if kind in ("remix", "arrange"):
             # The mixer keeps the takes: only arrangement, levels and master are redone.
             rep.overall(0.0, "re-mixing")
@@ -371,6 +366,7 @@ class StudioSession:
         from studio.mixing import remix
 
         rep = reporter or NullReporter()
+        self._stop_stems(wait=False)
         current = self.soundscape.plan if self.soundscape is not None else self.plan
         new_plan = plan
         if current is not None:
@@ -421,11 +417,13 @@ class StudioSession:
         self.version = self.last_version = version
         self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
         self._prune()
+        self._start_stems(version, scape)
         release_free_memory()
         rep.overall(1.0, "done")
 
     def adopt(self, plan: ScenePlan, sources: Sequence[LayerSource], scape: Soundscape) -> None:
         """Make an already rendered result (a library entry) the session's current one."""
+        self._stop_stems(wait=False)
         self._commit(plan, {s.spec.name: s for s in sources}, scape, NullReporter(), "opened from the library")
         if plan.caption is not None:
             self.caption = plan.caption
@@ -466,6 +464,7 @@ class StudioSession:
         if self.undo_point is None:
             raise InputError("there is nothing to undo")
         what, before = self.undo_point
+        self._stop_stems(wait=False)
         before = self._unparked(before)
         self.undo_point = ("undo", self._parked(self.project))
         self.project = before
@@ -482,55 +481,58 @@ class StudioSession:
     # ------------------------------------------------------------------ listening
 
     def _write_listening(self, version: int, scape: Soundscape, rep: Reporter) -> Listening:
-        """One streamed pass over the mix and its stems: the mix to 24-bit FLAC (player, library,
-        FLAC reference) and each stem to 16-bit FLAC, whole length. Memory: one chunk.
-
-        libFLAC encoding was most of a re-mix's time (7 of 13 s for 10 minutes), so the files of
-        each chunk are encoded on :data:`LISTEN_THREADS` threads (libsndfile releases the GIL; each
-        file still gets its chunks in order), at FLAC level 0: these are working files for the
-        players, and the fastest level costs a few per cent of size, not quality (lossless)."""
-        import soundfile as sf
-        from concurrent.futures import ThreadPoolExecutor
+        """The result's players: the mix written now (24-bit FLAC: player, library, FLAC
+        reference; 0.9..1.0 of the progress), the stems (16-bit FLAC, whole length) named and
+        offered now but written by :meth:`_start_stems` once the result is committed
+        (:mod:`studio.ui.players`). Memory: a chunk or two."""
+        from studio.ui.players import write_mix
 
         folder = self.work_dir / f"v{version}" / "listen"
         shutil.rmtree(folder.parent, ignore_errors=True)
         folder.mkdir(parents=True)
         mix_path = folder / "mix.flac"
         stem_paths = {s.spec.name: folder / f"{i + 1:02d}-{s.spec.name}.flac" for i, s in enumerate(scape.stems)}
-        writers = []
         try:
-            mix_file = sf.SoundFile(str(mix_path), "w", scape.sample_rate, 2, "PCM_24", format="FLAC",
-                                    compression_level=LISTEN_FLAC_LEVEL)
-            writers.append(mix_file)
-            stem_files = []
-            for path in stem_paths.values():
-                stem_files.append(sf.SoundFile(str(path), "w", scape.sample_rate, 2, "PCM_16", format="FLAC",
-                                               compression_level=LISTEN_FLAC_LEVEL))
-                writers.append(stem_files[-1])
-            done = 0
-            with ThreadPoolExecutor(max_workers=LISTEN_THREADS, thread_name_prefix="studio-listen") as pool:
-                for mix, stems in scape.iter_mix(CHUNK_FRAMES, with_stems=True):
-                    jobs = [(mix_file, mix, False), *((f, chunk, True) for f, chunk in zip(stem_files, stems))]
-                    for future in [pool.submit(_write_interleaved, f, x, clip) for f, x, clip in jobs]:
-                        future.result()  # every file's chunk written before the next chunk
-                    done += mix.shape[1]
-                    rep.overall(0.9 + 0.1 * done / max(1, scape.frames), "writing the players' audio")
+            write_mix(mix_path, scape, lambda f: rep.overall(0.9 + 0.1 * f, "writing the mix for the player"))
         except BaseException as exc:
-            for w in writers:
-                w.close()
             shutil.rmtree(folder.parent, ignore_errors=True)
             if isinstance(exc, OSError):
                 from studio.errors import ExportError
 
                 raise ExportError(f"could not write the result's audio under {folder} ({exc}); free some disk space and try again") from None
             raise
-        for w in writers:
-            w.close()
-        return Listening(
-            folder=folder, mix=mix_path, stems=stem_paths,
-            mix_url=files.offer(mix_path, "mix.flac"),
-            stem_urls={name: files.offer(path) for name, path in stem_paths.items()},
-        )
+        return Listening(folder=folder, mix=mix_path, stems=stem_paths, mix_url=files.offer(mix_path, "mix.flac"), stem_urls={})
+
+    def _start_stems(self, version: int, scape: Soundscape) -> None:
+        """Write ``version``'s stem files in the background, offering their URLs at once (a
+        player's request waits for its file, :mod:`studio.ui.files`)."""
+        from studio.ui.players import StemWriter
+
+        listening = self._listening[version]
+        ready = threading.Event()
+        listening.stem_urls = {name: files.offer(path, ready=ready) for name, path in listening.stems.items()}
+        listening.writer = StemWriter(scape, list(listening.stems.values()), ready).start()
+
+    def _stop_stems(self, wait: bool) -> None:
+        """Before new work: stem writers still running are cancelled (their URLs withdrawn;
+        the stems are written again if that result becomes current again) or, with ``wait``,
+        finished (a generation: the old result's players stay on the page while it runs)."""
+        for listening in self._listening.values():
+            writer = listening.writer
+            if writer is None or not writer.running:
+                continue
+            if wait:
+                writer.wait()
+                continue
+            files.withdraw(listening.stem_urls.values())  # first: no request may see a deleted file
+            writer.cancel()
+            if writer.complete:  # it finished just before the cancel: its files stay on offer
+                listening.stem_urls = {name: files.offer(path) for name, path in listening.stems.items()}
+
+    def wait_for_players(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the current result's stem files are written; True when they are."""
+        writer = self.listening().writer
+        return writer is not None and writer.wait(timeout)
 
     def _prune(self) -> None:
         """Keep the files of the current result and of the undo snapshot only."""
@@ -544,14 +546,24 @@ class StudioSession:
         for version in [v for v in self._listening if v not in keep]:
             gone = self._listening.pop(version)
             files.withdraw([gone.mix_url, *gone.stem_urls.values()])
+            if gone.writer is not None:
+                gone.writer.cancel()
             shutil.rmtree(self.work_dir / f"v{version}", ignore_errors=True)
         for key in [k for k in self._exports if k[0] not in keep]:
             del self._exports[key]
 
     def listening(self) -> Listening:
-        """The current result's audio files and player URLs."""
-        self._require()
-        return self._listening[self.version]
+        """The current result's audio files and player URLs. Its stems are written (again) in
+        the background when they are not complete nor being written (a result that became
+        current again after a newer render cancelled its writer). A write that failed (disk
+        full) is not retried on every page run: its players answer 404."""
+        scape = self._require()
+        listening = self._listening[self.version]
+        writer = listening.writer
+        if writer is None or (not writer.running and not writer.complete and writer.error is None):
+            files.withdraw(listening.stem_urls.values())
+            self._start_stems(self.version, scape)
+        return listening
 
     def mix_path(self) -> Path:
         return self.listening().mix

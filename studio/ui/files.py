@@ -11,12 +11,18 @@ under :data:`ROUTE` with an unguessable token, and :func:`serve` (a Starlette ro
 for an older render never serves a stale file: it answers 410 "a newer render replaced this
 file".
 
+A file may be offered before it is complete (the Studio writes the stem players' files in the
+background after a re-mix, see ``studio/ui/engine.py``): :func:`offer` then takes a ``ready``
+event, and :func:`serve` waits for it (asynchronously, so the server keeps answering other
+requests) before streaming. A request never sees a half-written file.
+
 The registry is per process (a dict guarded by a lock); tokens are 128-bit random. No
 Streamlit here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import secrets
 import threading
@@ -45,6 +51,10 @@ class Offer:
     path: Path
     filename: str
     mime: str
+    ready: Optional[threading.Event] = None  # set once the file is complete (None: it already is)
+
+    def is_ready(self) -> bool:
+        return self.ready is None or self.ready.is_set()
 
 
 _LOCK = threading.Lock()
@@ -52,14 +62,19 @@ _OFFERS: dict[str, Offer] = {}
 _GONE: set[str] = set()  # withdrawn tokens: answered 410, not 404
 
 
-def offer(path: Path | str, filename: Optional[str] = None, mime: Optional[str] = None) -> str:
-    """Register ``path`` and return its URL (``/studio-files/<token>/<filename>``)."""
+READY_TIMEOUT_S = 600.0  # longest a request waits for a file still being written
+
+
+def offer(path: Path | str, filename: Optional[str] = None, mime: Optional[str] = None,
+          ready: Optional[threading.Event] = None) -> str:
+    """Register ``path`` and return its URL (``/studio-files/<token>/<filename>``). With
+    ``ready``, the file is still being written: requests wait until the event is set."""
     path = Path(path)
     filename = filename or path.name
     mime = mime or MIMES.get(path.suffix.lower()) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     token = secrets.token_urlsafe(16)
     with _LOCK:
-        _OFFERS[token] = Offer(path, filename, mime)
+        _OFFERS[token] = Offer(path, filename, mime, ready)
     return f"{ROUTE}/{token}/{quote(filename)}"
 
 
@@ -90,7 +105,15 @@ async def serve(request: Any) -> Any:
     """Starlette endpoint: the offered file, streamed from disk with range support."""
     from starlette.responses import FileResponse, PlainTextResponse
 
-    found = lookup(request.path_params.get("token", ""))
+    token = request.path_params.get("token", "")
+    found = lookup(token)
+    waited = 0.0
+    while isinstance(found, Offer) and not found.is_ready() and waited < READY_TIMEOUT_S:
+        await asyncio.sleep(0.05)  # the file is being written (a stem player after a re-mix)
+        waited += 0.05
+        found = lookup(token)  # withdrawn meanwhile: 410 below
+    if isinstance(found, Offer) and not found.is_ready():
+        return PlainTextResponse("this file is still being written; reload the page in a moment", status_code=503)
     if found == "gone":
         return PlainTextResponse(GONE_MESSAGE, status_code=410)
     if not isinstance(found, Offer) or not found.path.is_file():
@@ -104,6 +127,15 @@ def routes() -> list[Any]:
     from starlette.routing import Route
 
     return [Route(ROUTE + "/{token}/{name:path}", serve, methods=["GET", "HEAD"])]
+
+
+def wait_ready(url: str, timeout_s: float = READY_TIMEOUT_S) -> Offer | str:
+    """The offer behind ``url`` once its file is complete (for tests and scripts; the route
+    waits by itself), or ``"gone"``/``"unknown"``."""
+    found = lookup(token_of(url.split("?")[0]))
+    if isinstance(found, Offer) and found.ready is not None:
+        found.ready.wait(timeout_s)
+    return found
 
 
 def download_url(url: str) -> str:

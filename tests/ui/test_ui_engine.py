@@ -59,7 +59,7 @@ def test_players_are_files_on_disk_at_the_mastered_level(session):
     reference = session.soundscape.mix_clip().samples
     assert np.max(np.abs(mix - reference)) <= 1.0 / 2**23 + 1e-7  # 24-bit FLAC of the mastered mix
     for name, url in listening.stem_urls.items():
-        found = files.lookup(files.token_of(url))
+        found = files.wait_ready(url)  # stems are written in the background
         assert found.path == listening.stems[name] and sf.info(str(found.path)).frames == 6 * 48_000
 
 

@@ -84,10 +84,11 @@ def _links(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def _served(url: str) -> Path:
-    """The file the studio's file route serves for ``url`` (AssertionError when withdrawn)."""
+    """The file the studio's file route serves for ``url``, once complete (the route waits for a
+    stem player's file written in the background too); AssertionError when withdrawn."""
     from studio.ui import files
 
-    found = files.lookup(files.token_of(url.split("?")[0]))
+    found = files.wait_ready(url)
     assert isinstance(found, files.Offer), f"{url} is {found}"
     return found.path
 
