@@ -7,7 +7,9 @@ traffic"), over 8 seeds of 12-s looped beds; the recordings' figures are constan
 - city_traffic: the road under the tyres makes the 1-4 kHz level move at 1-4 Hz and 4-16 Hz
   (shares of its 0.25-50 Hz modulation power: recording 0.23 and 0.24; the smooth pass-bys
   alone 0.01 and 0.03), while the far traffic keeps the level steady overall (10-ms level std
-  2.6 dB in the recording) and few sharp onsets (0.2 a second).
+  2.6 dB in the recording) and few sharp onsets (0.2 a second);
+- songbirds: the canopy (leaves, far birds) keeps the 5-10 kHz level within ~6 dB between
+  songs, as in the birds recording.
 """
 
 from __future__ import annotations
@@ -80,3 +82,13 @@ def test_city_traffic_level_moves_at_road_rates_but_stays_steady_overall(traffic
     level_std = np.array([band_level_db(x, 20, 20000).std() for x in traffic])
     assert 1.8 <= level_std.mean() <= 3.6, level_std.round(2)
     assert np.mean([onsets_per_s(x) for x in traffic]) <= 0.8
+
+
+def test_songbirds_canopy_keeps_the_top_alive_between_songs():
+    """The birds recording's 5-10 kHz level (23-ms frames) moves 5.8 dB (std): leaves and far
+    birds fill the gaps between songs, where the songs over silence alone swung 16-21 dB."""
+    swings = []
+    for s in SEEDS:
+        x = render("songbirds", SECONDS, seed=s, loop=True)
+        swings.append(band_level_db(x, 5000, 10000, frame_s=0.023).std())
+    assert np.mean(swings) <= 9.0 and max(swings) <= 12.0, np.round(swings, 1)
