@@ -32,6 +32,7 @@ def city_traffic(ctx: Ctx):
     tc = dsp.ctrl_time(m)
     env_engine = np.zeros((2, m))
     env_tyre = np.zeros((2, m))
+    joints: list[tuple[float, float, np.ndarray]] = []
     rate = ctx.p.get("events_per_min") or (10 + 25 * d)
     for t in dsp.jittered_times(rng, ctx.duration_s + 8.0, rate, jitter=0.9, start_s=-4.0):
         dur = rng.uniform(3.0, 7.0)
@@ -42,14 +43,51 @@ def city_traffic(ctx: Ctx):
         g = dsp.pan_gains(pan) * rng.uniform(0.3, 1.0)
         env_engine += shape * g
         env_tyre += shape**2 * g
+        if rng.random() < JOINT_SHARE:  # over a joint near the listener, at the swell's peak
+            joints.append((t + 0.5 * dur, rng.uniform(0.17, 0.37), dsp.pan_gains(rng.uniform(-0.3, 0.3)) * rng.uniform(0.3, 1.0)))
     # Voiced against the city recording (docs/procedural.md): a street heard from a window
     # peaks at 250 Hz (engine and exhaust, reflected off the buildings), lies 6-10 dB down at
     # 63 Hz and 1 kHz and falls fast above 2 kHz (tyres are far; the high end is absorbed).
     engine = dsp.spectral_noise(rng, n, dsp.band_mag(130, 900, 0.8), shared=0.2)
-    tyre = dsp.spectral_noise(rng, n, dsp.band_mag(600, 3000, 0.8), shared=0.1)
+    tyre = dsp.spectral_noise(rng, n, dsp.band_mag(600, 2400, 0.8), shared=0.1)
     rumble = dsp.spectral_noise(rng, n, dsp.band_mag(45, 350, 1.0), shared=0.3)
     drift = dsp.upsample(np.exp(0.3 * dsp.smooth_random(rng, m, 0.05, 2)), n, sr)
-    return (0.6 + 0.4 * i) * engine * dsp.upsample(env_engine, n, sr) + 0.55 * tyre * dsp.upsample(env_tyre, n, sr) + 0.5 * rumble * drift
+    # the road under the tyres: patched asphalt, joints and covers at 1-5 m go by at 8-15 m/s,
+    # so the tyre and engine noise flutter at 2-10 Hz (the city recording's level moves
+    # 15-25 dB more at 1-16 Hz than the smooth swells did), and some cars thump over a joint
+    # with both axles, wheelbase / speed (0.17-0.37 s) apart
+    road = np.exp(ROAD_FLUTTER_DB / 8.7 * dsp.smooth_random(rng, m, ROAD_FLUTTER_HZ, 2))
+    road /= np.sqrt(np.mean(road**2, axis=1, keepdims=True))  # flutter, not a louder road
+    thumps = _joint_thumps(ctx, tc, joints)
+    # the far traffic of the whole city: a steady hiss over the top (the recording's 4-10 kHz
+    # bands hold within 2.5-4 dB from frame to frame, where the lone pass-bys swung 10 dB)
+    far = dsp.spectral_noise(rng, n, dsp.band_mag(*FAR_HISS_BAND), shared=0.3)
+    return ((0.6 + 0.4 * i) * engine * dsp.upsample(env_engine * road**0.5, n, sr) + 0.55 * tyre * dsp.upsample(env_tyre * road, n, sr)
+            + 0.5 * rumble * drift + THUMP_GAIN * thumps + FAR_HISS * far * drift)
+
+
+FAR_HISS = 0.15  # the far traffic's hiss (RMS against the engine noise)
+FAR_HISS_BAND = (1000.0, 10000.0, 3.0)
+ROAD_FLUTTER_HZ = 8.0  # how often the road surface changes under the tyres
+ROAD_FLUTTER_DB = 5.0  # std of the road-surface flutter of the tyre noise (dB)
+THUMP_GAIN = 0.2  # joint thumps' RMS against the engine noise
+JOINT_SHARE = 0.3  # share of pass-bys that cross a joint or cover near the listener
+
+
+def _joint_thumps(ctx: Ctx, tc: np.ndarray, joints: list[tuple[float, float, np.ndarray]]) -> np.ndarray:
+    """Two thumps per car crossing a joint (front and rear axle): short low-mid noise bursts
+    (80-1500 Hz, 15-40 ms) from a bank of 16. Unit RMS ``(2, ctx.n)`` (zeros if none)."""
+    n, sr, rng = ctx.n, ctx.sr, ctx.rng
+    bank = dsp.burst_bank(ctx.fixed_rng("thumps"), 16, int(0.15 * sr), (80.0, 160.0), (900.0, 1500.0), (0.015, 0.04), sr)
+    on, gains = [], []
+    for t, gap, g in joints:
+        for k, level in ((0, 1.0), (1, rng.uniform(0.6, 0.9))):
+            on.append(int((t + k * gap) * sr))
+            gains.append(g * level)
+    if not on:
+        return np.zeros((2, n), np.float32)
+    out = dsp.overlap_add_bank(n, np.array(on), bank, rng.integers(0, len(bank), len(on)), np.array(gains).T)
+    return dsp.normalise_rms(out, 1.0)
 
 
 def _talkers(rng, count: int, buses: int, f0_range: tuple[float, float], syll: float, scale: float, excitement: float) -> list:
