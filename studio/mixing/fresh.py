@@ -17,6 +17,9 @@ A take renders the same in a worker as in this process (same code, same seed), s
 does not depend on whether a pool was used. The worker also brings its take to the project
 format (:func:`project_take`: resampling and the sub-sonic filter, about 0.13 s of CPU per
 take), so that work runs on both cores instead of in the process that spools.
+Each worker keeps its freed memory for the next take (:func:`_worker_heap`): a take allocates
+the same few hundred MB of arrays every time, and getting them as fresh zeroed pages from the
+kernel was about a fifth of a worker's CPU.
 """
 
 from __future__ import annotations
@@ -42,6 +45,27 @@ POOL_MIN_TAKES = 8  # fewer takes render here: a worker's start-up (~1 s) would 
 POOL_WORKERS = 2
 IN_FLIGHT = 4  # takes rendered ahead of the spool writer (bounds memory: ~23 MB each)
 _EYE = np.eye(2)
+
+
+def _worker_heap() -> None:
+    """Pool initializer: serve every allocation from glibc's heap (no per-array ``mmap``) and
+    never trim it, so the next take reuses the pages the last one freed instead of faulting in
+    zeroed ones (0.49-0.61 -> 0.40 s CPU per 60-s breeze take, system time ~1.2 -> ~0.1 s per
+    8 takes, max RSS +34 MB). Only in the worker processes, which exit after spooling; the
+    Studio server's own allocator settings (studio/ui/memory.py) are untouched. A no-op where
+    the C library has no ``mallopt`` (macOS, musl)."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-4, 0)  # M_MMAP_MAX: no allocation gets its own mapping
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB of free heap
+    except (OSError, AttributeError):
+        pass
 
 
 def fresh_take_count(frames: int, take_frames: int, xfade: int) -> int:
@@ -256,7 +280,8 @@ def _spool_in_pool(chains, spools, todo, cb, sample_rate: int, cancelled: Option
     total = len(todo)
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=min(POOL_WORKERS, os.cpu_count() or 1), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(POOL_WORKERS, os.cpu_count() or 1), mp_context=ctx,
+                                 initializer=_worker_heap) as pool:
             pending: deque = deque()
             nxt = 0
             while done < total:

@@ -32,7 +32,8 @@ class PreCache:
         if self.file is None:
             self.chunks.append(x)
         else:
-            self.file.write(np.ascontiguousarray(x, np.float32).tobytes())
+            # the array's own buffer: ``tobytes`` copied every 1.5 MB chunk once more
+            self.file.write(memoryview(np.ascontiguousarray(x, np.float32)).cast("B"))
             self.sizes.append(x.shape[1])
 
     def __iter__(self) -> Iterator[np.ndarray]:
