@@ -42,6 +42,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from studio.errors import AudioError
+from studio.mixing.ahead import rendered_ahead
 from studio.mixing.arrange import Arrangement
 from studio.mixing.bass import BASS_MONO_HZ, BassMono
 from studio.mixing.fades import fade_envelope
@@ -119,10 +120,17 @@ class MasterRun:
     def pre_chunks(self, side_gain: float, stems_out: Optional[deque] = None) -> Iterator[np.ndarray]:
         """``sided * fade`` chunks (before master gain), in order."""
         bass = BassMono(self.sr)
-        for start in range(0, self.frames, self.chunk):
-            n = min(self.chunk, self.frames - start)
+        windows = [(start, min(self.chunk, self.frames - start)) for start in range(0, self.frames, self.chunk)]
+
+        def dry(window: tuple[int, int]) -> tuple[np.ndarray, Optional[list]]:
             stems: Optional[list] = [] if stems_out is not None else None
-            x = _side_scale(bass.process(self.dry_wet(start, n, stems)), side_gain)
+            return self.dry_wet(*window, stems), stems
+
+        # The windows render ahead on worker threads (a pure function of the window); the mono
+        # bass, fades and everything downstream see them in order (studio/mixing/ahead.py).
+        for k, (dry_sum, stems) in enumerate(rendered_ahead(dry, windows)):
+            start, n = windows[k]
+            x = _side_scale(bass.process(dry_sum), side_gain)
             fade = fade_envelope(self.spec, self.frames, self.sr, start, n)
             if fade is not None:
                 x = x * fade
