@@ -5,6 +5,10 @@ with 24 GB of RAM the kernel would otherwise keep GBs of an export dirty until t
 fsync, which then waited seconds for the disk with nothing else to do (2 GB: 4.3 s of fsync,
 0.6 s with the writeback started every 32 MB; the writing itself took the same time).
 
+Files of known large size can be written around the page cache instead (``direct=True``, see
+:mod:`studio.direct_io`): the export's big WAVs, where the copy into kernel pages and their
+writeback cost more CPU than encoding them; :meth:`AtomicFile.pace` has nothing to do for them.
+
 An interrupted write leaves, at worst, a hidden ``.<name>.*.part`` temp file that is removed
 on the way out; never a truncated file under the final name. Files end up with the mode a plain
 ``open()`` would give them (0666 less the user's umask), not the 0600 of ``mkstemp``.
@@ -71,9 +75,11 @@ def start_writeback(fd: int) -> None:
 
 class AtomicFile:
     """A temp file beside ``final``; :meth:`commit` fsyncs and renames it, :meth:`discard`
-    deletes it. ``fh`` is the open binary handle."""
+    deletes it. ``fh`` is the open binary handle: with ``direct`` (a large file written once,
+    front to back) a write-only :class:`~studio.direct_io.DirectWriter` where the file system
+    allows ``O_DIRECT``, else (and by default) a buffered, readable and seekable file."""
 
-    def __init__(self, final: Path) -> None:
+    def __init__(self, final: Path, direct: bool = False) -> None:
         self.final = Path(final)
         fd, tmp = tempfile.mkstemp(dir=str(self.final.parent), prefix=f".{self.final.name}.", suffix=".part")
         self.tmp = Path(tmp)
@@ -81,13 +87,20 @@ class AtomicFile:
             os.fchmod(fd, 0o666 & ~current_umask())
         except OSError:  # a file system without modes keeps its own
             pass
-        self.fh: BinaryIO = os.fdopen(fd, "w+b")  # readable too: the OGG serial is pinned in place
+        self.direct = None
+        if direct:
+            from studio.direct_io import DirectWriter
+
+            self.direct = DirectWriter.open(fd)
+        self.fh: BinaryIO = self.direct or os.fdopen(fd, "w+b")  # readable too: the OGG serial is pinned in place
         self.done = False
         self._next_writeback = WRITEBACK_BYTES
 
     def pace(self) -> None:
         """Call after writes: every :data:`WRITEBACK_BYTES` the disk starts on what is written,
-        so :meth:`commit`'s fsync finds little left to do."""
+        so :meth:`commit`'s fsync finds little left to do. Nothing to do for a direct file."""
+        if self.direct is not None:
+            return
         position = self.fh.tell()
         if position >= self._next_writeback:
             self.fh.flush()
@@ -106,7 +119,10 @@ class AtomicFile:
         if self.done:
             return
         with contextlib.suppress(OSError):
-            self.fh.close()
+            if self.direct is not None:
+                self.direct.abandon()
+            else:
+                self.fh.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
         self.done = True

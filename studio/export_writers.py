@@ -152,13 +152,25 @@ class _Encoder:
                 pass
 
 
+def _direct_worthy(fmt: str, subtype: str, frames: int) -> bool:
+    """Whether a file is written around the page cache (studio.direct_io): our WAV writer
+    (front to back, no seeking) for a file of at least DIRECT_MIN_BYTES."""
+    if fmt != "wav":
+        return False
+    from studio.direct_io import DIRECT_MIN_BYTES
+    from studio.mixing.wav import WAV_SUBTYPES
+
+    bits = WAV_SUBTYPES.get(subtype, (0, 0))[1]
+    return frames * 2 * bits // 8 >= DIRECT_MIN_BYTES
+
+
 class _AudioSink:
     """One output audio file: an :class:`_Encoder` on a temp file, renamed on commit."""
 
     def __init__(self, path: Path, fmt: str, major: str, subtype: str, sample_rate: int, frames: int,
                  info: Mapping[str, str], dither_seed: int) -> None:
         self.path = path
-        self.atomic = AtomicFile(path)
+        self.atomic = AtomicFile(path, direct=_direct_worthy(fmt, subtype, frames))
         self.encoder: Optional[_Encoder] = None
         try:
             self.encoder = _Encoder(self.atomic.fh, path.name, fmt, major, subtype, sample_rate, frames, info, dither_seed)

@@ -9,15 +9,22 @@ was a fifth of a 10-minute re-mix in the Studio, which writes the mix and every 
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 
-def interleaved(x: np.ndarray, *, clip: bool = False, dtype: type = np.float32) -> np.ndarray:
+def interleaved(x: np.ndarray, *, clip: bool = False, dtype: type = np.float32,
+                out: Optional[np.ndarray] = None) -> np.ndarray:
     """``x`` (channels, frames) as a C-contiguous (frames, channels) array of ``dtype``;
-    with ``clip``, limited to [-1, 1] (for integer file formats, which would wrap)."""
+    with ``clip``, limited to [-1, 1] (for integer file formats, which would wrap). With ``out``
+    (frames, channels), written there (it may be unaligned, e.g. inside a file buffer)."""
     if x.ndim != 2:
         raise ValueError(f"expected planar audio (channels, frames), got shape {x.shape}")
-    out = np.empty((x.shape[1], x.shape[0]), dtype)
+    if out is None:
+        out = np.empty((x.shape[1], x.shape[0]), dtype)
+    elif out.shape != (x.shape[1], x.shape[0]):
+        raise ValueError(f"out has shape {out.shape}, expected {(x.shape[1], x.shape[0])}")
     for c in range(x.shape[0]):
         out[:, c] = x[c]
     if clip:

@@ -42,6 +42,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from studio.errors import AudioError
+from studio.mixing.ahead import rendered_ahead
 from studio.mixing.arrange import Arrangement
 from studio.mixing.bass import BASS_MONO_HZ, BassMono
 from studio.mixing.fades import fade_envelope
@@ -117,39 +118,25 @@ class MasterRun:
     # ------------------------------------------------------------------ streams
 
     def pre_chunks(self, side_gain: float, stems_out: Optional[deque] = None) -> Iterator[np.ndarray]:
-        """``sided * fade`` chunks (before master gain), in order.
-
-        The mono bass, side scaling and fade of chunk k run on a helper thread while this
-        thread renders the stems of chunk k+1 (scipy's ``sosfilt`` and numpy release the GIL):
-        the first pass was bound by this one thread while the second core idled. One helper
-        keeps the filter's state in chunk order, so the samples are those of an inline run."""
-        from concurrent.futures import ThreadPoolExecutor
-
+        """``sided * fade`` chunks (before master gain), in order."""
         bass = BassMono(self.sr)
+        windows = [(start, min(self.chunk, self.frames - start)) for start in range(0, self.frames, self.chunk)]
 
-        def finish(start: int, n: int, x: np.ndarray) -> np.ndarray:
-            x = _side_scale(bass.process(x), side_gain)
+        def dry(window: tuple[int, int]) -> tuple[np.ndarray, Optional[list]]:
+            stems: Optional[list] = [] if stems_out is not None else None
+            return self.dry_wet(*window, stems), stems
+
+        # The windows render ahead on worker threads (a pure function of the window); the mono
+        # bass, fades and everything downstream see them in order (studio/mixing/ahead.py).
+        for k, (dry_sum, stems) in enumerate(rendered_ahead(dry, windows)):
+            start, n = windows[k]
+            x = _side_scale(bass.process(dry_sum), side_gain)
             fade = fade_envelope(self.spec, self.frames, self.sr, start, n)
-            return x if fade is None else x * fade
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-bass") as pool:
-            pending: deque = deque()
-            for start in range(0, self.frames, self.chunk):
-                n = min(self.chunk, self.frames - start)
-                stems: Optional[list] = [] if stems_out is not None else None
-                pending.append((pool.submit(finish, start, n, self.dry_wet(start, n, stems)), stems))
-                if len(pending) > 1:
-                    yield self._next_pre(pending, stems_out)
-            while pending:
-                yield self._next_pre(pending, stems_out)
-
-    @staticmethod
-    def _next_pre(pending: deque, stems_out: Optional[deque]) -> np.ndarray:
-        fut, stems = pending.popleft()
-        x = fut.result()
-        if stems_out is not None:
-            stems_out.append(stems)
-        return x
+            if fade is not None:
+                x = x * fade
+            if stems_out is not None:
+                stems_out.append(stems)
+            yield x
 
     @staticmethod
     def _gained(source: Iterator[np.ndarray], settings: MasterSettings) -> Iterator[np.ndarray]:

@@ -60,16 +60,18 @@ def tpdf_dither(start: int, n: int, channels: int, seed: int = 0) -> np.ndarray:
     return u1 - u2
 
 
-def _pack24(v: np.ndarray) -> np.ndarray:
+def _pack24(v: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Little-endian 24-bit bytes of int32 samples ``v`` (flat): the low three bytes of each,
-    as a contiguous uint8 array (written as is: no extra ``tobytes`` copy).
+    as a contiguous uint8 array (written as is: no extra ``tobytes`` copy), or into ``out``
+    (uint8, ``3 * v.size`` bytes, e.g. a file's staging buffer).
 
     Four samples become three 32-bit words (``a | b << 24``, ``b >> 8 | c << 16``,
     ``c >> 16 | d << 8``): about four times faster than copying three bytes of every four
     (2.5 s of CPU per hour of stereo before); the same bytes (tests/foundation)."""
     v = v.astype("<i4", copy=False).reshape(-1)
     n = v.size
-    out = np.empty(3 * n, np.uint8)
+    if out is None:
+        out = np.empty(3 * n, np.uint8)
     body = n - n % 4 if sys.byteorder == "little" else 0
     if body:
         u = v[:body].view(np.uint32).reshape(-1, 4)
@@ -108,16 +110,27 @@ def encode_frames(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int 
     return encode_array(x, subtype, start, dither_seed).tobytes()
 
 
-def encode_array(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0) -> np.ndarray:
+def encode_array(x: np.ndarray, subtype: str, start: int = 0, dither_seed: int = 0,
+                 out: Optional[np.ndarray] = None) -> np.ndarray:
     """:func:`encode_frames` as a contiguous array holding those bytes (a file takes it without
-    the copy ``tobytes`` makes: an hour of float stems is 12 GB of such copies)."""
+    the copy ``tobytes`` makes: an hour of float stems is 12 GB of such copies). With ``out``
+    (a uint8 array of exactly that many bytes, e.g. a direct file's staging buffer) the bytes are
+    written there and ``out`` is returned."""
     if subtype == "FLOAT":
-        return interleaved(x).reshape(-1).astype("<f4", copy=False)
-    if subtype == "PCM_24":
-        return _pack24(quantise(x, subtype, start, dither_seed))
-    if subtype == "PCM_16":
-        return quantise(x, subtype, start, dither_seed).astype("<i2", copy=False)
-    raise ExportError(f"unknown WAV subtype {subtype!r}; choose one of: {', '.join(WAV_SUBTYPES)}")
+        if out is not None and sys.byteorder == "little":
+            interleaved(x, out=out.view(np.float32).reshape(x.shape[1], x.shape[0]))
+            return out
+        data = interleaved(x).reshape(-1).astype("<f4", copy=False)
+    elif subtype == "PCM_24":
+        return _pack24(quantise(x, subtype, start, dither_seed), out)
+    elif subtype == "PCM_16":
+        data = quantise(x, subtype, start, dither_seed).astype("<i2", copy=False)
+    else:
+        raise ExportError(f"unknown WAV subtype {subtype!r}; choose one of: {', '.join(WAV_SUBTYPES)}")
+    if out is not None:
+        out[:] = data.view(np.uint8).reshape(-1)
+        return out
+    return data
 
 
 class WavWriter:
@@ -150,7 +163,13 @@ class WavWriter:
         n = x.shape[1]
         if self.written + n > self.frames:
             raise ExportError("more frames written than the WAV header announced")
-        self.fh.write(memoryview(encode_array(x, self.subtype, self.written, self.dither_seed)).cast("B"))
+        staging = getattr(self.fh, "staging", None)
+        if staging is not None:  # a direct file (studio.direct_io): encode into its buffer
+            nbytes = n * x.shape[0] * WAV_SUBTYPES[self.subtype][1] // 8
+            encode_array(x, self.subtype, self.written, self.dither_seed, out=staging(nbytes))
+            self.fh.advance(nbytes)
+        else:
+            self.fh.write(memoryview(encode_array(x, self.subtype, self.written, self.dither_seed)).cast("B"))
         self.written += n
 
     def close(self) -> None:

@@ -41,3 +41,32 @@ def test_wav_writer_bytes_equal_the_encoded_frames(subtype):
     data = buf.getvalue()
     body = encode_frames(x, subtype, 0, 9) + encode_frames(x[:, ::-1].copy(), subtype, 1001, 9)
     assert data.endswith(body) or data[: -1].endswith(body)
+
+
+@pytest.mark.parametrize("mix_subtype", ["PCM_24", "PCM_16"])
+def test_wav_files_written_around_the_page_cache_are_byte_identical(rendered, tmp_path, monkeypatch, mix_subtype):
+    """The export's big WAVs go through studio.direct_io (O_DIRECT): same bytes as through the
+    page cache, for the encoders that fill its buffer in place (float, 24-bit) and the rest."""
+    import studio.direct_io as direct_io
+    from studio.export import export_soundscape
+
+    sc, _ = rendered
+
+    def files(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    monkeypatch.setattr(direct_io, "DIRECT_MIN_BYTES", 1 << 62)  # nothing direct
+    export_soundscape(sc, tmp_path / "cached", manifest={}, mix_subtype=mix_subtype, stem_format="wav")
+    opened = []
+    real_open = direct_io.DirectWriter.open
+
+    def spy(fd, block_bytes=direct_io.DIRECT_BLOCK_BYTES):
+        w = real_open(fd, 64 * 1024)  # small blocks: many aligned writes per file
+        opened.append(w)
+        return w
+
+    monkeypatch.setattr(direct_io, "DIRECT_MIN_BYTES", 0)  # every WAV direct
+    monkeypatch.setattr(direct_io.DirectWriter, "open", staticmethod(spy))
+    export_soundscape(sc, tmp_path / "direct", manifest={}, mix_subtype=mix_subtype, stem_format="wav")
+    assert len(opened) == 1 + len(sc.stems)  # the mix and every stem
+    assert files(tmp_path / "direct") == files(tmp_path / "cached")

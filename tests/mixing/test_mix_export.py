@@ -197,8 +197,8 @@ def _disk_fills_after(monkeypatch, limit: int):
 
     real = atomic.AtomicFile.__init__
 
-    def init(self, final):
-        real(self, final)
+    def init(self, final, **kw):
+        real(self, final, **kw)
         self.fh = _FullDisk(self.fh, limit)
 
     monkeypatch.setattr(atomic.AtomicFile, "__init__", init)

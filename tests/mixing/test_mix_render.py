@@ -337,7 +337,12 @@ def test_render_memory_is_bounded_by_chunks_not_track_length(monkeypatch):
     short, _ = _peak_render_memory(60.0)
     long, frames = _peak_render_memory(240.0)
     stem_bytes = frames * 2 * 4
-    assert long - short < 0.1 * stem_bytes, f"{short / 1e6:.0f} MB -> {long / 1e6:.0f} MB"
+    # Chunks render ahead on worker threads (studio/mixing/ahead.py): how many are in flight at
+    # the peak varies by one between runs (mix + 5 stems of 4 s, ~9 MB), whatever the length.
+    from studio.mixing.master import CHUNK_FRAMES
+
+    in_flight_jitter = 6 * CHUNK_FRAMES * 2 * 4
+    assert long - short < 0.1 * stem_bytes + in_flight_jitter, f"{short / 1e6:.0f} MB -> {long / 1e6:.0f} MB"
 
 
 def test_counted_events_render_at_their_count_with_soft_edges():
