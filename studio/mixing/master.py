@@ -48,7 +48,7 @@ from studio.mixing.bass import BASS_MONO_HZ, BassMono
 from studio.mixing.fades import fade_envelope
 from studio.mixing.limiter import TruePeakLimiter, apply_recorded
 from studio.mixing.loudness import LoudnessMeter, LoudnessResult
-from studio.mixing.passes import CACHE_LIMIT_FRAMES, OutputMeter, PreCache
+from studio.mixing.passes import OutputMeter, PreCache
 from studio.mixing.ride import Ride, body_hops, plan_ride, ride_report
 from studio.types import MasterSpec, Progress, no_progress
 
