@@ -91,7 +91,7 @@ ROOF_MODES = 14  # modes of one roof panel (a different panel on each side)
 # rain recording"): its octave shares are flat within ~4 dB from 63 Hz to 16 kHz (8 kHz the
 # loudest), where the panel-only drops left 8-16 kHz 9 dB short and bumped 1-4 kHz.
 ROOF_PANEL_HZ = ((400.0, 400.0), (2000.0, 3000.0))  # panel modes lo, hi: base + slope * brightness
-SPRAY_HZ = ((3000.0, 5000.0), (14000.0, 20000.0), (0.0005, 0.002))  # splash bursts: lo, hi, decay
+SPRAY_HZ = ((3000.0, 5000.0), (14000.0, 20000.0), (0.002, 0.006))  # splash bursts: lo, hi, decay
 SPRAY_GAIN = 1.5  # each drop's splash (RMS) against its panel tap
 ROOF_DRUM = ((2.0, (30.0, 600.0, 1.0)), (0.7, (300.0, 18000.0, 0.8)))  # low drumming, far-drop hiss
 ROOF_DETUNE = 0.07  # per-drop detuning of each mode (relative std): where and how hard it lands
@@ -130,12 +130,12 @@ def rain_on_roof(ctx: Ctx):
     (lo0, lo1), (hi0, hi1) = ROOF_PANEL_HZ
     taps = np.zeros((2, n), np.float32)
     # each side hears its own panel (shingle -> tin as brightness rises), drops land everywhere;
-    # every drop also splashes: a broadband spray burst (3-20 kHz, 0.5-2 ms) from a bank of 32
+    # every drop also splashes: a broadband spray burst (3-20 kHz, 2-6 ms) from a bank of 32
     # (broadband, so reusing them adds no line), added into the drop's waveform so one
     # overlap-add places both
     for c in range(2):
         bank, _, _ = roof_drop_bank(ctx.fixed_rng("roof", c), 32, lo0 + lo1 * b, hi0 + hi1 * b, sr)
-        bursts = dsp.burst_bank(ctx.fixed_rng("spray", c), 32, int(0.01 * sr), *SPRAY_HZ, sr)
+        bursts = dsp.burst_bank(ctx.fixed_rng("spray", c), 32, int(0.03 * sr), *SPRAY_HZ, sr)
         scale = SPRAY_GAIN * np.sqrt(np.mean(np.square(bank, dtype=np.float64)) / np.mean(np.square(bursts, dtype=np.float64)))
         bank[:, : bursts.shape[1]] += np.float32(scale) * bursts[ctx.fixed_rng("spray-pick", c).permutation(32)]
         onsets = dsp.poisson_times(ctx.rng, n, rate / 2, sr)
