@@ -101,6 +101,15 @@ def procedural_clip(type_name: str, *, seed: int, duration_s: float) -> AudioCli
     return ProceduralBackend().generate("", duration_s=duration_s, seed=seed, type=type_name, loop=True)
 
 
+def _render_windows(clip: AudioClip, source: str, origin: str, seed: int, augment: bool, texture: bool) -> Windows:
+    """The non-overlapping windows of one synthetic render labelled ``source`` (with
+    ``augment``, plus their augmented copies: :func:`augmented_windows`)."""
+    if augment:
+        return augmented_windows(clip, source, origin, hop_s=WINDOW_S, key=seed, augment=True, texture=texture)
+    X = clip_features(clip, texture=texture)
+    return Windows(X, np.array([source] * len(X)), np.array([origin] * len(X)))
+
+
 def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2), duration_s: float = 20.0,
                        augment: bool = False, keep: dict | None = None, texture: bool = False) -> Windows:
     """Windows of ``duration_s``-second looped renders of each procedural type for each seed
@@ -117,12 +126,7 @@ def procedural_windows(types: list[str], *, seeds: range | list[int] = range(2),
             if keep is not None and (t, seed) in keep:
                 keep[(t, seed)] = AudioClip(resample(clip.to_stereo().samples, clip.sample_rate, ANALYSIS_RATE),
                                             ANALYSIS_RATE)
-            if augment:
-                parts.append(augmented_windows(clip, t, "procedural", hop_s=WINDOW_S, key=seed, augment=True,
-                                               texture=texture))
-                continue
-            X = clip_features(clip, texture=texture)
-            parts.append(Windows(X, np.array([t] * len(X)), np.array(["procedural"] * len(X))))
+            parts.append(_render_windows(clip, t, "procedural", seed, augment, texture))
     return Windows.concat(parts)
 
 
@@ -138,10 +142,5 @@ def mixture_windows(clips: dict, *, seeds: range | list[int], augment: bool = Fa
         for seed in seeds:
             clip = mix(recipe, seed, clips, len(seeds))
             name = source_name(recipe, seed)
-            if augment:
-                parts.append(augmented_windows(clip, name, "mixture", hop_s=WINDOW_S, key=seed, augment=True,
-                                               texture=texture))
-                continue
-            X = clip_features(clip, texture=texture)
-            parts.append(Windows(X, np.array([name] * len(X)), np.array(["mixture"] * len(X))))
+            parts.append(_render_windows(clip, name, "mixture", seed, augment, texture))
     return Windows.concat(parts)
