@@ -318,7 +318,18 @@ class MasterRun:
                          f"ceiling: {ride_shortfall(self.ride_info, ceiling)}")
         if self.arr.binaural is not None and self.arr.binaural["masked"]:
             notes.append(self.arr.binaural["note"])
+        if not self._reached(out):
+            spec = self.spec
+            notes.append(f"loudness {out.integrated_lufs:.1f} LUFS, short of the {spec.target_lufs:g} LUFS target: "
+                         f"more gain under the {spec.ceiling_dbtp:g} dBTP ceiling would only distort the peaks "
+                         f"(choose a lower target or a higher ceiling)")
         return notes
+
+    def _reached(self, out: LoudnessResult) -> bool:
+        """Whether the integrated loudness is within :data:`REPORT_TOLERANCE_LU` of the target."""
+        lufs = out.integrated_lufs
+        return bool(lufs is not None and math.isfinite(lufs)
+                    and abs(lufs - self.spec.target_lufs) <= REPORT_TOLERANCE_LU)
 
     def _report(self, settings: MasterSettings, pre: LoudnessResult, pre_lufs: float,
                 out: LoudnessResult, limiter: TruePeakLimiter, passes: int) -> dict[str, Any]:
@@ -361,11 +372,7 @@ class MasterRun:
             "sleep_fade_s": spec.sleep_fade_s,
             "reverb_send_db": spec.reverb_send_db,
             "passes": passes,
-            "target_reached": bool(
-                out.integrated_lufs is not None
-                and math.isfinite(out.integrated_lufs)
-                and abs(out.integrated_lufs - spec.target_lufs) <= REPORT_TOLERANCE_LU
-            ),
+            "target_reached": self._reached(out),
             "sample_rate": self.sr,
             "frames": self.frames,
             "duration_s": self.frames / self.sr,

@@ -242,6 +242,7 @@ def test_unreachable_target_is_reported_not_forced(rng):
                      master=MasterSpec(target_lufs=-9.0, ceiling_dbtp=-3.0, fade_in_s=0.0, fade_out_s=0.0))
     sc = render_soundscape(plan, [LayerSource(spec, (noise_take(rng, 1.0, 22_050, 1, 1.0),), "synthetic")])
     assert sc.master["target_reached"] is False
+    assert any(n.startswith("loudness ") and "short of the -9 LUFS target" in n for n in sc.master["notes"])
     assert sc.master["limiter_max_reduction_db"] < 20.0
     assert true_peak_4x_dbtp(sc.mix_clip().samples) <= -3.0 + 1e-4
 
