@@ -746,10 +746,13 @@ class StudioSession:
         return rows
 
     def notes(self) -> list[str]:
-        """Fallback notes (which neural model was missing and what was used instead)."""
+        """Fallback notes (which neural model was missing and what was used instead), the plan's
+        notes and the master's (a missed loudness target, a loudness range over the style's
+        ceiling, masked binaural beats)."""
         seen: list[str] = []
         plan_notes = self.soundscape.plan.notes if self.soundscape else (self.plan.notes if self.plan else ())
-        for note in [*self.pipeline.notes, *plan_notes]:
+        master_notes = self.soundscape.master.get("notes", ()) if self.soundscape else ()
+        for note in [*self.pipeline.notes, *plan_notes, *master_notes]:
             if note not in seen:
                 seen.append(note)
         return seen

@@ -219,3 +219,16 @@ def test_a_failed_captioner_leaves_image_caption_and_plan_as_they_were():
     sess.pipeline.fail = False
     new_caption = sess.use_image(loaded)
     assert sess.image is loaded and sess.caption is new_caption and new_caption is not caption
+
+
+def test_the_masters_notes_reach_the_studio_notes():
+    """A loudness target the master cannot reach under its ceiling is said on the page, in the
+    master's own words, not only as ``target_reached: false`` in the manifest."""
+    sess = StudioSession()
+    sess.use_image(sess.open_image(png_bytes(320, 240), "misty_lake_at_dawn.png"))
+    plan = sess.make_plan(style="meditation", duration_s=6.0, seed=5)
+    master = plan.master.model_copy(update={"target_lufs": -5.0, "ceiling_dbtp": -6.0, "preset": None})
+    sess.generate(plan.model_copy(update={"master": master}), Reporter())
+    assert sess.soundscape.master["target_reached"] is False
+    missed = [n for n in sess.notes() if "short of the -5 LUFS target" in n]
+    assert missed and missed[0] in sess.soundscape.master["notes"]
