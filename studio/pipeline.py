@@ -232,8 +232,8 @@ class SoundscapePipeline:
                 self._note(note)
         return choose_sources(plan, folder_index=folder_index)
 
-    def generate_layer(self, spec: LayerSpec, plan: ScenePlan, progress: Optional[Progress] = None) -> LayerSource:
-        """The backend's takes for one layer (bed material or event takes)."""
+    def _layer_backend(self, spec: LayerSpec) -> tuple[str, Any, dict[str, Any]]:
+        """The backend that renders ``spec`` here (its name, the instance) and its parameters."""
         from studio.generation import BACKENDS
 
         backend_name = self._usable(BACKENDS, spec.backend, "procedural", spec.model, strict=bool(spec.model))
@@ -244,6 +244,17 @@ class SoundscapePipeline:
         params = dict(spec.params)
         if spec.negative_prompt:
             params["negative_prompt"] = spec.negative_prompt
+        return backend_name, backend, params
+
+    def _fresh_layer(self, spec: LayerSpec, plan: ScenePlan) -> Optional[LayerSource]:
+        """``spec`` as a fresh bed (its takes named, none rendered) when it becomes one, else None."""
+        if spec.role != "background":
+            return None
+        return self._fresh_chain(spec, plan, *self._layer_backend(spec))
+
+    def generate_layer(self, spec: LayerSpec, plan: ScenePlan, progress: Optional[Progress] = None) -> LayerSource:
+        """The backend's takes for one layer (bed material or event takes)."""
+        backend_name, backend, params = self._layer_backend(spec)
         if spec.role == "background":
             chain = self._fresh_chain(spec, plan, backend_name, backend, params)
             if chain is not None:
@@ -319,18 +330,22 @@ class SoundscapePipeline:
         cb = progress or no_progress
         if any(spec.backend not in LIGHT_BACKENDS for spec in plan.layers):
             self.release_stages()
-        sources = []
         n = len(plan.layers)
-        prefetch = None
+        notes_before = len(self.notes)
+        # Fresh beds first: one only names its takes (nothing is rendered), and the takes start
+        # rendering in worker processes at once, while this thread generates the other layers
+        # (docs/architecture.md, "Fresh beds start early"); the mixer then finds them spooled.
+        sources: list[Optional[LayerSource]] = [self._fresh_layer(spec, plan) if _likely_fresh(spec) else None
+                                                for spec in plan.layers]
+        prefetch = _prefetch_fresh(plan, [s for s in sources if s is not None]) if any(sources) else None
         try:
-            for i, spec in enumerate(plan.layers):
-                if prefetch is None and not _likely_fresh(spec) and any(s.chain is not None for s in sources):
-                    # Fresh beds generated so far start rendering in worker processes now, while
-                    # this thread generates the other layers (docs/architecture.md, "Fresh beds
-                    # start early"); the mixer then finds them spooled.
-                    prefetch = _prefetch_fresh(plan, sources)
-                cb(0.7 * i / n, f"generating {spec.name} ({spec.backend})")
-                sources.append(self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * i / n, 0.7 * (i + 1) / n)))
+            todo = [i for i in range(n) if sources[i] is None]
+            for step, i in enumerate(todo):
+                spec = plan.layers[i]
+                done = n - len(todo) + step
+                cb(0.7 * done / n, f"generating {spec.name} ({spec.backend})")
+                sources[i] = self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * done / n, 0.7 * (done + 1) / n))
+            self._layer_notes_in_plan_order(plan, notes_before)
             plan, sources = _record_fallbacks(plan, sources)
             return self.mix(plan, sources, progress=scaled_progress(cb, 0.7, 1.0))
         finally:
@@ -454,6 +469,21 @@ class SoundscapePipeline:
         self.notes[:] = [n for n in self.notes if not n.startswith(prefix)]
         for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
             self._note(prefix + note)
+
+    def _layer_notes_in_plan_order(self, plan: ScenePlan, start: int) -> None:
+        """The layer notes added since ``start`` in the plan's layer order (layers are not
+        generated in that order, see :meth:`render`); other notes keep their place."""
+        rank = {f"layer {spec.name!r}: ": i for i, spec in enumerate(plan.layers)}
+
+        def layer_of(note: str) -> Optional[int]:
+            return next((i for prefix, i in rank.items() if note.startswith(prefix)), None)
+
+        added = self.notes[start:]
+        slots = [k for k, note in enumerate(added) if layer_of(note) is not None]
+        ordered = sorted((added[k] for k in slots), key=layer_of)
+        for k, note in zip(slots, ordered):
+            added[k] = note
+        self.notes[start:] = added
 
     def _note(self, note: str) -> None:
         if note not in self.notes:

@@ -80,3 +80,39 @@ def test_a_cancelled_prefetch_stops_and_registers_nothing(monkeypatch):
     assert rendered == [0]  # stopped after the take in progress
     assert (frames, SR) not in fresh._SPOOLS.get(chain, {})
     assert prefetch not in fresh._PREFETCH
+
+
+def test_the_pipeline_starts_every_fresh_bed_before_generating_any_other_layer(monkeypatch):
+    """A fresh bed late in the plan (after an event layer and a steady drone) is handed to the
+    prefetch before anything else is generated; the layers' notes still come in plan order."""
+    import studio.pipeline as pipeline
+    from studio.pipeline import SoundscapePipeline
+    from studio.types import EventSpec, LayerSpec, MasterSpec, ScenePlan
+
+    events: list = []
+    real_generate = SoundscapePipeline.generate_layer
+
+    def generate(self, spec, plan, progress=None):
+        events.append(("generate", spec.name))
+        return real_generate(self, spec, plan, progress)
+
+    def prefetch(plan, sources):
+        events.append(("prefetch", tuple(s.spec.name for s in sources)))
+        return None  # the mixer spools them itself
+
+    monkeypatch.setattr(SoundscapePipeline, "generate_layer", generate)
+    monkeypatch.setattr(pipeline, "_prefetch_fresh", prefetch)
+    ev = EventSpec(mean_interval_s=4.0, event_s=1.5, min_gap_s=1.0, level_db=-3.0, takes=2)
+    layers = (LayerSpec(name="odd-event", role="foreground", prompt="quantum paperwork shuffling xylograph", seed=3,
+                        events=ev, backend="procedural"),
+              LayerSpec(name="drone", role="background", prompt="warm ambient drone pad, sustained calm chord", seed=4,
+                        backend="procedural"),
+              LayerSpec(name="odd-bed", role="background", prompt="zqxv plorf wubbly grintle", seed=5, backend="procedural"))
+    plan = ScenePlan(style="meditation", duration_s=30, seed=5, layers=layers, master=MasterSpec(target_lufs=-18, ceiling_dbtp=-1))
+    pipe = SoundscapePipeline()
+    sc = pipe.render(plan)
+    assert events == [("prefetch", ("odd-bed",)), ("generate", "odd-event"), ("generate", "drone")]
+    assert [s.spec.name for s in sc.stems] == ["odd-event", "drone", "odd-bed"]
+    assert [bool(s.metadata.get("fresh")) for s in sc.stems] == [False, False, True]
+    layer_notes = [n.split(":")[0] for n in pipe.notes if n.startswith("layer ")]
+    assert layer_notes == ["layer 'odd-event'", "layer 'odd-bed'"]
