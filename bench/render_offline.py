@@ -8,7 +8,9 @@ The render runs in a child process; ``peak_rss_mb`` is the largest total residen
 that child and its bed workers, polled every 50 ms from outside (``ru_maxrss`` would be
 inherited across exec and miss the workers). ``cpu_s`` is the user + system CPU time of the
 child and every process it waited for (its bed workers), from ``os.wait4``'s resource usage:
-on a busy machine it moves much less than ``wall_s``. Goals for ``--seconds 3600``: wall <= 60 s,
+on a busy machine it moves much less than ``wall_s``. ``machine_steal_s`` is the CPU time the
+hypervisor gave other guests during the run (all cores; Linux only): a run with several seconds
+of it is slower for reasons outside this program. Goals for ``--seconds 3600``: wall <= 60 s,
 peak RSS <= 1.5 GB.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,6 +61,19 @@ def render(seconds: float, image_path: Path) -> dict:
     }
 
 
+def _stolen_s() -> "float | None":
+    """CPU seconds the hypervisor has taken from this virtual machine since boot, over all
+    cores (Linux ``/proc/stat``; None elsewhere). The delta over a run says how much of the
+    machine other guests had: on the 2-core test machine it was 0.3-0.7 of a core in some
+    minutes, which is where most of ``wall_s``'s spread between runs comes from."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=600.0)
@@ -72,10 +88,10 @@ def main() -> None:
 
     import psutil
 
+    steal_before = _stolen_s()
     cmd = [sys.executable, __file__, "--child", "--seconds", str(args.seconds), "--image", str(image_path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     parent = psutil.Process(proc.pid)
-    import os
     import threading
 
     stdout: list[str] = []
@@ -102,6 +118,9 @@ def main() -> None:
     result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
     result["cpu_user_s"] = round(usage.ru_utime, 1)
     result["cpu_sys_s"] = round(usage.ru_stime, 1)
+    steal_after = _stolen_s()
+    if steal_before is not None and steal_after is not None:
+        result["machine_steal_s"] = round(steal_after - steal_before, 1)
     print(json.dumps(result))
 
 

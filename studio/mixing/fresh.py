@@ -10,7 +10,10 @@ The takes are rendered once, in up to :data:`POOL_WORKERS` worker processes when
 least :data:`POOL_MIN_TAKES` of them (a 60-minute bed is 62 takes: the procedural engine is
 single-threaded, so two processes halve the wall time on a 2-core machine), and spooled to an
 unnamed temp file (float32, channel-planar): a 60-minute bed is 1.4 GB on disk and one chunk
-in memory. Rendering a window reads only the takes under it (``os.pread``). The spool belongs
+in memory. A worker writes its take into that file itself (:func:`spool_take`, opening it
+through ``/proc/<pid>/fd`` on Linux) and sends back only the take's length and its crossfade
+ends: sending 23 MB per take through the pool's pipe, unpickling and writing it kept the
+spooling process a third of a core busy, beside two workers on two cores (2026-12-04). Rendering a window reads only the takes under it (``os.pread``). The spool belongs
 to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it; the
 file itself lives as long as a bed reads it (a stem outlives its LayerSource).
 A take renders the same in a worker as in this process (same code, same seed), so the result
@@ -119,14 +122,36 @@ class _Spool:
         """Spool the next take, already at project format (:func:`project_take`)."""
         k = len(self.lengths)
         n = self.length_of(k)
-        if x.shape[1] < n:
-            raise AudioError(f"fresh bed take {k + 1} has {x.shape[1]} frames; {n} are needed")
-        x = np.ascontiguousarray(x[:, :n])
+        self._check(k, x.shape[1])
+        _write_planar(self.fd, x, self._offset(k), n)
+        self.record(k, x.shape[1], x[:, : self.xfade], x[:, max(0, n - self.xfade) : n])
+
+    def _check(self, k: int, have: int) -> None:
+        if have < self.length_of(k):
+            raise AudioError(f"fresh bed take {k + 1} has {have} frames; {self.length_of(k)} are needed")
+
+    def record(self, k: int, have: int, head: np.ndarray, tail: np.ndarray) -> None:
+        """Take ``k`` is in the file (written here by :meth:`add`, or by a worker process,
+        :func:`spool_take`): keep its length and the correlation of the crossfade into it.
+        ``head`` / ``tail`` are its first and last :attr:`xfade` frames."""
+        if k != len(self.lengths):
+            raise AudioError(f"fresh bed take {k + 1} arrived out of order")
+        self._check(k, have)
+        n = self.length_of(k)
         if k > 0:
-            self.corr.append(_correlation(self._tail, x[:, : self.xfade]))
-        self._tail = x[:, n - self.xfade :].copy() if n >= self.xfade else None
-        os.pwrite(self.fd, x.tobytes(), self._offset(k))
+            self.corr.append(_correlation(self._tail, head))
+        self._tail = np.array(tail, np.float32) if n >= self.xfade else None
         self.lengths.append(n)
+
+    def worker_target(self, k: int) -> Optional[tuple[str, int, int, int]]:
+        """Where a worker process writes take ``k`` itself, ``(path, offset, frames, xfade)``,
+        so the take's 23 MB do not travel through a pipe and this process (see
+        :func:`spool_take`); None where another process cannot open this unnamed file (Linux
+        opens it through ``/proc/<pid>/fd``)."""
+        path = f"/proc/{os.getpid()}/fd/{self.fd}"
+        if not os.path.exists(path):
+            return None
+        return path, self._offset(k), self.length_of(k), self.xfade
 
     def _offset(self, k: int) -> int:
         return k * 2 * self.take * 4
@@ -148,6 +173,33 @@ def project_take(chain: TakeChain, k: int, sample_rate: int) -> np.ndarray:
     """Take ``k`` of ``chain`` as float32 ``(2, n)`` at ``sample_rate`` (:func:`to_project`).
     Module-level so a worker process can run it."""
     return to_project(chain.take(k), sample_rate)
+
+
+def _write_planar(fd: int, x: np.ndarray, offset: int, n: int) -> None:
+    """The first ``n`` frames of ``x`` (2, >= n) at ``offset`` of ``fd``, channel after channel."""
+    for c in range(2):
+        row = np.ascontiguousarray(x[c, :n], np.float32)
+        view, at = memoryview(row).cast("B"), offset + 4 * c * n
+        while view:
+            done = os.pwrite(fd, view, at)
+            view, at = view[done:], at + done
+
+
+def spool_take(chain: TakeChain, k: int, sample_rate: int,
+               target: tuple[str, int, int, int]) -> tuple[int, np.ndarray, np.ndarray]:
+    """In a worker process: render take ``k`` (:func:`project_take`) and write it into the
+    spool file at ``target`` (:meth:`_Spool.worker_target`) directly; returns its length and
+    its first and last ``xfade`` frames, all the spooling process needs to record it. A take
+    shorter than the spool expects is not written (the spooling process raises for it)."""
+    path, offset, n, xfade = target
+    x = project_take(chain, k, sample_rate)
+    if x.shape[1] >= n:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            _write_planar(fd, x, offset, n)
+        finally:
+            os.close(fd)
+    return x.shape[1], x[:, :xfade].copy(), x[:, max(0, n - xfade) : n].copy()
 
 
 def fitted_chain(chain: TakeChain, frames: int, sample_rate: int) -> TakeChain:
@@ -291,10 +343,16 @@ def _spool_in_pool(chains, spools, todo, cb, sample_rate: int, cancelled: Option
                     return done
                 while nxt < total and len(pending) < IN_FLIGHT:
                     i, k = todo[nxt]
-                    pending.append(pool.submit(project_take, chains[i], k, sample_rate))
+                    target = spools[i].worker_target(k)
+                    pending.append(pool.submit(project_take, chains[i], k, sample_rate) if target is None
+                                   else pool.submit(spool_take, chains[i], k, sample_rate, target))
                     nxt += 1
-                take = pending.popleft().result()
-                spools[todo[done][0]].add(take)
+                result = pending.popleft().result()
+                i, k = todo[done]
+                if isinstance(result, tuple):  # the worker wrote it (spool_take)
+                    spools[i].record(k, *result)
+                else:
+                    spools[i].add(result)
                 done += 1
                 cb(done / total, f"fresh bed material: take {done}/{total}")
     except BrokenProcessPool:

@@ -95,6 +95,43 @@ def test_fresh_bed_is_the_same_with_and_without_worker_processes(monkeypatch):
     assert pooled.tobytes() == local.tobytes()
 
 
+def test_worker_processes_write_their_takes_into_the_spool_themselves(monkeypatch):
+    """On Linux a worker writes its take into the spool file (through /proc/<pid>/fd) and
+    sends back only its length and crossfade ends; the bed is the same bytes as spooled here."""
+    from studio.mixing import fresh
+
+    spec = LayerSpec(name="rain", prompt="rain", seed=6, params={"type": "rain_light"})
+    plan = _plan([spec], 100.0)
+    monkeypatch.setattr(fresh, "POOL_MIN_TAKES", 10_000)
+    local = render_soundscape(plan, [_fresh_source(spec, "rain_light", 100.0)]).stems[0].clip().samples
+
+    def not_here(self, x):
+        raise AssertionError("a pooled take was sent back whole and written by the spooling process")
+
+    monkeypatch.setattr(fresh, "POOL_MIN_TAKES", 1)
+    monkeypatch.setattr(fresh._Spool, "add", not_here)
+    pooled = render_soundscape(plan, [_fresh_source(spec, "rain_light", 100.0)]).stems[0].clip().samples
+    assert pooled.tobytes() == local.tobytes()
+
+
+def test_a_take_recorded_out_of_order_or_short_is_refused():
+    from studio.errors import AudioError
+    from studio.mixing.fresh import _Spool, chain_geometry, fresh_take_count
+
+    sr = 48_000
+    take, xfade = chain_geometry(sr)
+    frames = 3 * take
+    chain = _fresh_source(LayerSpec(name="rain", prompt="rain", seed=1), "rain_light", frames / sr).chain
+    spool = _Spool(chain, frames, sr)
+    assert len(chain.seeds) == fresh_take_count(frames, take, xfade)
+    head = np.zeros((2, xfade), np.float32)
+    with pytest.raises(AudioError, match="take 2 arrived out of order"):
+        spool.record(1, take, head, head)
+    with pytest.raises(AudioError, match=f"take 1 has {take - 1} frames; {take} are needed"):
+        spool.record(0, take - 1, head, head)
+    spool.close()
+
+
 def _recording(name: str) -> AudioClip:
     data, rate = sf.read(PACK / name, dtype="float32", always_2d=True)
     return AudioClip(data.T, rate)
