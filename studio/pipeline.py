@@ -331,13 +331,13 @@ class SoundscapePipeline:
         if any(spec.backend not in LIGHT_BACKENDS for spec in plan.layers):
             self.release_stages()
         n = len(plan.layers)
-        notes_before = len(self.notes)
         # Fresh beds first: one only names its takes (nothing is rendered), and the takes start
         # rendering in worker processes at once, while this thread generates the other layers
         # (docs/architecture.md, "Fresh beds start early"); the mixer then finds them spooled.
         sources: list[Optional[LayerSource]] = [self._fresh_layer(spec, plan) if _likely_fresh(spec) else None
                                                 for spec in plan.layers]
-        prefetch = _prefetch_fresh(plan, [s for s in sources if s is not None]) if any(sources) else None
+        named = [s for s in sources if s is not None]
+        prefetch = _prefetch_fresh(plan, named) if named else None
         try:
             todo = [i for i in range(n) if sources[i] is None]
             for step, i in enumerate(todo):
@@ -345,7 +345,7 @@ class SoundscapePipeline:
                 done = n - len(todo) + step
                 cb(0.7 * done / n, f"generating {spec.name} ({spec.backend})")
                 sources[i] = self.generate_layer(spec, plan, scaled_progress(cb, 0.7 * done / n, 0.7 * (done + 1) / n))
-            self._layer_notes_in_plan_order(plan, notes_before)
+            self._layer_notes_in_plan_order(plan)
             plan, sources = _record_fallbacks(plan, sources)
             return self.mix(plan, sources, progress=scaled_progress(cb, 0.7, 1.0))
         finally:
@@ -470,20 +470,19 @@ class SoundscapePipeline:
         for note in meta.get("notes", ()):  # e.g. a weak procedural match: never silent
             self._note(prefix + note)
 
-    def _layer_notes_in_plan_order(self, plan: ScenePlan, start: int) -> None:
-        """The layer notes added since ``start`` in the plan's layer order (layers are not
-        generated in that order, see :meth:`render`); other notes keep their place."""
+    def _layer_notes_in_plan_order(self, plan: ScenePlan) -> None:
+        """The notes of ``plan``'s layers in its layer order (layers are not generated in that
+        order, see :meth:`render`); every other note keeps its place. Each layer has only its
+        latest notes (:meth:`_layer_notes`), so this is the whole list, not just this render's."""
         rank = {f"layer {spec.name!r}: ": i for i, spec in enumerate(plan.layers)}
 
         def layer_of(note: str) -> Optional[int]:
             return next((i for prefix, i in rank.items() if note.startswith(prefix)), None)
 
-        added = self.notes[start:]
-        slots = [k for k, note in enumerate(added) if layer_of(note) is not None]
-        ordered = sorted((added[k] for k in slots), key=layer_of)
+        slots = [k for k, note in enumerate(self.notes) if layer_of(note) is not None]
+        ordered = sorted((self.notes[k] for k in slots), key=layer_of)
         for k, note in zip(slots, ordered):
-            added[k] = note
-        self.notes[start:] = added
+            self.notes[k] = note
 
     def _note(self, note: str) -> None:
         if note not in self.notes:

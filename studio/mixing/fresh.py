@@ -13,7 +13,8 @@ unnamed temp file (float32, channel-planar): a 60-minute bed is 1.4 GB on disk a
 in memory. A worker writes its take into that file itself (:func:`spool_take`, opening it
 through ``/proc/<pid>/fd`` on Linux) and sends back only the take's length and its crossfade
 ends: sending 23 MB per take through the pool's pipe, unpickling and writing it kept the
-spooling process a third of a core busy, beside two workers on two cores (2026-12-04). Rendering a window reads only the takes under it (``os.pread``). The spool belongs
+spooling process a third of a core busy, beside two workers on two cores (2026-12-04).
+Rendering a window reads only the takes under it (``os.pread``). The spool belongs
 to the chain (weakly keyed), so a re-mix or a re-arrangement of the same sources reuses it; the
 file itself lives as long as a bed reads it (a stem outlives its LayerSource).
 A take renders the same in a worker as in this process (same code, same seed), so the result
@@ -190,11 +191,15 @@ def spool_take(chain: TakeChain, k: int, sample_rate: int,
     """In a worker process: render take ``k`` (:func:`project_take`) and write it into the
     spool file at ``target`` (:meth:`_Spool.worker_target`) directly; returns its length and
     its first and last ``xfade`` frames, all the spooling process needs to record it. A take
-    shorter than the spool expects is not written (the spooling process raises for it)."""
+    shorter than the spool expects is not written (the spooling process raises for it); where
+    the spool cannot be opened here the whole take is returned, as :func:`project_take` does."""
     path, offset, n, xfade = target
     x = project_take(chain, k, sample_rate)
     if x.shape[1] >= n:
-        fd = os.open(path, os.O_WRONLY)
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except OSError:
+            return x  # this process may not open the spool (a hardened /proc): send it back whole
         try:
             _write_planar(fd, x, offset, n)
         finally:

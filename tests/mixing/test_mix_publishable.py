@@ -277,3 +277,23 @@ def test_fresh_bed_keeps_its_takes_when_the_length_changes():
     x, y = short.stems[0].clip().samples[:, SR : 50 * SR].ravel(), a[:, SR : 50 * SR].ravel()
     # same audio (the stem's level may differ by the bed's measured gain)
     assert float(x @ y) / float(np.sqrt((x @ x) * (y @ y))) > 0.9999
+
+
+def test_spool_take_writes_the_take_or_sends_it_back_whole_when_the_spool_cannot_be_opened():
+    from studio.mixing.fresh import _Spool, chain_geometry, project_take, spool_take
+
+    sr = 48_000
+    take, xfade = chain_geometry(sr)
+    chain = _fresh_source(LayerSpec(name="rain", prompt="rain", seed=2), "rain_light", (2 * take - xfade) / sr).chain
+    spool = _Spool(chain, 2 * take - xfade, sr)
+    target = spool.worker_target(0)
+    assert target is not None and target[0].startswith("/proc/")
+    have, head, tail = spool_take(chain, 0, sr, target)  # in this process: the same function a worker runs
+    spool.record(0, have, head, tail)
+    whole = project_take(chain, 0, sr)
+    assert np.array_equal(spool.read(0, 0, take), whole[:, :take])
+    back = spool_take(chain, 1, sr, ("/nonexistent/spool", *spool.worker_target(1)[1:]))
+    assert isinstance(back, np.ndarray)
+    spool.add(back)
+    assert np.array_equal(spool.read(1, 0, spool.lengths[1]), project_take(chain, 1, sr)[:, : spool.lengths[1]])
+    spool.close()
