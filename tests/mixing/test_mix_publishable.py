@@ -83,11 +83,23 @@ def test_fresh_procedural_bed_does_not_recur(kind, seed):
     assert recurrence(stem) <= 0.05
 
 
+def _workers_can_start(monkeypatch) -> None:
+    """Spawned workers run the parent's ``__main__`` file first. An earlier test in the same
+    session (Streamlit's AppTest) leaves ``__main__`` pointing at a generated script that fails
+    there; the pool then breaks and the takes render in this process (the product's fallback),
+    so a pool test would silently test no pool. The Studio's own ``streamlit_app.py`` starts
+    workers fine (checked)."""
+    import sys
+
+    monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)
+
+
 def test_fresh_bed_is_the_same_with_and_without_worker_processes(monkeypatch):
     from studio.mixing import fresh
 
     spec = LayerSpec(name="rain", prompt="rain", seed=5, params={"type": "rain_light"})
     plan = _plan([spec], 100.0)
+    _workers_can_start(monkeypatch)
     monkeypatch.setattr(fresh, "POOL_MIN_TAKES", 1)
     pooled = render_soundscape(plan, [_fresh_source(spec, "rain_light", 100.0)]).stems[0].clip().samples
     monkeypatch.setattr(fresh, "POOL_MIN_TAKES", 10_000)
@@ -110,6 +122,7 @@ def test_worker_processes_write_their_takes_into_the_spool_themselves(monkeypatc
 
     monkeypatch.setattr(fresh, "POOL_MIN_TAKES", 1)
     monkeypatch.setattr(fresh._Spool, "add", not_here)
+    _workers_can_start(monkeypatch)
     pooled = render_soundscape(plan, [_fresh_source(spec, "rain_light", 100.0)]).stems[0].clip().samples
     assert pooled.tobytes() == local.tobytes()
 
