@@ -202,7 +202,7 @@ def render_item(item: Item, options: RenderOptions, folder: Path, image_bytes: O
         "master": {k: scape.master.get(k) for k in ("integrated_lufs", "true_peak_dbtp", "mono_loudness_drop_db")},
         "scores": scores,
         "files": files,
-        "notes": list(dict.fromkeys([*scape.plan.notes, *pipe.notes])),
+        "notes": scape.notes(pipe.notes),
         "stages": stages.rows,
         "seconds": round(time.perf_counter() - started, 3),
         "worker_pid": os.getpid(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Optional
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -78,6 +78,13 @@ class AudioClip:
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+    def notes(self, pipeline_notes: Sequence[str] = ()) -> list[str]:
+        """Every note about this render, each once: the plan's, then ``pipeline_notes`` (the
+        pipeline's: fallbacks, layer matches), then the master's (a missed loudness target, a
+        loudness range over the style's ceiling, masked binaural beats). The one merge the CLI,
+        the Studio, Compare, the library and batch show."""
+        return list(dict.fromkeys([*self.plan.notes, *pipeline_notes, *self.master.get("notes", ())]))
 
     def to_stereo(self) -> "AudioClip":
         """Mono is duplicated to two channels; more than two are folded to L/R by average."""
@@ -394,6 +401,13 @@ class Soundscape:
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+    def notes(self, pipeline_notes: Sequence[str] = ()) -> list[str]:
+        """Every note about this render, each once: the plan's, then ``pipeline_notes`` (the
+        pipeline's: fallbacks, layer matches), then the master's (a missed loudness target, a
+        loudness range over the style's ceiling, masked binaural beats). The one merge the CLI,
+        the Studio, Compare, the library and batch show."""
+        return list(dict.fromkeys([*self.plan.notes, *pipeline_notes, *self.master.get("notes", ())]))
 
     def mix_clip(self) -> AudioClip:
         """The whole mastered mix in memory (fine up to tens of minutes)."""

@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         "ceiling_dbtp": scape.plan.master.ceiling_dbtp,
         "preset": scape.plan.master.preset,
         "layers": [layer.name for layer in plan.layers],
-        "notes": list(dict.fromkeys([*plan.notes, *pipe.notes, *scape.master.get("notes", ())])),
+        "notes": list(dict.fromkeys([*plan.notes, *scape.notes(pipe.notes)])),
         "credits": [credit_line(c) for c in paths.manifest.get("credits", [])],
     }
     export = paths.manifest["export"]

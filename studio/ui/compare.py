@@ -96,7 +96,7 @@ def render_variant(
     work.caption = caption
     scape = work.generate(plan, reporter or NullReporter())
     sources = tuple(work.sources[l.name] for l in scape.plan.layers)
-    notes = list(dict.fromkeys([*scape.plan.notes, *pipe.notes]))
+    notes = scape.notes(pipe.notes)
     variant = Variant(config=config, plan=scape.plan, sources=sources, soundscape=scape, mix_path=work.mix_path(), notes=notes)
     if scratch is not None:
         from studio.scratch import remove_with

@@ -684,7 +684,7 @@ class StudioSession:
         extra = {
             "integrated_lufs": scape.master.get("integrated_lufs"),
             "true_peak_dbtp": scape.master.get("true_peak_dbtp"),
-            "notes": [*scape.plan.notes, *self.pipeline.notes],
+            "notes": scape.notes(self.pipeline.notes),
         }
 
         def save() -> Any:
@@ -749,10 +749,6 @@ class StudioSession:
         """Fallback notes (which neural model was missing and what was used instead), the plan's
         notes and the master's (a missed loudness target, a loudness range over the style's
         ceiling, masked binaural beats)."""
-        seen: list[str] = []
-        plan_notes = self.soundscape.plan.notes if self.soundscape else (self.plan.notes if self.plan else ())
-        master_notes = self.soundscape.master.get("notes", ()) if self.soundscape else ()
-        for note in [*self.pipeline.notes, *plan_notes, *master_notes]:
-            if note not in seen:
-                seen.append(note)
-        return seen
+        if self.soundscape is not None:
+            return self.soundscape.notes(self.pipeline.notes)
+        return list(dict.fromkeys([*(self.plan.notes if self.plan else ()), *self.pipeline.notes]))

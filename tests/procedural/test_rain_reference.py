@@ -77,7 +77,6 @@ def test_roof_rain_brightness_still_moves_the_panel(roof_beds):
     assert bright[-2:].mean() > dark[-2:].mean() + 6.0
 
 
-
 def dense_peak_over_loudness_db(x: np.ndarray, percentile: float = 99.9) -> float:
     """The level the 0.1 % loudest samples (4x oversampled) reach above the integrated
     loudness (BS.1770, pyloudnorm), in dB: how much a true-peak limiter must work on the many
