@@ -243,6 +243,10 @@ def test_unreachable_target_is_reported_not_forced(rng):
     sc = render_soundscape(plan, [LayerSource(spec, (noise_take(rng, 1.0, 22_050, 1, 1.0),), "synthetic")])
     assert sc.master["target_reached"] is False
     assert any(n.startswith("loudness ") and "short of the -9 LUFS target" in n for n in sc.master["notes"])
+    # the one merge every surface shows: plan, then pipeline, then master, each note once
+    missed = next(n for n in sc.master["notes"] if "short of the -9 LUFS target" in n)
+    merged = sc.notes(["a fallback note", missed])
+    assert merged == [*plan.notes, "a fallback note", *sc.master["notes"]] and merged.count(missed) == 1
     assert sc.master["limiter_max_reduction_db"] < 20.0
     assert true_peak_4x_dbtp(sc.mix_clip().samples) <= -3.0 + 1e-4
 
